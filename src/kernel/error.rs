@@ -1,0 +1,123 @@
+//! One error type with stable codes; every error leaving dashgate goes through it.
+
+use async_graphql::ErrorExtensions;
+
+/// The application error. Each variant maps to one stable `extensions.code`.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required: send `Authorization: Bearer <token or API key>`")]
+    Unauthenticated,
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{message}")]
+    BadInput { field: String, message: String },
+    #[error("rate limited: retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("{0}")]
+    TooComplex(String),
+    #[error("the request took longer than {0} ms")]
+    Timeout(u64),
+    #[error("the database is unavailable")]
+    DatabaseUnavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error naming the offending field (dotted path).
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(err.into())
+    }
+
+    /// The stable machine-readable code (`extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::BadInput { .. } => "BAD_USER_INPUT",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::TooComplex(_) => "QUERY_TOO_COMPLEX",
+            AppError::Timeout(_) => "TIMEOUT",
+            AppError::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status used by the REST endpoints (GraphQL answers 200 with errors).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::BadInput { .. } => 422,
+            AppError::RateLimited { .. } => 429,
+            AppError::TooComplex(_) => 400,
+            AppError::Timeout(_) => 504,
+            AppError::DatabaseUnavailable => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    /// Logs internal causes (never shown to clients).
+    fn log(&self) {
+        match self {
+            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            AppError::DatabaseUnavailable => tracing::error!("database unavailable"),
+            _ => {}
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::error!(error = %err, "database connection failed");
+                AppError::DatabaseUnavailable
+            }
+            _ => AppError::Internal(err.into()),
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.log();
+        let code = err.code();
+        async_graphql::Error::new(err.to_string()).extend_with(|_, ext| {
+            ext.set("code", code);
+            match &err {
+                AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::RateLimited { retry_after_seconds } => {
+                    ext.set("retryAfterSeconds", *retry_after_seconds)
+                }
+                _ => {}
+            }
+        })
+    }
+}
+
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        self.log();
+        let status = axum::http::StatusCode::from_u16(self.http_status())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        if let AppError::BadInput { field, .. } = &self {
+            body["field"] = field.as_str().into();
+        }
+        (status, axum::Json(serde_json::json!({ "error": body }))).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
