@@ -1,1 +1,20 @@
+//! dashgate: a GraphQL analytics gateway — typed dashboards over SQLite or PostgreSQL.
 
+/// Teams, API keys and JWTs.
+pub mod accounts;
+/// Application state and router assembly.
+pub mod app;
+/// Typed settings from flags, environment and `.env`.
+pub mod config;
+/// Database connection and migrations.
+pub mod db;
+/// Deterministic demo and benchmark data.
+pub mod demo;
+/// The dashboards, one module per business domain.
+pub mod domains;
+/// The GraphQL schema, limits and error codes.
+pub mod graphql;
+/// HTTP routes and middleware.
+pub mod http;
+/// The shared analytics vocabulary (windows, calendar, KPIs, cache, errors).
+pub mod kernel;

@@ -1,1 +1,209 @@
-fn main(){}
+//! The `dashgate` command line: serve (default), migrate, seed, sdl, team, api-key, token.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use dashgate::accounts::{api_keys, teams};
+use dashgate::app::{AppState, build_router};
+use dashgate::config::{Settings, reject_unknown_env};
+use dashgate::demo;
+use dashgate::kernel::Role;
+
+#[derive(Parser)]
+#[command(name = "dashgate", version, about = "GraphQL analytics gateway")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Fill a team with deterministic demo request logs (idempotent).
+    Seed {
+        /// Number of request logs.
+        #[arg(long, default_value_t = demo::DEMO_ROWS)]
+        rows: usize,
+        /// Team slug (created when missing).
+        #[arg(long, default_value = demo::DEMO_TEAM)]
+        team: String,
+    },
+    /// Print the GraphQL schema (SDL).
+    Sdl,
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Manage API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(KeyCommand),
+    /// Mint a JWT for a team member.
+    Token {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        user: String,
+        /// VIEWER, EDITOR or ADMIN.
+        #[arg(long, default_value = "VIEWER")]
+        role: Role,
+        /// Validity in hours.
+        #[arg(long, default_value_t = 24 * 30)]
+        ttl_hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// IANA timezone of the team's dashboards.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// ISO 4217 currency.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key (the secret is printed once).
+    Create {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "VIEWER")]
+        role: Role,
+    },
+    /// Revoke an API key by its prefix (`dg_` and 8 characters).
+    Revoke {
+        #[arg(long)]
+        prefix: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    dotenvy::dotenv().ok();
+    reject_unknown_env().map_err(anyhow::Error::msg)?;
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.settings.log).context("DASHGATE_LOG")?,
+        )
+        .init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Sdl = command {
+        print!("{}", dashgate::graphql::sdl());
+        return Ok(());
+    }
+    let state = AppState::open(cli.settings, None).await?;
+    let now = state.clock.now();
+    let now_ms = now.timestamp_millis();
+    match command {
+        Command::Serve => serve(state).await?,
+        Command::Migrate => println!("migrations applied"),
+        Command::Seed { rows, team } => {
+            let started = std::time::Instant::now();
+            let (team, inserted) = demo::seed(&state.db, &team, rows, now).await?;
+            println!(
+                "seeded {inserted} new request logs into `{}` in {:.1?}",
+                team.slug,
+                started.elapsed()
+            );
+        }
+        Command::Team(TeamCommand::Create {
+            slug,
+            name,
+            timezone,
+            currency,
+        }) => {
+            let team = teams::create(&state.db, &slug, &name, &timezone, &currency, now_ms).await?;
+            println!("created team `{}` (id {})", team.slug, team.id.0);
+        }
+        Command::ApiKey(KeyCommand::Create { team, name, role }) => {
+            let key = api_keys::create(&state.db, &team, &name, role, now_ms).await?;
+            println!("{}", key.secret);
+            eprintln!(
+                "API key {} created for `{team}` as {} — store it now, it is not shown again",
+                key.prefix,
+                role.as_str()
+            );
+        }
+        Command::ApiKey(KeyCommand::Revoke { prefix }) => {
+            let n = api_keys::revoke(&state.db, &prefix, now_ms).await?;
+            anyhow::ensure!(n > 0, "no live API key with prefix `{prefix}`");
+            println!("revoked {n} key(s)");
+        }
+        Command::Token {
+            team,
+            user,
+            role,
+            ttl_hours,
+        } => {
+            teams::find_by_slug(&state.db, &team)
+                .await?
+                .with_context(|| format!("no team `{team}`"))?;
+            let exp = (now + chrono::Duration::hours(ttl_hours)).timestamp();
+            println!("{}", state.jwt.mint(&team, &user, role, exp)?);
+        }
+        Command::Sdl => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+async fn serve(state: AppState) -> anyhow::Result<()> {
+    let settings = state.settings.clone();
+    if settings.is_sqlite() && settings.demo && !teams::any(&state.db).await? {
+        println!(
+            "first start: seeding the `demo` team with {} request logs…",
+            demo::DEMO_ROWS
+        );
+        let started = std::time::Instant::now();
+        let (_, n) = demo::seed(
+            &state.db,
+            demo::DEMO_TEAM,
+            demo::DEMO_ROWS,
+            state.clock.now(),
+        )
+        .await?;
+        println!("seeded {n} request logs in {:.1?}", started.elapsed());
+    }
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    println!("dashgate listening on http://{addr}");
+    println!("GraphiQL:  http://{addr}/graphiql");
+    if teams::find_by_slug(&state.db, demo::DEMO_TEAM)
+        .await?
+        .is_some()
+    {
+        let exp = (state.clock.now() + chrono::Duration::days(30)).timestamp();
+        let token = state
+            .jwt
+            .mint(demo::DEMO_TEAM, "demo@dashgate.local", Role::Editor, exp)?;
+        println!("demo token (EDITOR, 30 days) — paste into GraphiQL's Headers tab:");
+        println!("{{\"Authorization\": \"Bearer {token}\"}}");
+    }
+    axum::serve(listener, build_router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

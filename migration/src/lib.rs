@@ -1,1 +1,20 @@
+//! dashgate's schema migrations, written with the portable schema builder (SQLite + PostgreSQL).
+//! One migration per domain; no dependency on dashgate itself.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m0001_core;
+mod m0002_api_usage;
+
+/// All migrations, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_core::Migration),
+            Box::new(m0002_api_usage::Migration),
+        ]
+    }
+}

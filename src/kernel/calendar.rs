@@ -9,9 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// The width of one point of a time series.
-#[derive(
-    async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize,
-)]
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Granularity {
     /// One local clock hour.
@@ -52,7 +50,11 @@ pub struct Bucket {
 
 /// The UTC offset of `tz` at instant `t`, in seconds.
 pub fn offset_seconds(tz: Tz, t: DateTime<Utc>) -> i64 {
-    i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc())
+    i64::from(
+        tz.offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    )
 }
 
 /// The local calendar date of `t` in `tz`.
@@ -132,7 +134,11 @@ pub fn next_boundary(g: Granularity, tz: Tz, b: DateTime<Utc>) -> DateTime<Utc> 
         Granularity::Month => start_of_day(tz, add_months(local_date(tz, b), 1)),
         Granularity::Quarter => start_of_day(tz, add_months(local_date(tz, b), 3)),
     };
-    if next > b { next } else { b + Duration::hours(1) }
+    if next > b {
+        next
+    } else {
+        b + Duration::hours(1)
+    }
 }
 
 /// Number of buckets `[start, end)` splits into, stopping early past `limit`.
@@ -185,6 +191,9 @@ pub fn period_label(g: Granularity, tz: Tz, start: DateTime<Utc>) -> String {
             format!("{:04}-W{:02}", w.year(), w.week())
         }
         Granularity::Day => d.format("%Y-%m-%d").to_string(),
-        Granularity::Hour => start.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string(),
+        Granularity::Hour => start
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
     }
 }

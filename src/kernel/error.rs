@@ -3,38 +3,57 @@
 use async_graphql::ErrorExtensions;
 
 /// The application error. Each variant maps to one stable `extensions.code`.
-#[derive(Debug, thiserror::Error)]
+///
+/// It deliberately implements neither `Display` nor `std::error::Error`: async-graphql turns
+/// any `Display` type into an error *without* a code, so `?` must go through the
+/// `From<AppError>` below, which always sets `extensions.code`.
+#[derive(Debug)]
 pub enum AppError {
-    #[error("authentication required: send `Authorization: Bearer <token or API key>`")]
     Unauthenticated,
-    #[error("invalid credentials: {0}")]
     InvalidCredentials(String),
-    #[error("forbidden: {0}")]
     Forbidden(String),
-    #[error("{0} not found")]
     NotFound(String),
-    #[error("{message}")]
     BadInput { field: String, message: String },
-    #[error("rate limited: retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
-    #[error("{0}")]
     TooComplex(String),
-    #[error("the request took longer than {0} ms")]
     Timeout(u64),
-    #[error("the database is unavailable")]
     DatabaseUnavailable,
-    #[error("internal error")]
-    Internal(#[source] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl AppError {
     /// A `BAD_USER_INPUT` error naming the offending field (dotted path).
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::BadInput { field: field.into(), message: message.into() }
+        AppError::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(err.into())
+    }
+
+    /// The message shown to clients (internal causes are never included).
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Unauthenticated => {
+                "authentication required: send `Authorization: Bearer <token or API key>`".into()
+            }
+            AppError::InvalidCredentials(m) => format!("invalid credentials: {m}"),
+            AppError::Forbidden(m) => format!("forbidden: {m}"),
+            AppError::NotFound(what) => format!("{what} not found"),
+            AppError::BadInput { message, .. } => message.clone(),
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => {
+                format!("rate limited: retry in {retry_after_seconds} s")
+            }
+            AppError::TooComplex(m) => m.clone(),
+            AppError::Timeout(ms) => format!("the request took longer than {ms} ms"),
+            AppError::DatabaseUnavailable => "the database is unavailable".into(),
+            AppError::Internal(_) => "internal error".into(),
+        }
     }
 
     /// The stable machine-readable code (`extensions.code`).
@@ -94,13 +113,13 @@ impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         err.log();
         let code = err.code();
-        async_graphql::Error::new(err.to_string()).extend_with(|_, ext| {
+        async_graphql::Error::new(err.message()).extend_with(|_, ext| {
             ext.set("code", code);
             match &err {
                 AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::RateLimited { retry_after_seconds } => {
-                    ext.set("retryAfterSeconds", *retry_after_seconds)
-                }
+                AppError::RateLimited {
+                    retry_after_seconds,
+                } => ext.set("retryAfterSeconds", *retry_after_seconds),
                 _ => {}
             }
         })
@@ -112,7 +131,7 @@ impl axum::response::IntoResponse for AppError {
         self.log();
         let status = axum::http::StatusCode::from_u16(self.http_status())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        let mut body = serde_json::json!({ "code": self.code(), "message": self.message() });
         if let AppError::BadInput { field, .. } = &self {
             body["field"] = field.as_str().into();
         }
@@ -121,3 +140,12 @@ impl axum::response::IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<AppError> for anyhow::Error {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Internal(e) => e,
+            other => anyhow::anyhow!("{} ({})", other.message(), other.code()),
+        }
+    }
+}

@@ -81,7 +81,10 @@ impl TeamScope {
                 p.role.as_str()
             )));
         }
-        Ok(TeamScope { team: p.team.clone(), role: p.role })
+        Ok(TeamScope {
+            team: p.team.clone(),
+            role: p.role,
+        })
     }
 
     pub fn team_id(&self) -> TeamId {

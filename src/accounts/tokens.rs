@@ -1,0 +1,97 @@
+//! JWTs (HS256) with claims `sub`, `team`, `role`, `exp`.
+
+use crate::kernel::{AppError, AppResult, Role};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde::{Deserialize, Serialize};
+
+/// The claims dashgate reads from a JWT.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user.
+    pub sub: String,
+    /// The team's slug.
+    pub team: String,
+    /// `VIEWER`, `EDITOR` or `ADMIN`.
+    pub role: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// Signing and verification keys.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &str) -> Self {
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+        }
+    }
+
+    /// Mints a token for `user` of team `team_slug`, valid until `exp` (epoch seconds).
+    pub fn mint(&self, team_slug: &str, user: &str, role: Role, exp: i64) -> AppResult<String> {
+        let claims = Claims {
+            sub: user.into(),
+            team: team_slug.into(),
+            role: role.as_str().into(),
+            exp,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)
+    }
+
+    /// Verifies signature and expiry.
+    pub fn verify(&self, token: &str) -> AppResult<Claims> {
+        let validation = Validation::new(Algorithm::HS256);
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|d| d.claims)
+            .map_err(|e| AppError::InvalidCredentials(format!("invalid token: {e}")))
+    }
+}
+
+const SECRET_KEY: &str = "jwt_secret";
+
+/// The configured secret, or the one generated on first use and kept in `gateway_meta`
+/// (so tokens survive restarts).
+pub async fn load_or_create_secret(db: &impl ConnectionTrait) -> Result<String, DbErr> {
+    let select = Query::select()
+        .column(Alias::new("value"))
+        .from(Alias::new("gateway_meta"))
+        .and_where(Expr::col(Alias::new("key")).eq(SECRET_KEY))
+        .to_owned();
+    if let Some(row) = db.query_one(&select).await? {
+        return row
+            .try_get_by_index::<String>(0)
+            .map_err(|e| DbErr::Type(format!("{e:?}")));
+    }
+    let secret: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    let insert = Query::insert()
+        .into_table(Alias::new("gateway_meta"))
+        .columns([Alias::new("key"), Alias::new("value")])
+        .values_panic([SECRET_KEY.into(), secret.clone().into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("key"))
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&insert).await?;
+    // Another instance may have won the race: read back what is stored.
+    let row = db
+        .query_one(&select)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(SECRET_KEY.into()))?;
+    row.try_get_by_index::<String>(0)
+        .map_err(|e| DbErr::Type(format!("{e:?}")))
+}

@@ -1,0 +1,59 @@
+//! Application state and the HTTP router.
+
+use crate::accounts::{self, JwtKeys};
+use crate::config::Settings;
+use crate::graphql::{self, DashgateSchema};
+use crate::kernel::cache::PanelCache;
+use crate::kernel::clock::{SharedClock, clock_from};
+use crate::{db, http};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything a request needs: database, cache, clock, settings and JWT keys.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub cache: Arc<PanelCache>,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+}
+
+impl AppState {
+    /// Connects, migrates and loads the JWT secret. `schema` selects a PostgreSQL schema.
+    pub async fn open(settings: Settings, schema: Option<&str>) -> anyhow::Result<Self> {
+        let db = db::connect(&settings, schema).await?;
+        db::migrate(&db).await?;
+        Self::with_db(settings, db).await
+    }
+
+    /// State over an already migrated connection.
+    pub async fn with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let secret = match &settings.jwt_secret {
+            Some(s) => s.clone(),
+            None => accounts::tokens::load_or_create_secret(&db).await?,
+        };
+        let cache = PanelCache::new(
+            settings.cache_capacity,
+            Duration::from_secs(settings.cache_ttl_seconds),
+        );
+        Ok(AppState {
+            db,
+            cache: Arc::new(cache),
+            clock: clock_from(settings.now),
+            settings: Arc::new(settings),
+            jwt: Arc::new(JwtKeys::new(&secret)),
+        })
+    }
+
+    /// The GraphQL schema bound to this state.
+    pub fn schema(&self) -> DashgateSchema {
+        graphql::build_schema(self)
+    }
+}
+
+/// The HTTP router: GraphQL, GraphiQL, ingestion and health.
+pub fn build_router(state: AppState) -> axum::Router {
+    http::router(state)
+}

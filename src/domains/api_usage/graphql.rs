@@ -1,0 +1,358 @@
+//! GraphQL surface of apiUsage: the root field, its panels and output objects. Thin: every
+//! number comes from `metrics`, through the panel cache.
+
+use super::filter::{ApiUsageFilter, ApiUsageFilterInput};
+use super::metrics::{self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint};
+use crate::app::AppState;
+use crate::domains::countries::country_name;
+use crate::kernel::breakdown::{Breakdown, share, top_n};
+use crate::kernel::kpi::{KpiCard, ratio};
+use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
+use crate::kernel::{AppError, Principal, Role, TeamScope};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Root field of the API usage dashboard.
+#[derive(Default)]
+pub struct ApiUsageRoot;
+
+#[Object]
+impl ApiUsageRoot {
+    /// The API usage dashboard: traffic, errors, models, cost, countries and latency of the
+    /// caller's team. Only the selected panels and KPIs are computed.
+    async fn api_usage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Time range; defaults to the last 7 days in the team's timezone.")]
+        window: Option<WindowInput>,
+        #[graphql(desc = "Narrows every panel and KPI.")] filter: Option<ApiUsageFilterInput>,
+        #[graphql(desc = "A saved filter preset to apply (explicit arguments win).")]
+        preset_id: Option<ID>,
+    ) -> Result<ApiUsage> {
+        let state = ctx.data::<AppState>()?;
+        let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
+        if let Some(id) = preset_id {
+            return Err(AppError::NotFound(format!("filter preset `{}`", id.as_str())).into());
+        }
+        let window = TimeWindow::resolve(
+            &window.unwrap_or_default(),
+            scope.timezone(),
+            state.clock.now(),
+            state.settings.max_buckets,
+        )?;
+        let filter = ApiUsageFilter::from_input(filter.unwrap_or_default())?;
+        Ok(ApiUsage {
+            q: Arc::new(ApiUsageQuery {
+                scope,
+                window,
+                filter,
+            }),
+        })
+    }
+}
+
+/// The API usage dashboard for one window and filter.
+pub struct ApiUsage {
+    q: Arc<ApiUsageQuery>,
+}
+
+/// A top-N `limit` argument: default 10, between 1 and the configured maximum.
+fn top_limit(state: &AppState, limit: Option<i32>) -> Result<usize, AppError> {
+    let max = state.settings.max_top_n;
+    match limit {
+        None => Ok(10.min(max)),
+        Some(n) if n >= 1 && n as usize <= max => Ok(n as usize),
+        Some(_) => Err(AppError::bad_input(
+            "limit",
+            format!("`limit` must be between 1 and {max}"),
+        )),
+    }
+}
+
+#[Object]
+impl ApiUsage {
+    /// The resolved window (echoed back).
+    async fn window(&self) -> ResolvedWindow {
+        self.q.window.resolved()
+    }
+
+    /// The KPI cards; only the selected ones are computed.
+    async fn kpis(&self, ctx: &Context<'_>) -> Result<ApiUsageKpis> {
+        let state = ctx.data::<AppState>()?;
+        let keys: BTreeSet<KpiKey> = ctx
+            .field()
+            .selection_set()
+            .filter_map(|f| KpiKey::from_field(f.name()))
+            .collect();
+        let q = &self.q;
+        let values = state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.kpis",
+                &(&**q, &keys),
+                metrics::kpi_values(&state.db, q, &keys),
+            )
+            .await?;
+        let cards = values
+            .into_iter()
+            .map(|(k, (value, previous))| (k, k.def().card(value, previous, "USD")))
+            .collect();
+        Ok(ApiUsageKpis { cards })
+    }
+
+    /// Requests per bucket: `success`, `error`, `total`.
+    async fn requests(&self, ctx: &Context<'_>) -> Result<Vec<RequestPoint>> {
+        let state = ctx.data::<AppState>()?;
+        let q = &self.q;
+        Ok(state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.requests",
+                &**q,
+                metrics::requests(&state.db, q),
+            )
+            .await?)
+    }
+
+    /// Error requests (status ≥ 400) by status code.
+    #[graphql(complexity = "limit.unwrap_or(10).max(1) as usize * child_complexity")]
+    async fn errors_breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
+    ) -> Result<Breakdown> {
+        let state = ctx.data::<AppState>()?;
+        let limit = top_limit(state, limit)?;
+        let q = &self.q;
+        let key = (&**q, limit);
+        Ok(state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.errors",
+                &key,
+                metrics::errors(&state.db, q, limit),
+            )
+            .await?)
+    }
+
+    /// Models by request count, each with its cost, mean latency and error rate.
+    #[graphql(complexity = "limit.unwrap_or(10).max(1) as usize * child_complexity")]
+    async fn top_models(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
+    ) -> Result<ModelBreakdown> {
+        let state = ctx.data::<AppState>()?;
+        let limit = top_limit(state, limit)?;
+        let q = &self.q;
+        let groups = state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.models",
+                &**q,
+                metrics::models(&state.db, q),
+            )
+            .await?;
+        let (rows, other, total, has_more) =
+            top_n(groups, limit, |m| m.requests as f64, |m| m.model.as_str());
+        let rows = rows
+            .into_iter()
+            .map(|m| ModelBreakdownRow {
+                value: m.requests as f64,
+                share: share(m.requests as f64, total),
+                cost: m.cost,
+                avg_latency_ms: m.avg_latency_ms,
+                error_rate: ratio(m.errors as f64, m.requests as f64),
+                label: m.model,
+            })
+            .collect();
+        Ok(ModelBreakdown {
+            rows,
+            other,
+            total,
+            has_more,
+        })
+    }
+
+    /// Σ cost per bucket (USD).
+    async fn costs(&self, ctx: &Context<'_>) -> Result<Vec<CostPoint>> {
+        let state = ctx.data::<AppState>()?;
+        let q = &self.q;
+        Ok(state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.costs",
+                &**q,
+                metrics::costs(&state.db, q),
+            )
+            .await?)
+    }
+
+    /// Countries by request count, with their English names.
+    #[graphql(complexity = "limit.unwrap_or(10).max(1) as usize * child_complexity")]
+    async fn top_countries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
+    ) -> Result<CountryBreakdown> {
+        let state = ctx.data::<AppState>()?;
+        let limit = top_limit(state, limit)?;
+        let q = &self.q;
+        let groups = state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.countries",
+                &**q,
+                metrics::countries(&state.db, q),
+            )
+            .await?;
+        let (rows, other, total, has_more) =
+            top_n(groups, limit, |c| c.requests as f64, |c| c.code.as_str());
+        let rows = rows
+            .into_iter()
+            .map(|c| CountryBreakdownRow {
+                name: country_name(&c.code),
+                value: c.requests as f64,
+                share: share(c.requests as f64, total),
+                label: c.code,
+            })
+            .collect();
+        Ok(CountryBreakdown {
+            rows,
+            other,
+            total,
+            has_more,
+        })
+    }
+
+    /// Mean, median and p95 latency per bucket.
+    async fn latency(&self, ctx: &Context<'_>) -> Result<Vec<LatencyPoint>> {
+        let state = ctx.data::<AppState>()?;
+        let q = &self.q;
+        Ok(state
+            .cache
+            .get_or_compute(
+                &q.scope,
+                "apiUsage.latency",
+                &**q,
+                metrics::latency(&state.db, q),
+            )
+            .await?)
+    }
+}
+
+/// The apiUsage KPI cards, each over the window with its previous window.
+pub struct ApiUsageKpis {
+    cards: BTreeMap<KpiKey, KpiCard>,
+}
+
+impl ApiUsageKpis {
+    fn card(&self, key: KpiKey) -> Result<KpiCard> {
+        self.cards.get(&key).cloned().ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("KPI {key:?} was not computed")).into()
+        })
+    }
+}
+
+#[Object]
+impl ApiUsageKpis {
+    /// All requests.
+    async fn total_requests(&self) -> Result<KpiCard> {
+        self.card(KpiKey::TotalRequests)
+    }
+    /// Requests with status < 400.
+    async fn successful_requests(&self) -> Result<KpiCard> {
+        self.card(KpiKey::SuccessfulRequests)
+    }
+    /// Errors (status ≥ 400) / all requests; null when there are no requests.
+    async fn error_rate(&self) -> Result<KpiCard> {
+        self.card(KpiKey::ErrorRate)
+    }
+    /// Mean latency in ms; null when there are no requests.
+    async fn avg_latency_ms(&self) -> Result<KpiCard> {
+        self.card(KpiKey::AvgLatencyMs)
+    }
+    /// 95th percentile latency in ms (exact); null when there are no requests.
+    async fn p95_latency_ms(&self) -> Result<KpiCard> {
+        self.card(KpiKey::P95LatencyMs)
+    }
+    /// Σ cost (USD) of the requests that have a cost.
+    async fn total_cost(&self) -> Result<KpiCard> {
+        self.card(KpiKey::TotalCost)
+    }
+    /// Total cost / all requests (USD); null when there are no requests.
+    async fn avg_cost_per_request(&self) -> Result<KpiCard> {
+        self.card(KpiKey::AvgCostPerRequest)
+    }
+    /// Σ tokens.
+    async fn total_tokens(&self) -> Result<KpiCard> {
+        self.card(KpiKey::TotalTokens)
+    }
+    /// Distinct non-empty user ids.
+    async fn active_users(&self) -> Result<KpiCard> {
+        self.card(KpiKey::ActiveUsers)
+    }
+}
+
+/// Models by request count: `sum(rows.value) + other = total`.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ModelBreakdown {
+    /// Top models, requests descending, then name ascending.
+    pub rows: Vec<ModelBreakdownRow>,
+    /// Requests of the models past the limit.
+    pub other: f64,
+    /// Requests with a model.
+    pub total: f64,
+    /// Whether models were folded into `other`.
+    pub has_more: bool,
+}
+
+/// One model.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ModelBreakdownRow {
+    /// Model name.
+    pub label: String,
+    /// Requests.
+    pub value: f64,
+    /// `value / total`.
+    pub share: Option<f64>,
+    /// Σ cost (USD) of the model's requests that have one; null when none has.
+    pub cost: Option<f64>,
+    /// Mean latency in ms.
+    pub avg_latency_ms: Option<f64>,
+    /// Errors / requests of this model.
+    pub error_rate: Option<f64>,
+}
+
+/// Countries by request count: `sum(rows.value) + other = total`.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CountryBreakdown {
+    /// Top countries, requests descending, then code ascending.
+    pub rows: Vec<CountryBreakdownRow>,
+    /// Requests of the countries past the limit.
+    pub other: f64,
+    /// Requests with a country.
+    pub total: f64,
+    /// Whether countries were folded into `other`.
+    pub has_more: bool,
+}
+
+/// One country.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CountryBreakdownRow {
+    /// ISO 3166-1 alpha-2 code.
+    pub label: String,
+    /// English name (`Unknown (XX)` for codes outside ISO 3166-1).
+    pub name: String,
+    /// Requests.
+    pub value: f64,
+    /// `value / total`.
+    pub share: Option<f64>,
+}

@@ -1,0 +1,81 @@
+//! SQL for every apiUsage KPI and panel. Each function takes the team-scoped query and
+//! returns kernel types; bucket boundaries come from the kernel calendar.
+
+mod breakdowns;
+mod kpis;
+mod series;
+
+pub use breakdowns::{CountryRow, ModelRow, countries, errors, models};
+pub use kpis::{KpiKey, kpi_values};
+pub use series::{CostPoint, LatencyPoint, RequestPoint, costs, latency, requests};
+
+use super::entity::{Column, Entity};
+use super::filter::ApiUsageFilter;
+use crate::kernel::TeamScope;
+use crate::kernel::sql::{bucket_index, ms};
+use crate::kernel::window::TimeWindow;
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition};
+use serde::Serialize;
+
+/// One apiUsage request: the team, the resolved window and the filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiUsageQuery {
+    #[serde(skip)]
+    pub scope: TeamScope,
+    pub window: TimeWindow,
+    pub filter: ApiUsageFilter,
+}
+
+impl ApiUsageQuery {
+    /// Team, filter and `[from, to)` — the WHERE clause of every query.
+    fn condition(&self, from: i64, to: i64) -> Condition {
+        Condition::all()
+            .add(Column::TeamId.eq(self.scope.team_id().0))
+            .add(Column::CreatedAtMs.gte(from))
+            .add(Column::CreatedAtMs.lt(to))
+            .add(self.filter.condition())
+    }
+
+    /// `SELECT <bucket index> AS b, <columns> FROM request_logs WHERE …` over the window's
+    /// buckets; `extra` narrows further (e.g. errors only).
+    fn bucketed(&self, columns: &[Column], extra: Option<Condition>) -> SelectStatement {
+        let buckets = self.window.buckets();
+        let mut bounds: Vec<i64> = buckets.iter().map(|b| ms(b.start)).collect();
+        bounds.push(ms(self.window.end));
+        self.by_bounds(&bounds, columns, extra)
+    }
+
+    /// Like `bucketed`, with explicit ascending bounds.
+    fn by_bounds(
+        &self,
+        bounds: &[i64],
+        columns: &[Column],
+        extra: Option<Condition>,
+    ) -> SelectStatement {
+        let from = bounds[0];
+        let to = bounds[bounds.len() - 1];
+        let mut cond = self.condition(from, to);
+        if let Some(extra) = extra {
+            cond = cond.add(extra);
+        }
+        Query::select()
+            .expr_as(
+                bucket_index(Expr::col(Column::CreatedAtMs), bounds),
+                Alias::new("b"),
+            )
+            .columns(columns.iter().copied())
+            .from(Entity)
+            .cond_where(cond)
+            .to_owned()
+    }
+
+    /// `SELECT <columns> FROM request_logs WHERE …` over the window (no buckets).
+    fn plain(&self, extra: Condition) -> SelectStatement {
+        let (from, to) = (ms(self.window.start), ms(self.window.end));
+        Query::select()
+            .from(Entity)
+            .cond_where(self.condition(from, to).add(extra))
+            .to_owned()
+    }
+}

@@ -1,0 +1,4 @@
+//! The dashboards, one folder per business domain (same files in each).
+
+pub mod api_usage;
+pub mod countries;

@@ -1,0 +1,153 @@
+//! Query limits beyond async-graphql's depth and complexity, and stable error codes for
+//! every error the GraphQL layer itself raises.
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{
+    ErrorExtensionValues, Response, ServerError, ServerResult, ValidationResult, Variables,
+};
+use std::sync::Arc;
+
+/// Alias and root-field limits, plus error-code tagging.
+pub struct Limits {
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+}
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension {
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+        })
+    }
+}
+
+struct LimitsExtension {
+    max_aliases: usize,
+    max_root_fields: usize,
+}
+
+/// Sets `extensions.code` on an error that has none.
+pub fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if !has_code {
+        let mut ext = err
+            .extensions
+            .take()
+            .unwrap_or_else(ErrorExtensionValues::default);
+        ext.set("code", code);
+        err.extensions = Some(ext);
+    }
+    err
+}
+
+fn count_aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+fn count_root_fields(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(_) | Selection::FragmentSpread(_) => 1,
+            Selection::InlineFragment(f) => count_root_fields(&f.node.selection_set.node),
+        })
+        .sum()
+}
+
+fn check(
+    doc: &ExecutableDocument,
+    max_aliases: usize,
+    max_root_fields: usize,
+) -> Result<(), String> {
+    let mut aliases: usize = doc
+        .fragments
+        .values()
+        .map(|f| count_aliases(&f.node.selection_set.node))
+        .sum();
+    for (_, op) in doc.operations.iter() {
+        aliases += count_aliases(&op.node.selection_set.node);
+        let roots = count_root_fields(&op.node.selection_set.node);
+        if roots > max_root_fields {
+            return Err(format!(
+                "an operation selects {roots} root fields; the limit is {max_root_fields}"
+            ));
+        }
+    }
+    if aliases > max_aliases {
+        return Err(format!(
+            "the query uses {aliases} aliases; the limit is {max_aliases}"
+        ));
+    }
+    Ok(())
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        // Whatever slipped through without a code is a problem with the request itself
+        // (e.g. an argument that failed to coerce): internal failures always carry `INTERNAL`.
+        response.errors = response
+            .errors
+            .into_iter()
+            .map(|e| with_code(e, "BAD_USER_INPUT"))
+            .collect();
+        response
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        check(&doc, self.max_aliases, self.max_root_fields)
+            .map_err(|m| with_code(ServerError::new(m, None), "QUERY_TOO_COMPLEX"))?;
+        Ok(doc)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let limit =
+                        e.message.contains("too complex") || e.message.contains("nested too deep");
+                    with_code(
+                        e,
+                        if limit {
+                            "QUERY_TOO_COMPLEX"
+                        } else {
+                            "GRAPHQL_VALIDATION_FAILED"
+                        },
+                    )
+                })
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! The GraphQL schema: root objects of every domain merged, limits and error codes.
+
+mod limits;
+mod system;
+
+use crate::app::AppState;
+use crate::domains::api_usage::ApiUsageRoot;
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use limits::Limits;
+
+/// The root query: one root field per dashboard plus the system fields.
+#[derive(MergedObject, Default)]
+pub struct Query(system::SystemQuery, ApiUsageRoot);
+
+pub type DashgateSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+}
+
+/// The executable schema with the state and every limit installed.
+pub fn build_schema(state: &AppState) -> DashgateSchema {
+    let s = &state.settings;
+    builder()
+        .data(state.clone())
+        .limit_depth(s.max_depth)
+        .limit_complexity(s.max_complexity)
+        .extension(Limits {
+            max_aliases: s.max_aliases,
+            max_root_fields: s.max_root_fields,
+        })
+        .finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,16 @@
+//! The shared analytics vocabulary: windows, calendar, KPIs, breakdowns, cache, errors.
+//! No HTTP and no domain knowledge lives here.
+
+pub mod breakdown;
+pub mod cache;
+pub mod calendar;
+pub mod clock;
+pub mod error;
+pub mod kpi;
+pub mod record;
+pub mod sql;
+pub mod tenancy;
+pub mod window;
+
+pub use error::{AppError, AppResult};
+pub use tenancy::{Principal, Role, TeamId, TeamInfo, TeamScope};

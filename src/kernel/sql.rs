@@ -1,0 +1,142 @@
+//! SQL building blocks shared by every domain: bucket assignment and exact percentiles.
+//!
+//! Bucket boundaries come from `calendar` (Rust), and are bound as parameters, so SQLite and
+//! PostgreSQL place every row in the same bucket.
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, SelectStatement};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use std::collections::BTreeMap;
+
+/// Milliseconds since the epoch, the storage format of every timestamp column.
+pub fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// An expression giving the index `i` of the bucket `[bounds[i], bounds[i+1])` that holds `col`.
+/// `bounds` are ascending; rows must already be filtered to `[bounds[0], bounds[last])`.
+/// Built as a balanced tree of `CASE WHEN col < mid` so it costs `log2(n)` comparisons per row.
+pub fn bucket_index(col: Expr, bounds: &[i64]) -> Expr {
+    fn split(col: &Expr, bounds: &[i64], lo: usize, hi: usize) -> Expr {
+        if hi - lo <= 1 {
+            return Expr::val(lo as i32);
+        }
+        let mid = (lo + hi) / 2;
+        Expr::case(col.clone().lt(bounds[mid]), split(col, bounds, lo, mid))
+            .finally(split(col, bounds, mid, hi))
+            .into()
+    }
+    split(&col, bounds, 0, bounds.len().saturating_sub(1).max(1))
+}
+
+/// Percentiles as per-mille integers (950 = p95), exact like PostgreSQL's `percentile_cont`.
+pub const P50: i64 = 500;
+pub const P95: i64 = 950;
+
+/// Exact, portable `percentile_cont` per group.
+///
+/// `inner` must select two columns named `b` (group) and `v` (value). Only the one or two
+/// rows each percentile interpolates between are returned, then interpolated in Rust.
+pub async fn percentiles<C: ConnectionTrait>(
+    db: &C,
+    inner: SelectStatement,
+    per_mille: &[i64],
+) -> Result<BTreeMap<i32, Vec<f64>>, DbErr> {
+    let ranked = sea_orm::sea_query::Query::select()
+        .column(Alias::new("b"))
+        .column(Alias::new("v"))
+        .expr_as(
+            Expr::cust("ROW_NUMBER() OVER (PARTITION BY b ORDER BY v)"),
+            Alias::new("rn"),
+        )
+        .expr_as(
+            Expr::cust("COUNT(*) OVER (PARTITION BY b)"),
+            Alias::new("n"),
+        )
+        .from_subquery(inner, Alias::new("t"))
+        .to_owned();
+    let mut wanted = Expr::cust("1 = 0");
+    for p in per_mille {
+        // Fixed integers only: the per-mille values are constants of the caller.
+        let at = format!("(rn = (n - 1) * {p} / 1000 + 1 OR rn = (n - 1) * {p} / 1000 + 2)");
+        wanted = wanted.or(Expr::cust(at));
+    }
+    let stmt = sea_orm::sea_query::Query::select()
+        .columns([
+            Alias::new("b"),
+            Alias::new("v"),
+            Alias::new("rn"),
+            Alias::new("n"),
+        ])
+        .from_subquery(ranked, Alias::new("r"))
+        .and_where(wanted)
+        .to_owned();
+    let rows = db.query_all(&stmt).await?;
+    let mut by_group: BTreeMap<i32, (i64, BTreeMap<i64, f64>)> = BTreeMap::new();
+    for row in rows {
+        let b: i32 = get(&row, 0)?;
+        let v: f64 = get(&row, 1)?;
+        let rn: i64 = get(&row, 2)?;
+        let n: i64 = get(&row, 3)?;
+        let entry = by_group.entry(b).or_insert((n, BTreeMap::new()));
+        entry.1.insert(rn, v);
+    }
+    Ok(by_group
+        .into_iter()
+        .map(|(b, (n, ranks))| {
+            let values = per_mille
+                .iter()
+                .map(|p| {
+                    let pos = (n - 1) * p;
+                    let lo = pos / 1000 + 1;
+                    let frac = (pos % 1000) as f64 / 1000.0;
+                    let v_lo = ranks.get(&lo).copied().unwrap_or(f64::NAN);
+                    let v_hi = ranks.get(&(lo + 1)).copied().unwrap_or(v_lo);
+                    v_lo + frac * (v_hi - v_lo)
+                })
+                .collect();
+            (b, values)
+        })
+        .collect())
+}
+
+/// Reads column `i` of a row, with a clear error when the type does not match.
+pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, i: usize) -> Result<T, DbErr> {
+    row.try_get_by_index::<T>(i)
+        .map_err(|e| DbErr::Type(format!("column {i}: {e:?}")))
+}
+
+/// `CAST(SUM(e) AS BIGINT)`: PostgreSQL sums BIGINT as NUMERIC otherwise.
+pub fn sum_i64(e: Expr) -> Expr {
+    e.sum().cast_as(Alias::new("BIGINT"))
+}
+
+/// `CAST(AVG(e) AS DOUBLE PRECISION)`.
+pub fn avg_f64(e: Expr) -> Expr {
+    e.avg().cast_as(Alias::new("DOUBLE PRECISION"))
+}
+
+/// `SUM(CASE WHEN cond THEN 1 ELSE 0 END)` as BIGINT.
+pub fn count_if(cond: Expr) -> Expr {
+    sum_i64(
+        Expr::case(cond, Expr::val(1i64))
+            .finally(Expr::val(0i64))
+            .into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sea_query::{PostgresQueryBuilder, Query};
+
+    #[test]
+    fn bucket_index_is_a_balanced_case_tree() {
+        let sql = Query::select()
+            .expr(bucket_index(Expr::col(Alias::new("t")), &[0, 10, 20, 30]))
+            .to_string(PostgresQueryBuilder);
+        assert_eq!(
+            sql,
+            r#"SELECT (CASE WHEN "t" < 10 THEN 0 ELSE (CASE WHEN "t" < 20 THEN 1 ELSE 2 END) END)"#
+        );
+    }
+}

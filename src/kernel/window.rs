@@ -1,0 +1,299 @@
+//! Time windows: presets resolved against a clock into half-open `[start, end)` instants.
+
+use super::calendar::{self, Bucket, Granularity, add_months, local_date, start_of_day};
+use super::error::{AppError, AppResult};
+use async_graphql::{Enum, InputObject, SimpleObject};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// A named time range, resolved against "now" in the window's timezone.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RangePreset {
+    /// The rolling 24 hours before now.
+    Last24Hours,
+    /// The current local calendar day.
+    Today,
+    /// The 7 most recent local calendar days, including today.
+    Last7Days,
+    /// The 30 most recent local calendar days, including today.
+    Last30Days,
+    /// The 90 most recent local calendar days, including today.
+    Last90Days,
+    /// The 365 most recent local calendar days, including today.
+    Last365Days,
+    /// From the first day of the current local month through today.
+    MonthToDate,
+    /// From the first day of the current local quarter through today.
+    QuarterToDate,
+    /// From January 1st (local) through today.
+    YearToDate,
+    /// The 6 most recent whole local months, including the current one.
+    Last6Months,
+    /// The 12 most recent whole local months, including the current one.
+    Last12Months,
+    /// Explicit `start` and `end`.
+    Custom,
+}
+
+/// Which time range to aggregate, in which timezone, at which granularity.
+#[derive(InputObject, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowInput {
+    /// A named range. Defaults to `LAST_7_DAYS`, or `CUSTOM` when `start` and `end` are given.
+    pub preset: Option<RangePreset>,
+    /// Inclusive start (only with `CUSTOM`).
+    pub start: Option<DateTime<Utc>>,
+    /// Exclusive end (only with `CUSTOM`).
+    pub end: Option<DateTime<Utc>>,
+    /// IANA timezone for calendar maths, e.g. `Europe/London`. Defaults to the team's timezone.
+    pub timezone: Option<String>,
+    /// Bucket width of series. Defaults to a width picked from the span.
+    pub granularity: Option<Granularity>,
+}
+
+/// A resolved window: `[start, end)` plus its previous window of the same length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeWindow {
+    pub preset: RangePreset,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(serialize_with = "ser_tz")]
+    pub tz: Tz,
+    pub granularity: Granularity,
+    pub previous_start: DateTime<Utc>,
+    #[serde(skip)]
+    pub now: DateTime<Utc>,
+}
+
+fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
+}
+
+/// The resolved window as echoed back in every answer.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ResolvedWindow {
+    /// The preset that was resolved (`CUSTOM` for explicit bounds).
+    pub preset: RangePreset,
+    /// Inclusive start, in the window's offset.
+    pub start: DateTime<FixedOffset>,
+    /// Exclusive end, in the window's offset.
+    pub end: DateTime<FixedOffset>,
+    /// The IANA timezone used for calendar maths.
+    pub timezone: String,
+    /// The granularity of series.
+    pub granularity: Granularity,
+    /// Inclusive start of the previous window (used by KPI deltas).
+    pub previous_start: DateTime<FixedOffset>,
+    /// Exclusive end of the previous window (= `start`).
+    pub previous_end: DateTime<FixedOffset>,
+}
+
+impl TimeWindow {
+    /// Resolves `input` at instant `now`; `default_tz` is the team's timezone.
+    pub fn resolve(
+        input: &WindowInput,
+        default_tz: Tz,
+        now: DateTime<Utc>,
+        max_buckets: usize,
+    ) -> AppResult<Self> {
+        let tz = match &input.timezone {
+            None => default_tz,
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                AppError::bad_input(
+                    "window.timezone",
+                    format!("`{name}` is not an IANA timezone (e.g. `Europe/London`)"),
+                )
+            })?,
+        };
+        let explicit = input.start.is_some() || input.end.is_some();
+        let preset = match input.preset {
+            Some(p) => p,
+            None if explicit => RangePreset::Custom,
+            None => RangePreset::Last7Days,
+        };
+        if preset != RangePreset::Custom && explicit {
+            return Err(AppError::bad_input(
+                "window.start",
+                "`start`/`end` are only allowed with preset `CUSTOM`",
+            ));
+        }
+        let today = local_date(tz, now);
+        let tomorrow = start_of_day(tz, today + Duration::days(1));
+        let days = |n: i64| {
+            let first = today - Duration::days(n - 1);
+            let prev = first - Duration::days(n);
+            (start_of_day(tz, first), tomorrow, start_of_day(tz, prev))
+        };
+        let since = |first: NaiveDate| {
+            let n = (today - first).num_days() + 1;
+            (
+                start_of_day(tz, first),
+                tomorrow,
+                start_of_day(tz, first - Duration::days(n)),
+            )
+        };
+        let months = |n: i32| {
+            let first = add_months(today, -(n - 1));
+            let end = start_of_day(tz, add_months(today, 1));
+            (
+                start_of_day(tz, first),
+                end,
+                start_of_day(tz, add_months(first, -n)),
+            )
+        };
+        let (start, end, previous_start) = match preset {
+            RangePreset::Last24Hours => {
+                let start = now - Duration::hours(24);
+                (start, now, start - Duration::hours(24))
+            }
+            RangePreset::Today => days(1),
+            RangePreset::Last7Days => days(7),
+            RangePreset::Last30Days => days(30),
+            RangePreset::Last90Days => days(90),
+            RangePreset::Last365Days => days(365),
+            RangePreset::MonthToDate => since(add_months(today, 0)),
+            RangePreset::QuarterToDate => since(add_months(today, -((today.month0() % 3) as i32))),
+            RangePreset::YearToDate => since(today.with_ordinal(1).expect("Jan 1st exists")),
+            RangePreset::Last6Months => months(6),
+            RangePreset::Last12Months => months(12),
+            RangePreset::Custom => {
+                let (Some(start), Some(end)) = (input.start, input.end) else {
+                    return Err(AppError::bad_input(
+                        "window.start",
+                        "preset `CUSTOM` needs both `start` and `end`",
+                    ));
+                };
+                if start >= end {
+                    return Err(AppError::bad_input(
+                        "window.end",
+                        "`start` must be before `end`",
+                    ));
+                }
+                (start, end, start - (end - start))
+            }
+        };
+        let granularity = input
+            .granularity
+            .unwrap_or_else(|| Granularity::auto_for(end - start));
+        let n = calendar::count_buckets(start, end, granularity, tz, max_buckets);
+        if n > max_buckets {
+            return Err(AppError::bad_input(
+                "window.granularity",
+                format!(
+                    "this window has more than {max_buckets} {granularity:?} buckets; \
+                     pick a coarser granularity or a shorter window"
+                ),
+            ));
+        }
+        Ok(TimeWindow {
+            preset,
+            start,
+            end,
+            tz,
+            granularity,
+            previous_start,
+            now,
+        })
+    }
+
+    /// The dense buckets of this window's series.
+    pub fn buckets(&self) -> Vec<Bucket> {
+        calendar::buckets(self.start, self.end, self.granularity, self.tz, self.now)
+    }
+
+    /// An instant in the window's offset at that instant.
+    pub fn local(&self, t: DateTime<Utc>) -> DateTime<FixedOffset> {
+        let off = calendar::offset_seconds(self.tz, t) as i32;
+        t.with_timezone(&FixedOffset::east_opt(off).expect("valid offset"))
+    }
+
+    /// The GraphQL echo of this window.
+    pub fn resolved(&self) -> ResolvedWindow {
+        ResolvedWindow {
+            preset: self.preset,
+            start: self.local(self.start),
+            end: self.local(self.end),
+            timezone: self.tz.name().to_string(),
+            granularity: self.granularity,
+            previous_start: self.local(self.previous_start),
+            previous_end: self.local(self.start),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    fn resolve(preset: RangePreset, tz: &str, now: DateTime<Utc>) -> TimeWindow {
+        let input = WindowInput {
+            preset: Some(preset),
+            timezone: Some(tz.into()),
+            ..Default::default()
+        };
+        TimeWindow::resolve(&input, chrono_tz::UTC, now, 1000).unwrap()
+    }
+
+    #[test]
+    fn last_7_days_are_local_calendar_days_including_today() {
+        let w = resolve(
+            RangePreset::Last7Days,
+            "America/New_York",
+            at(2026, 3, 10, 3),
+        );
+        // 03:00 UTC on the 10th is still the 9th in New York (EDT from the 8th).
+        assert_eq!(w.start, Utc.with_ymd_and_hms(2026, 3, 3, 5, 0, 0).unwrap());
+        assert_eq!(w.end, Utc.with_ymd_and_hms(2026, 3, 10, 4, 0, 0).unwrap());
+        assert_eq!(
+            w.previous_start,
+            Utc.with_ymd_and_hms(2026, 2, 24, 5, 0, 0).unwrap()
+        );
+        assert_eq!(w.granularity, Granularity::Day);
+        assert_eq!(w.buckets().len(), 7);
+    }
+
+    #[test]
+    fn month_presets_cover_whole_months() {
+        let w = resolve(RangePreset::Last6Months, "UTC", at(2026, 11, 22, 12));
+        assert_eq!(w.start, at(2026, 6, 1, 0));
+        assert_eq!(w.end, at(2026, 12, 1, 0));
+        assert_eq!(w.previous_start, at(2025, 12, 1, 0));
+        let q = resolve(RangePreset::QuarterToDate, "UTC", at(2026, 11, 22, 12));
+        assert_eq!(q.start, at(2026, 10, 1, 0));
+        assert_eq!(q.end, at(2026, 11, 23, 0));
+    }
+
+    #[test]
+    fn custom_windows_are_validated() {
+        let now = at(2026, 1, 1, 0);
+        let bad = |input: WindowInput| TimeWindow::resolve(&input, chrono_tz::UTC, now, 1000);
+        let err = bad(WindowInput {
+            start: Some(now),
+            end: Some(now),
+            ..Default::default()
+        });
+        assert!(matches!(err, Err(AppError::BadInput { .. })));
+        let err = bad(WindowInput {
+            timezone: Some("Mars/Base".into()),
+            ..Default::default()
+        });
+        assert!(
+            matches!(err, Err(AppError::BadInput { ref field, .. }) if field == "window.timezone")
+        );
+        let err = bad(WindowInput {
+            start: Some(at(2020, 1, 1, 0)),
+            end: Some(now),
+            granularity: Some(Granularity::Hour),
+            ..Default::default()
+        });
+        assert!(
+            matches!(err, Err(AppError::BadInput { ref field, .. }) if field == "window.granularity")
+        );
+    }
+}
