@@ -1,1 +1,12 @@
-fn main() {}
+//! The one integration-test binary: every suite runs on SQLite, and on PostgreSQL when
+//! `DASHGATE_TEST_POSTGRES_URL` is set (required under `CI=true`).
+
+mod support;
+
+mod api_usage;
+mod cache;
+mod calendar;
+mod errors;
+mod ingest;
+mod isolation;
+mod schema;

@@ -67,7 +67,7 @@ pub async fn revoke(db: &impl ConnectionTrait, prefix: &str, now_ms: i64) -> App
     let res = api_key::Entity::update_many()
         .col_expr(
             api_key::Column::RevokedAtMs,
-            sea_orm::sea_query::Expr::val(now_ms).into(),
+            sea_orm::sea_query::Expr::val(now_ms),
         )
         .filter(api_key::Column::Prefix.eq(prefix))
         .filter(api_key::Column::RevokedAtMs.is_null())

@@ -15,11 +15,12 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     jwt: &JwtKeys,
     credential: &str,
+    now: i64,
 ) -> AppResult<Principal> {
     if credential.starts_with(api_keys::KEY_PREFIX) {
         return api_keys::authenticate(db, credential).await;
     }
-    let claims = jwt.verify(credential)?;
+    let claims = jwt.verify(credential, now)?;
     let team = teams::find_by_slug(db, &claims.team)
         .await?
         .ok_or_else(|| AppError::InvalidCredentials("the token's team does not exist".into()))?;

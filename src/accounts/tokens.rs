@@ -47,12 +47,19 @@ impl JwtKeys {
             .map_err(AppError::internal)
     }
 
-    /// Verifies signature and expiry.
-    pub fn verify(&self, token: &str) -> AppResult<Claims> {
-        let validation = Validation::new(Algorithm::HS256);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+    /// Verifies the signature, and the expiry against the gateway's clock (`now`, so a
+    /// pinned `DASHGATE_NOW` and the tokens minted under it agree).
+    pub fn verify(&self, token: &str, now: i64) -> AppResult<Claims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|d| d.claims)
-            .map_err(|e| AppError::InvalidCredentials(format!("invalid token: {e}")))
+            .map_err(|e| AppError::InvalidCredentials(format!("invalid token: {e}")))?;
+        if claims.exp <= now {
+            return Err(AppError::InvalidCredentials("the token has expired".into()));
+        }
+        Ok(claims)
     }
 }
 

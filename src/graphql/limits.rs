@@ -5,9 +5,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    ErrorExtensionValues, Response, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 use std::sync::Arc;
 
 /// Alias and root-field limits, plus error-code tagging.
@@ -37,10 +35,7 @@ pub fn with_code(mut err: ServerError, code: &str) -> ServerError {
         .as_ref()
         .is_some_and(|e| e.get("code").is_some());
     if !has_code {
-        let mut ext = err
-            .extensions
-            .take()
-            .unwrap_or_else(ErrorExtensionValues::default);
+        let mut ext = err.extensions.take().unwrap_or_default();
         ext.set("code", code);
         err.extensions = Some(ext);
     }

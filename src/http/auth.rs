@@ -24,7 +24,8 @@ pub async fn principal_from_headers(
         .ok_or_else(|| {
             AppError::InvalidCredentials("use `Authorization: Bearer <token>`".into())
         })?;
-    accounts::authenticate(&state.db, &state.jwt, credential)
+    let now = state.clock.now().timestamp();
+    accounts::authenticate(&state.db, &state.jwt, credential, now)
         .await
         .map(Some)
 }

@@ -169,7 +169,7 @@ impl<'a> Record<'a> {
 /// `"12.345"` → 12_345_000 (exact decimal arithmetic; more than 6 decimals are rounded).
 pub fn parse_micros(text: &str) -> Option<i64> {
     let value: f64 = text.parse().ok()?;
-    if !value.is_finite() || value < 0.0 || value > 9.0e12 {
+    if !value.is_finite() || !(0.0..=9.0e12).contains(&value) {
         return None;
     }
     let plain = !text.contains(['e', 'E']);

@@ -136,7 +136,7 @@ mod tests {
             .to_string(PostgresQueryBuilder);
         assert_eq!(
             sql,
-            r#"SELECT (CASE WHEN "t" < 10 THEN 0 ELSE (CASE WHEN "t" < 20 THEN 1 ELSE 2 END) END)"#
+            r#"SELECT (CASE WHEN ("t" < 10) THEN 0 ELSE (CASE WHEN ("t" < 20) THEN 1 ELSE 2 END) END)"#
         );
     }
 }

@@ -1,0 +1,274 @@
+//! The test harness: a fresh database per test (a SQLite file, or a PostgreSQL schema),
+//! helpers to create teams, run GraphQL as a principal and call HTTP routes.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
+use dashgate::app::{AppState, build_router};
+use dashgate::config::Settings;
+use dashgate::graphql::DashgateSchema;
+use dashgate::kernel::{Principal, Role};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tower::ServiceExt;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The instant every test's clock is pinned to.
+pub fn test_now() -> DateTime<Utc> {
+    "2026-03-10T12:00:00Z".parse().unwrap()
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// The PostgreSQL URL for tests; `None` skips PostgreSQL tests, except under `CI=true`.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("DASHGATE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but DASHGATE_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI"
+            )
+        }
+        _ => None,
+    }
+}
+
+/// Removes the test's database when the test ends.
+enum Cleanup {
+    File(std::path::PathBuf),
+    Schema { url: String, schema: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match self {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Schema { url, schema } => {
+                let (url, schema) = (url.clone(), schema.clone());
+                // Runs on its own thread: the test's runtime may be shutting down.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(db) = Database::connect(&url).await {
+                            let _ = db
+                                .execute_unprepared(&format!(
+                                    "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                                ))
+                                .await;
+                            let _ = db.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// One test's gateway over its own database.
+pub struct TestApp {
+    pub backend: Backend,
+    pub state: AppState,
+    pub schema: DashgateSchema,
+    pub router: axum::Router,
+    _cleanup: Cleanup,
+}
+
+impl TestApp {
+    /// A gateway on a fresh database; `None` when PostgreSQL is not configured.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with settings adjusted first.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let mut settings = Settings {
+            now: Some(test_now()),
+            jwt_secret: Some("test-secret".into()),
+            db_max_connections: 4,
+            ..Settings::default()
+        };
+        let (cleanup, schema) = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique("dashgate_test")));
+                settings.database_url = format!("sqlite://{}", path.display());
+                (Cleanup::File(path), None)
+            }
+            Backend::Postgres => {
+                let url = postgres_url()?;
+                let schema = unique("t");
+                let admin = Database::connect(&url).await.expect("PostgreSQL reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                settings.database_url = url.clone();
+                (
+                    Cleanup::Schema {
+                        url,
+                        schema: schema.clone(),
+                    },
+                    Some(schema),
+                )
+            }
+        };
+        adjust(&mut settings);
+        let state = AppState::open(settings, schema.as_deref())
+            .await
+            .expect("app state");
+        Some(TestApp {
+            backend,
+            schema: state.schema(),
+            router: build_router(state.clone()),
+            state,
+            _cleanup: cleanup,
+        })
+    }
+
+    /// Creates a team and returns a principal of it with `role`.
+    pub async fn team(&self, slug: &str, timezone: &str, role: Role) -> Principal {
+        let team =
+            dashgate::accounts::teams::create(&self.state.db, slug, slug, timezone, "USD", 0)
+                .await
+                .expect("team created");
+        Principal {
+            team,
+            user: format!("{slug}-user"),
+            role,
+        }
+    }
+
+    /// Runs a GraphQL query as `principal` and returns the whole response as JSON.
+    pub async fn gql(&self, principal: Option<&Principal>, query: &str) -> Value {
+        let mut request = async_graphql::Request::new(query);
+        if let Some(p) = principal {
+            request = request.data(p.clone());
+        }
+        serde_json::to_value(self.schema.execute(request).await).unwrap()
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, principal: &Principal, query: &str) -> Value {
+        let response = self.gql(Some(principal), query).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// A JWT for a principal.
+    pub fn token(&self, p: &Principal) -> String {
+        let exp = (test_now() + chrono::Duration::hours(1)).timestamp();
+        self.state
+            .jwt
+            .mint(&p.team.slug, &p.user, p.role, exp)
+            .unwrap()
+    }
+
+    /// Sends an HTTP request through the router; returns status and JSON body.
+    pub async fn http(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: impl Into<Body>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
+        if let Some(token) = bearer {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(body.into()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, json)
+    }
+
+    /// Ingests request-log rows (JSON objects) for the principal's team through HTTP.
+    pub async fn ingest(&self, p: &Principal, rows: &[Value]) -> Value {
+        let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        let (status, json) = self
+            .http(
+                "POST",
+                "/v1/ingest/request_logs",
+                Some(&self.token(p)),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "ingest failed: {json:#}");
+        json
+    }
+}
+
+/// The error code of the first error of a GraphQL response.
+pub fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// Generates a `sqlite` and a `postgres` test from one body.
+#[macro_export]
+macro_rules! both_dbs {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::support::TestApp) $body
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await.unwrap()).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                match $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
+                    Some(app) => run(app).await,
+                    None => eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    )*};
+}
