@@ -26,6 +26,9 @@ pub async fn connect(
         });
     } else {
         opts.statement_timeout(Duration::from_millis(settings.db_statement_timeout_ms));
+        // Dashboard aggregates sort ~10^5 rows (distinct counts, percentiles); the default
+        // 4 MB spills those sorts to disk.
+        opts.map_sqlx_postgres_opts(|o| o.options([("work_mem", "64MB")]));
         if let Some(schema) = schema {
             opts.set_schema_search_path(schema.to_string());
         }

@@ -139,7 +139,7 @@ pub fn generate_request_logs(
     let span_ms = now.timestamp_millis();
 
     let mut rows = Vec::with_capacity(n);
-    for i in 0..n {
+    for _ in 0..n {
         let slot = first_hour + Duration::hours(slots.sample(&mut rng) as i64);
         let mut created_at_ms = slot.timestamp_millis() + rng.random_range(0..3_600_000);
         if created_at_ms >= span_ms {
@@ -176,7 +176,7 @@ pub fn generate_request_logs(
         let user_id =
             (!rng.random_bool(0.05)).then(|| format!("user_{:04}", users.sample(&mut rng) + 1));
         rows.push(RequestLogRow {
-            id: format!("req_{i:09}"),
+            id: String::new(),
             created_at_ms,
             endpoint: endpoint.to_string(),
             status_code,
@@ -187,6 +187,11 @@ pub fn generate_request_logs(
             tokens,
             user_id,
         });
+    }
+    // Logs arrive in time order: store them that way, with ids that follow it.
+    rows.sort_by_key(|r| r.created_at_ms);
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.id = format!("req_{i:09}");
     }
     rows
 }

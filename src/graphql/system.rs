@@ -30,6 +30,7 @@ pub struct TeamView {
     pub currency: String,
 }
 
+/// Fields that need no dashboard.
 #[Object]
 impl SystemQuery {
     /// Always `"ok"` when the gateway answers; needs no credentials.

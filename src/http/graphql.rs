@@ -48,7 +48,7 @@ pub async fn execute(State(http): State<HttpState>, headers: HeaderMap, body: Bo
     )
     .await
     {
-        Ok(response) => Json(response).into_response(),
+        Ok(response) => async_graphql_axum::GraphQLResponse::from(response).into_response(),
         Err(_) => {
             let e = AppError::Timeout(timeout_ms);
             graphql_error(StatusCode::OK, e.code(), &e.message())

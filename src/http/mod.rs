@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ingest/{dataset}", post(ingest::ingest))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .layer(tower_http::cors::CorsLayer::permissive())
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -32,15 +32,19 @@ pub fn bucket_index(col: Expr, bounds: &[i64]) -> Expr {
 pub const P50: i64 = 500;
 pub const P95: i64 = 950;
 
-/// Exact, portable `percentile_cont` per group.
+/// Exact `percentile_cont` per group, identical on both databases.
 ///
-/// `inner` must select two columns named `b` (group) and `v` (value). Only the one or two
-/// rows each percentile interpolates between are returned, then interpolated in Rust.
+/// `inner` must select two columns named `b` (group) and `v` (value). PostgreSQL runs its own
+/// `percentile_cont`; SQLite ranks rows with window functions, returns only the one or two
+/// rows each percentile interpolates between, and the interpolation happens in Rust.
 pub async fn percentiles<C: ConnectionTrait>(
     db: &C,
     inner: SelectStatement,
     per_mille: &[i64],
 ) -> Result<BTreeMap<i32, Vec<f64>>, DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        return percentiles_native(db, inner, per_mille).await;
+    }
     let ranked = sea_orm::sea_query::Query::select()
         .column(Alias::new("b"))
         .column(Alias::new("v"))
@@ -97,6 +101,35 @@ pub async fn percentiles<C: ConnectionTrait>(
             (b, values)
         })
         .collect())
+}
+
+async fn percentiles_native<C: ConnectionTrait>(
+    db: &C,
+    inner: SelectStatement,
+    per_mille: &[i64],
+) -> Result<BTreeMap<i32, Vec<f64>>, DbErr> {
+    let mut stmt = sea_orm::sea_query::Query::select();
+    stmt.column(Alias::new("b"));
+    for p in per_mille {
+        // Fixed integers only: the per-mille values are constants of the caller.
+        let f = format!(
+            "percentile_cont({}.{:03}) WITHIN GROUP (ORDER BY v)",
+            p / 1000,
+            p % 1000
+        );
+        stmt.expr(Expr::cust(f));
+    }
+    stmt.from_subquery(inner, Alias::new("t"))
+        .group_by_col(Alias::new("b"));
+    let mut out = BTreeMap::new();
+    for row in db.query_all(&stmt).await? {
+        let b: i32 = get(&row, 0)?;
+        let values = (0..per_mille.len())
+            .map(|i| get::<f64>(&row, i + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert(b, values);
+    }
+    Ok(out)
 }
 
 /// Reads column `i` of a row, with a clear error when the type does not match.

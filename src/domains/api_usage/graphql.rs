@@ -17,6 +17,7 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct ApiUsageRoot;
 
+/// Root field of the API usage dashboard.
 #[Object]
 impl ApiUsageRoot {
     /// The API usage dashboard: traffic, errors, models, cost, countries and latency of the
@@ -70,6 +71,7 @@ fn top_limit(state: &AppState, limit: Option<i32>) -> Result<usize, AppError> {
     }
 }
 
+/// The API usage dashboard for one window and filter: KPI cards, series and breakdowns.
 #[Object]
 impl ApiUsage {
     /// The resolved window (echoed back).
@@ -261,6 +263,7 @@ impl ApiUsageKpis {
     }
 }
 
+/// The apiUsage KPI cards, each over the window with its previous window.
 #[Object]
 impl ApiUsageKpis {
     /// All requests.

@@ -29,8 +29,11 @@ pub struct RequestPoint {
 /// Cost in one bucket.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
 pub struct CostPoint {
+    /// Bucket start (clipped to the window).
     pub start: DateTime<FixedOffset>,
+    /// Bucket end (clipped to the window).
     pub end: DateTime<FixedOffset>,
+    /// Cut by the window edge, or still in progress.
     pub is_partial: bool,
     /// Σ cost in USD of the bucket's requests that have a cost (0 when none).
     pub value: f64,
@@ -39,8 +42,11 @@ pub struct CostPoint {
 /// Latency in one bucket (null when the bucket has no requests).
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
 pub struct LatencyPoint {
+    /// Bucket start (clipped to the window).
     pub start: DateTime<FixedOffset>,
+    /// Bucket end (clipped to the window).
     pub end: DateTime<FixedOffset>,
+    /// Cut by the window edge, or still in progress.
     pub is_partial: bool,
     /// Mean latency in milliseconds.
     pub avg_ms: Option<f64>,

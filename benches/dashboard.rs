@@ -1,0 +1,291 @@
+//! Benchmark: the full 7-day `apiUsage` dashboard over HTTP, cold (cache off) and warm, at
+//! several concurrency levels, next to the same panels as plain SQL (no GraphQL, no HTTP).
+//!
+//! `cargo bench --bench dashboard -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
+//! Prints a table and writes JSON to `--out`. Never asserts timings.
+
+use clap::Parser;
+use dashgate::app::{AppState, build_router};
+use dashgate::config::Settings;
+use dashgate::domains::api_usage::filter::ApiUsageFilter;
+use dashgate::domains::api_usage::metrics::{self, ApiUsageQuery, KpiKey};
+use dashgate::kernel::window::{TimeWindow, WindowInput};
+use dashgate::kernel::{Principal, Role, TeamScope};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use sea_orm::{ConnectionTrait, Statement};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// Database to seed and query (default: an SQLite file under target/).
+    #[arg(long, default_value = "sqlite://target/bench.db")]
+    database_url: String,
+    /// Request logs to seed into the `bench` team (skipped when already there).
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: usize,
+    /// Concurrency levels.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    concurrency: Vec<usize>,
+    /// Seconds measured per level.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Results file (JSON).
+    #[arg(long, default_value = "target/bench-dashboard.json")]
+    out: String,
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+const NOW: &str = "2026-11-22T12:00:00Z";
+const DASHBOARD: &str = r#"{ apiUsage(window: {preset: LAST_7_DAYS}) {
+  window { start end granularity }
+  kpis { totalRequests { value previous delta { ratio status } } successfulRequests { value previous }
+         errorRate { value previous } avgLatencyMs { value previous } p95LatencyMs { value previous }
+         totalCost { value previous } avgCostPerRequest { value previous } totalTokens { value previous }
+         activeUsers { value previous } }
+  requests { start isPartial success error total }
+  errorsBreakdown { rows { label value share } other total hasMore }
+  topModels { rows { label value cost avgLatencyMs errorRate } other total hasMore }
+  costs { start value }
+  topCountries { rows { label name value } other total hasMore }
+  latency { start avgMs p50Ms p95Ms } } }"#;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+struct Level {
+    mode: &'static str,
+    concurrency: usize,
+    requests: usize,
+    rps: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+}
+
+async fn serve(settings: Settings) -> (std::net::SocketAddr, AppState) {
+    let state = AppState::open(settings, None).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = build_router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, state)
+}
+
+/// One keep-alive connection sending the dashboard until `deadline`; returns latencies (ms).
+async fn worker(addr: std::net::SocketAddr, token: String, deadline: Instant) -> Vec<f64> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let body = serde_json::json!({ "query": DASHBOARD }).to_string();
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let req = hyper::Request::post("/graphql")
+            .header("host", "bench")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let started = Instant::now();
+        let res = sender.send_request(req).await.unwrap();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        latencies.push(started.elapsed().as_secs_f64() * 1e3);
+        assert!(
+            !bytes.windows(8).any(|w| w == b"\"errors\""),
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    latencies
+}
+
+async fn measure(
+    mode: &'static str,
+    addr: std::net::SocketAddr,
+    token: &str,
+    c: usize,
+    secs: u64,
+) -> Level {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..c)
+        .map(|_| tokio::spawn(worker(addr, token.to_string(), deadline)))
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    Level {
+        mode,
+        concurrency: c,
+        requests: all.len(),
+        rps: all.len() as f64 / elapsed,
+        p50: percentile(&all, 0.50),
+        p95: percentile(&all, 0.95),
+        p99: percentile(&all, 0.99),
+    }
+}
+
+/// The same panels, through the metrics functions only (their SQL plus row decoding).
+async fn plain_sql(state: &AppState, scope: &TeamScope, runs: usize) -> (Vec<f64>, Vec<f64>) {
+    let window = TimeWindow::resolve(
+        &WindowInput::default(),
+        scope.timezone(),
+        state.clock.now(),
+        1000,
+    )
+    .unwrap();
+    let q = ApiUsageQuery {
+        scope: scope.clone(),
+        window,
+        filter: ApiUsageFilter::default(),
+    };
+    let keys = KpiKey::ALL.into_iter().collect();
+    let db = &state.db;
+    let (mut parallel, mut sequential) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t = Instant::now();
+        tokio::try_join!(
+            metrics::kpi_values(db, &q, &keys),
+            metrics::requests(db, &q),
+            metrics::errors(db, &q, 10),
+            metrics::models(db, &q),
+            metrics::costs(db, &q),
+            metrics::countries(db, &q),
+            metrics::latency(db, &q),
+        )
+        .unwrap();
+        parallel.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        metrics::kpi_values(db, &q, &keys).await.unwrap();
+        metrics::requests(db, &q).await.unwrap();
+        metrics::errors(db, &q, 10).await.unwrap();
+        metrics::models(db, &q).await.unwrap();
+        metrics::costs(db, &q).await.unwrap();
+        metrics::countries(db, &q).await.unwrap();
+        metrics::latency(db, &q).await.unwrap();
+        sequential.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    parallel.sort_by(f64::total_cmp);
+    sequential.sort_by(f64::total_cmp);
+    (parallel, sequential)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let settings = Settings {
+        database_url: args.database_url.clone(),
+        now: Some(NOW.parse().unwrap()),
+        jwt_secret: Some("bench".into()),
+        log: "warn".into(),
+        ..Settings::default()
+    };
+    let (warm_addr, state) = serve(settings.clone()).await;
+    let (cold_addr, _) = serve(Settings {
+        cache_capacity: 0,
+        ..settings
+    })
+    .await;
+    let now = state.clock.now();
+    let team = dashgate::demo::ensure_team(&state.db, "bench", "Europe/London", now)
+        .await
+        .unwrap();
+    let backend = state.db.get_database_backend();
+    let count_sql = Statement::from_sql_and_values(
+        backend,
+        if args.database_url.starts_with("postgres") {
+            "SELECT COUNT(*) FROM request_logs WHERE team_id = $1"
+        } else {
+            "SELECT COUNT(*) FROM request_logs WHERE team_id = ?"
+        },
+        [team.id.0.into()],
+    );
+    let existing: i64 = state
+        .db
+        .query_one_raw(count_sql)
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    if (existing as usize) < args.rows {
+        let t = Instant::now();
+        let (_, n) = dashgate::demo::seed(&state.db, "bench", args.rows, now)
+            .await
+            .unwrap();
+        println!("seeded {n} rows in {:.1?}", t.elapsed());
+        if args.database_url.starts_with("postgres") {
+            state
+                .db
+                .execute_unprepared("ANALYZE request_logs")
+                .await
+                .unwrap();
+        }
+    }
+    let principal = Principal {
+        team: team.clone(),
+        user: "bench".into(),
+        role: Role::Viewer,
+    };
+    let scope = TeamScope::require(Some(&principal), Role::Viewer).unwrap();
+    let token = state
+        .jwt
+        .mint("bench", "bench", Role::Viewer, now.timestamp() + 86_400)
+        .unwrap();
+
+    println!(
+        "database: {}  rows: {}  window: LAST_7_DAYS (DAY buckets)",
+        args.database_url,
+        args.rows.max(existing as usize)
+    );
+    let (parallel, sequential) = plain_sql(&state, &scope, 20).await;
+    println!(
+        "plain SQL, 7 panels concurrently: p50 {:.1} ms  p95 {:.1} ms",
+        percentile(&parallel, 0.5),
+        percentile(&parallel, 0.95)
+    );
+    println!(
+        "plain SQL, 7 panels one by one:   p50 {:.1} ms  p95 {:.1} ms",
+        percentile(&sequential, 0.5),
+        percentile(&sequential, 0.95)
+    );
+
+    let mut levels = Vec::new();
+    for &c in &args.concurrency {
+        levels.push(measure("cold", cold_addr, &token, c, args.seconds).await);
+    }
+    worker(warm_addr, token.clone(), Instant::now()).await;
+    for &c in &args.concurrency {
+        levels.push(measure("warm", warm_addr, &token, c, args.seconds).await);
+    }
+    println!(
+        "\n| mode | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|"
+    );
+    for l in &levels {
+        println!(
+            "| {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} |",
+            l.mode, l.concurrency, l.requests, l.rps, l.p50, l.p95, l.p99
+        );
+    }
+    let json = serde_json::json!({
+        "database": if args.database_url.starts_with("postgres") { "postgres" } else { "sqlite" },
+        "rows": args.rows.max(existing as usize),
+        "plainSqlMs": { "concurrentP50": percentile(&parallel, 0.5), "concurrentP95": percentile(&parallel, 0.95),
+                        "sequentialP50": percentile(&sequential, 0.5), "sequentialP95": percentile(&sequential, 0.95) },
+        "http": levels.iter().map(|l| serde_json::json!({ "mode": l.mode, "concurrency": l.concurrency,
+            "requests": l.requests, "rps": l.rps, "p50Ms": l.p50, "p95Ms": l.p95, "p99Ms": l.p99 })).collect::<Vec<_>>(),
+    });
+    std::fs::write(&args.out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    println!("\nwritten to {}", args.out);
+}
