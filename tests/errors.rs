@@ -82,11 +82,21 @@ both_dbs! {
 
 #[tokio::test]
 async fn slow_requests_time_out_with_a_code() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.request_timeout_ms = 0)
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.request_timeout_ms = 1)
         .await
         .unwrap();
-    let p = viewer(&app).await;
-    let body = json!({"query": "{ apiUsage { kpis { p95LatencyMs { value } } } }"}).to_string();
+    let now = crate::support::test_now();
+    let (team, _) = dashgate::demo::seed(&app.state.db, "slow", 20_000, now)
+        .await
+        .unwrap();
+    let p = dashgate::kernel::Principal {
+        team,
+        user: "u".into(),
+        role: Role::Viewer,
+    };
+    let query = "{ apiUsage(window: {preset: LAST_90_DAYS}) { kpis { p95LatencyMs { value } activeUsers { value } }
+        latency { p95Ms } topCountries { total } topModels { total } } }";
+    let body = json!({ "query": query }).to_string();
     let (status, body) = app
         .http("POST", "/graphql", Some(&app.token(&p)), body)
         .await;

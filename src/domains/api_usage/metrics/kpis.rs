@@ -6,7 +6,7 @@ use crate::kernel::AppResult;
 use crate::kernel::kpi::ratio;
 use crate::kernel::sql::{P95, avg_f64, count_if, get, ms, percentiles, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,25 +72,47 @@ pub async fn kpi_values(
     } else {
         Expr::val(0i64)
     });
-    outer.expr(if has(&[ActiveUsers]) {
-        Expr::col(Column::UserId).count_distinct()
-    } else {
-        Expr::val(0i64)
-    });
-    columns.extend([
-        Column::LatencyMs,
-        Column::CostMicros,
-        Column::Tokens,
-        Column::UserId,
-    ]);
+    columns.extend([Column::LatencyMs, Column::CostMicros, Column::Tokens]);
     let inner = q.by_bounds(&bounds, &columns, None);
-    let stmt = outer
+    let sums = outer
         .from_subquery(inner, Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
+    // Distinct users and p95 are separate queries (hash distinct, native percentiles) that
+    // run concurrently with the sums, and only when selected.
+    let users = async {
+        if !has(&[ActiveUsers]) {
+            return Ok(Vec::new());
+        }
+        let cond = Condition::all().add(Column::UserId.is_not_null());
+        let distinct = q
+            .by_bounds(&bounds, &[Column::UserId], Some(cond))
+            .distinct()
+            .to_owned();
+        let stmt = Query::select()
+            .column(Alias::new("b"))
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(distinct, Alias::new("d"))
+            .group_by_col(Alias::new("b"))
+            .to_owned();
+        db.query_all(&stmt).await
+    };
+    let p95 = async {
+        if !has(&[P95LatencyMs]) {
+            return Ok(Default::default());
+        }
+        let inner = q.by_bounds(&bounds, &[Column::LatencyMs], None);
+        let ranked = Query::select()
+            .column(Alias::new("b"))
+            .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
+            .from_subquery(inner, Alias::new("s"))
+            .to_owned();
+        percentiles(db, ranked, &[P95]).await
+    };
+    let (sum_rows, user_rows, p95) = tokio::try_join!(db.query_all(&sums), users, p95)?;
 
     let mut periods = [PeriodSums::default(); 2];
-    for row in db.query_all(&stmt).await? {
+    for row in sum_rows {
         let b: i32 = get(&row, 0)?;
         let p = &mut periods[b.clamp(0, 1) as usize];
         p.total = get(&row, 1)?;
@@ -98,18 +120,13 @@ pub async fn kpi_values(
         p.avg_latency = get(&row, 3)?;
         p.cost_micros = get::<Option<i64>>(&row, 4)?.unwrap_or(0);
         p.tokens = get::<Option<i64>>(&row, 5)?.unwrap_or(0);
-        p.users = get::<Option<i64>>(&row, 6)?.unwrap_or(0);
     }
-    if keys.contains(&P95LatencyMs) {
-        let inner = q.by_bounds(&bounds, &[Column::LatencyMs], None);
-        let ranked = Query::select()
-            .column(Alias::new("b"))
-            .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
-            .from_subquery(inner, Alias::new("s"))
-            .to_owned();
-        for (b, values) in percentiles(db, ranked, &[P95]).await? {
-            periods[b.clamp(0, 1) as usize].p95 = values.first().copied();
-        }
+    for row in user_rows {
+        let b: i32 = get(&row, 0)?;
+        periods[b.clamp(0, 1) as usize].users = get(&row, 1)?;
+    }
+    for (b, values) in p95 {
+        periods[b.clamp(0, 1) as usize].p95 = values.first().copied();
     }
     let value = |key: KpiKey, p: &PeriodSums| -> Option<f64> {
         let total = p.total as f64;
