@@ -153,6 +153,18 @@ async fn plain_sql(state: &AppState, scope: &TeamScope, runs: usize) -> (Vec<f64
     let keys = KpiKey::ALL.into_iter().collect();
     let db = &state.db;
     let (mut parallel, mut sequential) = (Vec::new(), Vec::new());
+    let mut per_panel: Vec<(&str, Vec<f64>)> = [
+        "kpis",
+        "requests",
+        "errorsBreakdown",
+        "topModels",
+        "costs",
+        "topCountries",
+        "latency",
+    ]
+    .into_iter()
+    .map(|name| (name, Vec::new()))
+    .collect();
     for _ in 0..runs {
         let t = Instant::now();
         tokio::try_join!(
@@ -166,18 +178,34 @@ async fn plain_sql(state: &AppState, scope: &TeamScope, runs: usize) -> (Vec<f64
         )
         .unwrap();
         parallel.push(t.elapsed().as_secs_f64() * 1e3);
-        let t = Instant::now();
-        metrics::kpi_values(db, &q, &keys).await.unwrap();
-        metrics::requests(db, &q).await.unwrap();
-        metrics::errors(db, &q, 10).await.unwrap();
-        metrics::models(db, &q).await.unwrap();
-        metrics::costs(db, &q).await.unwrap();
-        metrics::countries(db, &q).await.unwrap();
-        metrics::latency(db, &q).await.unwrap();
-        sequential.push(t.elapsed().as_secs_f64() * 1e3);
+        let mut total = 0.0;
+        macro_rules! timed {
+            ($i:expr, $e:expr) => {{
+                let t = Instant::now();
+                $e.await.unwrap();
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                per_panel[$i].1.push(ms);
+                total += ms;
+            }};
+        }
+        timed!(0, metrics::kpi_values(db, &q, &keys));
+        timed!(1, metrics::requests(db, &q));
+        timed!(2, metrics::errors(db, &q, 10));
+        timed!(3, metrics::models(db, &q));
+        timed!(4, metrics::costs(db, &q));
+        timed!(5, metrics::countries(db, &q));
+        timed!(6, metrics::latency(db, &q));
+        sequential.push(total);
     }
     parallel.sort_by(f64::total_cmp);
     sequential.sort_by(f64::total_cmp);
+    for (name, times) in &mut per_panel {
+        times.sort_by(f64::total_cmp);
+        println!(
+            "  plain SQL {name:<16} p50 {:>7.1} ms",
+            percentile(times, 0.5)
+        );
+    }
     (parallel, sequential)
 }
 

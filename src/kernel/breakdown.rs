@@ -51,6 +51,38 @@ pub fn top_n<T>(
     (groups, other, total, has_more)
 }
 
+/// A top-N cut whose rows were mapped into a panel's own row type.
+pub struct Ranked<R> {
+    pub rows: Vec<R>,
+    pub other: f64,
+    pub total: f64,
+    pub has_more: bool,
+}
+
+/// `top_n`, then each kept group mapped to a row with its value's share of the total.
+pub fn rank<T, R>(
+    groups: Vec<T>,
+    limit: usize,
+    value: impl Fn(&T) -> f64,
+    label: impl Fn(&T) -> &str,
+    row: impl Fn(T, Option<f64>) -> R,
+) -> Ranked<R> {
+    let (kept, other, total, has_more) = top_n(groups, limit, &value, label);
+    let rows = kept
+        .into_iter()
+        .map(|g| {
+            let s = share(value(&g), total);
+            row(g, s)
+        })
+        .collect();
+    Ranked {
+        rows,
+        other,
+        total,
+        has_more,
+    }
+}
+
 /// `value / total`, or null for an empty total.
 pub fn share(value: f64, total: f64) -> Option<f64> {
     (total != 0.0).then(|| value / total)

@@ -5,7 +5,7 @@ use super::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use super::metrics::{self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint};
 use crate::app::AppState;
 use crate::domains::countries::country_name;
-use crate::kernel::breakdown::{Breakdown, share, top_n};
+use crate::kernel::breakdown::{Breakdown, rank};
 use crate::kernel::kpi::{KpiCard, ratio};
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
@@ -160,24 +160,25 @@ impl ApiUsage {
                 metrics::models(&state.db, q),
             )
             .await?;
-        let (rows, other, total, has_more) =
-            top_n(groups, limit, |m| m.requests as f64, |m| m.model.as_str());
-        let rows = rows
-            .into_iter()
-            .map(|m| ModelBreakdownRow {
+        let r = rank(
+            groups,
+            limit,
+            |m| m.requests as f64,
+            |m| m.model.as_str(),
+            |m, share| ModelBreakdownRow {
                 value: m.requests as f64,
-                share: share(m.requests as f64, total),
+                share,
                 cost: m.cost,
                 avg_latency_ms: m.avg_latency_ms,
                 error_rate: ratio(m.errors as f64, m.requests as f64),
                 label: m.model,
-            })
-            .collect();
+            },
+        );
         Ok(ModelBreakdown {
-            rows,
-            other,
-            total,
-            has_more,
+            rows: r.rows,
+            other: r.other,
+            total: r.total,
+            has_more: r.has_more,
         })
     }
 
@@ -215,22 +216,23 @@ impl ApiUsage {
                 metrics::countries(&state.db, q),
             )
             .await?;
-        let (rows, other, total, has_more) =
-            top_n(groups, limit, |c| c.requests as f64, |c| c.code.as_str());
-        let rows = rows
-            .into_iter()
-            .map(|c| CountryBreakdownRow {
+        let r = rank(
+            groups,
+            limit,
+            |c| c.requests as f64,
+            |c| c.code.as_str(),
+            |c, share| CountryBreakdownRow {
                 name: country_name(&c.code),
                 value: c.requests as f64,
-                share: share(c.requests as f64, total),
+                share,
                 label: c.code,
-            })
-            .collect();
+            },
+        );
         Ok(CountryBreakdown {
-            rows,
-            other,
-            total,
-            has_more,
+            rows: r.rows,
+            other: r.other,
+            total: r.total,
+            has_more: r.has_more,
         })
     }
 
