@@ -162,13 +162,19 @@ impl Settings {
 
 /// Rejects `DASHGATE_*` variables that no setting reads (`DASHGATE_TEST_*` belong to tests).
 pub fn reject_unknown_env() -> Result<(), String> {
+    let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+    check_env_names(names)
+}
+
+/// The check behind `reject_unknown_env`, over any list of variable names.
+pub fn check_env_names(names: impl IntoIterator<Item = String>) -> Result<(), String> {
     let command = DefaultsOnly::command();
     let known: Vec<String> = command
         .get_arguments()
         .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
         .collect();
-    let unknown: Vec<String> = std::env::vars_os()
-        .filter_map(|(k, _)| k.into_string().ok())
+    let unknown: Vec<String> = names
+        .into_iter()
         .filter(|k| k.starts_with("DASHGATE_") && !k.starts_with("DASHGATE_TEST_"))
         .filter(|k| !known.contains(k))
         .collect();
@@ -180,5 +186,37 @@ pub fn reject_unknown_env() -> Result<(), String> {
             unknown.join(", "),
             known.join(", ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_dashgate_variables_are_rejected() {
+        let ok = [
+            "DASHGATE_DATABASE_URL",
+            "DASHGATE_TEST_POSTGRES_URL",
+            "PATH",
+        ]
+        .map(String::from);
+        assert!(check_env_names(ok).is_ok());
+        let err = check_env_names(["DASHGATE_DATABSE_URL".to_string()]).unwrap_err();
+        assert!(err.contains("DASHGATE_DATABSE_URL") && err.contains("DASHGATE_DATABASE_URL"));
+    }
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let s = Settings {
+            database_url: "sqlite://x.db".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.connect_url(), "sqlite://x.db?mode=rwc");
+        let pg = Settings {
+            database_url: "postgres://h/db".into(),
+            ..Settings::default()
+        };
+        assert_eq!(pg.connect_url(), "postgres://h/db");
     }
 }

@@ -168,20 +168,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(state: AppState) -> anyhow::Result<()> {
     let settings = state.settings.clone();
-    if settings.is_sqlite() && settings.demo && !teams::any(&state.db).await? {
+    let started = std::time::Instant::now();
+    if let Some(n) = demo::seed_if_empty(&state, demo::DEMO_ROWS).await? {
         println!(
-            "first start: seeding the `demo` team with {} request logs…",
-            demo::DEMO_ROWS
+            "first start: seeded the `demo` team with {n} request logs in {:.1?}",
+            started.elapsed()
         );
-        let started = std::time::Instant::now();
-        let (_, n) = demo::seed(
-            &state.db,
-            demo::DEMO_TEAM,
-            demo::DEMO_ROWS,
-            state.clock.now(),
-        )
-        .await?;
-        println!("seeded {n} request logs in {:.1?}", started.elapsed());
     }
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await

@@ -185,4 +185,20 @@ both_dbs! {
         let r = app.gql(Some(&p), &format!("{{ apiUsage({WINDOW}) {{ topModels(limit: 101) {{ total }} }} }}")).await;
         assert_eq!(code(&r), "BAD_USER_INPUT");
     }
+
+    async fn only_selected_kpis_run_sql(app) {
+        let p = seeded(&app).await;
+        let only_total = format!("{{ apiUsage({WINDOW}) {{ kpis {{ totalRequests {{ value }} }} }} }}");
+        let sql = app.statements_of(app.data(&p, &only_total)).await;
+        let data: Vec<_> = sql.iter().filter(|s| s.contains("request_logs")).collect();
+        assert_eq!(data.len(), 1, "{data:#?}");
+        assert!(!data[0].contains("DISTINCT") && !data[0].contains("AVG"), "{}", data[0]);
+        let with_p95 = format!("{{ apiUsage({WINDOW}) {{ kpis {{ p95LatencyMs {{ value }} activeUsers {{ value }} }} }} }}");
+        let sql = app.statements_of(app.data(&p, &with_p95)).await;
+        assert_eq!(sql.iter().filter(|s| s.contains("request_logs")).count(), 3, "sums, distinct users, p95");
+        assert!(sql.iter().any(|s| s.contains("DISTINCT")));
+        let window_only = format!("{{ apiUsage({WINDOW}) {{ window {{ start }} }} }}");
+        let sql = app.statements_of(app.data(&p, &window_only)).await;
+        assert!(sql.iter().all(|s| !s.contains("request_logs")), "no panel selected, no panel SQL");
+    }
 }

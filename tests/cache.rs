@@ -42,3 +42,29 @@ async fn a_disabled_cache_computes_every_time() {
     }
     assert_eq!(app.state.cache.computations(), 3);
 }
+
+#[tokio::test]
+async fn the_demo_is_seeded_once_and_deterministically() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert_eq!(
+        dashgate::demo::seed_if_empty(&app.state, 2_000)
+            .await
+            .unwrap(),
+        Some(2_000)
+    );
+    assert_eq!(
+        dashgate::demo::seed_if_empty(&app.state, 2_000)
+            .await
+            .unwrap(),
+        None,
+        "second start"
+    );
+    let now = crate::support::test_now();
+    let a = dashgate::demo::generate_request_logs(500, now, 120, 42);
+    assert_eq!(a, dashgate::demo::generate_request_logs(500, now, 120, 42));
+    assert!(
+        a.windows(2)
+            .all(|w| w[0].created_at_ms <= w[1].created_at_ms)
+    );
+    assert!(a.iter().all(|r| r.created_at_ms < now.timestamp_millis()));
+}

@@ -60,3 +60,15 @@ pub async fn seed(
     }
     Ok((team, inserted))
 }
+
+/// On the first start of an empty embedded database (no team at all), seeds the `demo` team
+/// with `rows` request logs. Returns how many rows were seeded, or `None` when nothing was
+/// done (PostgreSQL, demo disabled, or teams already exist).
+pub async fn seed_if_empty(state: &crate::app::AppState, rows: usize) -> AppResult<Option<u64>> {
+    let settings = &state.settings;
+    if !settings.is_sqlite() || !settings.demo || teams::any(&state.db).await? {
+        return Ok(None);
+    }
+    let (_, n) = seed(&state.db, DEMO_TEAM, rows, state.clock.now()).await?;
+    Ok(Some(n))
+}

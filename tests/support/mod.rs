@@ -15,6 +15,7 @@ use dashgate::kernel::{Principal, Role};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
 /// Which database a test runs on.
@@ -98,6 +99,8 @@ pub struct TestApp {
     pub state: AppState,
     pub schema: DashgateSchema,
     pub router: axum::Router,
+    /// Every SQL statement run so far (for tests that count queries).
+    pub statements: Arc<Mutex<Vec<String>>>,
     _cleanup: Cleanup,
 }
 
@@ -144,14 +147,24 @@ impl TestApp {
             }
         };
         adjust(&mut settings);
-        let state = AppState::open(settings, schema.as_deref())
+        let mut db = dashgate::db::connect(&settings, schema.as_deref())
             .await
-            .expect("app state");
+            .expect("connect");
+        dashgate::db::migrate(&db).await.expect("migrate");
+        let statements = Arc::new(Mutex::new(Vec::new()));
+        let log = statements.clone();
+        db.set_metric_callback(move |info| {
+            if let Ok(mut log) = log.lock() {
+                log.push(info.statement.sql.clone());
+            }
+        });
+        let state = AppState::with_db(settings, db).await.expect("app state");
         Some(TestApp {
             backend,
             schema: state.schema(),
             router: build_router(state.clone()),
             state,
+            statements,
             _cleanup: cleanup,
         })
     }
@@ -186,6 +199,13 @@ impl TestApp {
             "unexpected errors: {response:#}"
         );
         response["data"].clone()
+    }
+
+    /// The SQL statements run by `f` (the log is cleared first).
+    pub async fn statements_of<F: std::future::Future>(&self, f: F) -> Vec<String> {
+        self.statements.lock().unwrap().clear();
+        f.await;
+        std::mem::take(&mut *self.statements.lock().unwrap())
     }
 
     /// A JWT for a principal.
