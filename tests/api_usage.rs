@@ -201,4 +201,17 @@ both_dbs! {
         let sql = app.statements_of(app.data(&p, &window_only)).await;
         assert!(sql.iter().all(|s| !s.contains("request_logs")), "no panel selected, no panel SQL");
     }
+
+    async fn answers_keep_the_order_of_the_query(app) {
+        let p = seeded(&app).await;
+        let q = format!("{{ apiUsage({WINDOW}) {{ latency {{ p95Ms avgMs }} ...K zRequests: requests {{ total }}
+            window {{ timezone start }} }} }} fragment K on ApiUsage {{ kpis {{ totalCost {{ value }} activeUsers {{ value }} }} }}");
+        let request = async_graphql::Request::new(q).data(p.clone());
+        let text = serde_json::to_string(&app.schema.execute(request).await).unwrap();
+        let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} missing in {text}"));
+        let order = ["\"latency\"", "\"p95Ms\"", "\"avgMs\"", "\"kpis\"", "\"totalCost\"", "\"activeUsers\"",
+            "\"zRequests\"", "\"window\"", "\"timezone\"", "\"start\""];
+        let positions: Vec<usize> = order.iter().map(|n| at(n)).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    }
 }

@@ -2,11 +2,12 @@
 //! every error the GraphQL layer itself raises.
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Alias and root-field limits, plus error-code tagging.
 pub struct Limits {
@@ -19,13 +20,18 @@ impl ExtensionFactory for Limits {
         Arc::new(LimitsExtension {
             max_aliases: self.max_aliases,
             max_root_fields: self.max_root_fields,
+            document: Mutex::new(None),
+            operation: Mutex::new(None),
         })
     }
 }
 
+/// Created per request: it keeps the parsed document to restore the response's field order.
 struct LimitsExtension {
     max_aliases: usize,
     max_root_fields: usize,
+    document: Mutex<Option<ExecutableDocument>>,
+    operation: Mutex<Option<String>>,
 }
 
 /// Sets `extensions.code` on an error that has none.
@@ -103,7 +109,24 @@ impl Extension for LimitsExtension {
             .into_iter()
             .map(|e| with_code(e, "BAD_USER_INPUT"))
             .collect();
+        let document = self.document.lock().ok().and_then(|mut d| d.take());
+        if let Some(doc) = document {
+            let operation = self.operation.lock().ok().and_then(|mut o| o.take());
+            super::order::reorder(&mut response.data, &doc, operation.as_deref());
+        }
         response
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Ok(mut op) = self.operation.lock() {
+            *op = operation_name.map(str::to_string);
+        }
+        next.run(ctx, operation_name).await
     }
 
     async fn parse_query(
@@ -119,6 +142,9 @@ impl Extension for LimitsExtension {
             .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
         check(&doc, self.max_aliases, self.max_root_fields)
             .map_err(|m| with_code(ServerError::new(m, None), "QUERY_TOO_COMPLEX"))?;
+        if let Ok(mut slot) = self.document.lock() {
+            *slot = Some(doc.clone());
+        }
         Ok(doc)
     }
 

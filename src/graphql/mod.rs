@@ -1,6 +1,7 @@
 //! The GraphQL schema: root objects of every domain merged, limits and error codes.
 
 mod limits;
+mod order;
 mod system;
 
 use crate::app::AppState;
