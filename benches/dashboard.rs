@@ -217,6 +217,7 @@ async fn main() {
         now: Some(NOW.parse().unwrap()),
         jwt_secret: Some("bench".into()),
         log: "warn".into(),
+        rate_limit_per_minute: 0,
         ..Settings::default()
     };
     let (warm_addr, state) = serve(settings.clone()).await;

@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::graphql::{self, DashgateSchema};
 use crate::kernel::cache::PanelCache;
 use crate::kernel::clock::{SharedClock, clock_from};
+use crate::kernel::rate_limit::RateLimiter;
 use crate::{db, http};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -18,6 +19,10 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
+    /// Per-team request rate limit.
+    pub requests: Arc<RateLimiter>,
+    /// Per-team limit of forced refreshes.
+    pub refreshes: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -42,8 +47,10 @@ impl AppState {
             db,
             cache: Arc::new(cache),
             clock: clock_from(settings.now),
-            settings: Arc::new(settings),
             jwt: Arc::new(JwtKeys::new(&secret)),
+            requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
+            refreshes: Arc::new(RateLimiter::new(settings.force_refresh_per_minute)),
+            settings: Arc::new(settings),
         })
     }
 

@@ -121,6 +121,22 @@ pub struct Settings {
     /// Maximum `limit` of a top-N list.
     #[arg(long, global = true, env = "DASHGATE_MAX_TOP_N", default_value_t = 100)]
     pub max_top_n: usize,
+    /// GraphQL requests and ingestion batches per team and minute (0 = unlimited).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 1_200
+    )]
+    pub rate_limit_per_minute: u32,
+    /// `refresh: FORCE` dashboard requests per team and minute (0 = unlimited).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_FORCE_REFRESH_PER_MINUTE",
+        default_value_t = 6
+    )]
+    pub force_refresh_per_minute: u32,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,dashgate=debug`.
     #[arg(long, global = true, env = "DASHGATE_LOG", default_value = "info")]
     pub log: String,

@@ -68,3 +68,72 @@ async fn the_demo_is_seeded_once_and_deterministically() {
     );
     assert!(a.iter().all(|r| r.created_at_ms < now.timestamp_millis()));
 }
+
+#[tokio::test]
+async fn answers_report_cache_use_and_force_recomputes() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.force_refresh_per_minute = 2)
+        .await
+        .unwrap();
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let query = "{ apiUsage { requests { total } costs { value } } }";
+    let first = app.gql(Some(&p), query).await;
+    assert_eq!(first["extensions"]["cache"]["misses"], 2);
+    assert_eq!(first["extensions"]["cache"]["hits"], 0);
+    assert!(first["extensions"]["cache"]["computedAt"].is_string());
+    let second = app.gql(Some(&p), query).await;
+    assert_eq!(
+        (
+            second["extensions"]["cache"]["hits"].clone(),
+            second["extensions"]["cache"]["misses"].clone()
+        ),
+        (serde_json::json!(2), serde_json::json!(0))
+    );
+    let forced = "{ apiUsage(refresh: FORCE) { requests { total } costs { value } } }";
+    let before = app.state.cache.computations();
+    let r = app.gql(Some(&p), forced).await;
+    assert_eq!(r["extensions"]["cache"]["misses"], 2);
+    assert_eq!(app.state.cache.computations() - before, 2);
+    app.gql(Some(&p), forced).await;
+    let limited = app.gql(Some(&p), forced).await;
+    assert_eq!(crate::support::code(&limited), "RATE_LIMITED");
+    assert!(
+        limited["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    let health = app.gql(None, "{ health }").await;
+    assert!(
+        health.get("extensions").is_none(),
+        "no panels, no cache report"
+    );
+}
+
+#[tokio::test]
+async fn each_team_has_a_request_rate_limit() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit_per_minute = 2)
+        .await
+        .unwrap();
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let other = app.team("other", "UTC", Role::Viewer).await;
+    let body = r#"{"query":"{ viewer { user } }"}"#;
+    for _ in 0..2 {
+        let (status, _) = app
+            .http("POST", "/graphql", Some(&app.token(&p)), body)
+            .await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+    }
+    let (status, r) = app
+        .http("POST", "/graphql", Some(&app.token(&p)), body)
+        .await;
+    assert_eq!(status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    let (status, _) = app
+        .http("POST", "/graphql", Some(&app.token(&other)), body)
+        .await;
+    assert_eq!(
+        status,
+        axum::http::StatusCode::OK,
+        "another team is not limited"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod limits;
 mod order;
+mod report;
 mod system;
 
 use crate::app::AppState;
@@ -27,6 +28,7 @@ pub fn build_schema(state: &AppState) -> DashgateSchema {
         .data(state.clone())
         .limit_depth(s.max_depth)
         .limit_complexity(s.max_complexity)
+        .extension(report::CacheReporting)
         .extension(Limits {
             max_aliases: s.max_aliases,
             max_root_fields: s.max_root_fields,

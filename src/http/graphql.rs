@@ -18,6 +18,20 @@ fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+fn rate_limited(e: AppError) -> Response {
+    let retry = match e {
+        AppError::RateLimited {
+            retry_after_seconds,
+        } => retry_after_seconds,
+        _ => 60,
+    };
+    let body = json!({ "data": null, "errors": [{ "message": e.message(),
+        "extensions": { "code": e.code(), "retryAfterSeconds": retry } }] });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    response.headers_mut().insert("retry-after", retry.into());
+    response
+}
+
 /// Executes one GraphQL request for the caller's principal.
 pub async fn execute(State(http): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
     let state = &http.app;
@@ -37,6 +51,11 @@ pub async fn execute(State(http): State<HttpState>, headers: HeaderMap, body: Bo
         Ok(p) => p,
         Err(e) => return graphql_error(StatusCode::UNAUTHORIZED, e.code(), &e.message()),
     };
+    if let Some(p) = &principal
+        && let Err(e) = state.requests.check(p.team.id)
+    {
+        return rate_limited(e);
+    }
     let request = match principal {
         Some(p) => request.data(p),
         None => request,

@@ -57,6 +57,7 @@ async fn run(
     let state = &http.app;
     let principal = principal_from_headers(state, headers).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Editor)?;
+    state.requests.check(scope.team_id())?;
     if dataset != "request_logs" {
         return Err(AppError::NotFound(format!(
             "dataset `{dataset}` (known: request_logs)"

@@ -5,15 +5,68 @@
 
 use super::error::{AppError, AppResult};
 use super::tenancy::{TeamId, TeamScope};
+use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-type Entry = Arc<dyn Any + Send + Sync>;
+/// A cached panel value and when it was computed.
+struct Cached {
+    computed_at: DateTime<Utc>,
+    value: Box<dyn Any + Send + Sync>,
+}
+
+type Entry = Arc<Cached>;
+
+/// How one request used the cache: hits, misses and the age of the oldest answer it got.
+/// Reported in the GraphQL response's `extensions.cache`.
+#[derive(Debug, Default)]
+pub struct CacheReport {
+    inner: Mutex<ReportInner>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ReportInner {
+    hits: u64,
+    misses: u64,
+    oldest: Option<DateTime<Utc>>,
+}
+
+impl CacheReport {
+    fn record(&self, hit: bool, computed_at: DateTime<Utc>) {
+        if let Ok(mut r) = self.inner.lock() {
+            if hit {
+                r.hits += 1;
+            } else {
+                r.misses += 1;
+            }
+            r.oldest = Some(r.oldest.map_or(computed_at, |o| o.min(computed_at)));
+        }
+    }
+
+    /// `{hits, misses, computedAt}` where `computedAt` is the oldest panel's computation time.
+    pub fn to_json(&self) -> serde_json::Value {
+        let r = self.inner.lock().map(|r| *r).unwrap_or_default();
+        serde_json::json!({
+            "hits": r.hits,
+            "misses": r.misses,
+            "computedAt": r.oldest.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        })
+    }
+}
+
+/// How a panel may use the cache.
+#[derive(Clone, Copy, Default)]
+pub struct Lookup<'a> {
+    /// Recompute and replace the cached entry (`refresh: FORCE`).
+    pub force: bool,
+    /// Where to report hits and misses.
+    pub report: Option<&'a CacheReport>,
+}
 
 /// Cached panel results for all teams.
 pub struct PanelCache {
@@ -65,6 +118,7 @@ impl PanelCache {
         scope: &TeamScope,
         panel: &str,
         args: &impl serde::Serialize,
+        lookup: Lookup<'_>,
         compute: F,
     ) -> AppResult<T>
     where
@@ -73,19 +127,37 @@ impl PanelCache {
     {
         let counted = async {
             self.computations.fetch_add(1, Ordering::Relaxed);
-            compute.await
+            let value = compute.await?;
+            Ok::<Entry, AppError>(Arc::new(Cached {
+                computed_at: Utc::now(),
+                value: Box::new(value),
+            }))
         };
-        let Some(entries) = &self.entries else {
-            return counted.await;
+        let (entry, hit) = match &self.entries {
+            None => (counted.await?, false),
+            Some(entries) => {
+                let args = serde_json::to_string(args).map_err(AppError::internal)?;
+                let team = scope.team_id();
+                let key = format!("{}:{}:{panel}:{args}", team.0, self.generation(team));
+                if lookup.force {
+                    let entry = counted.await?;
+                    entries.insert(key, entry.clone()).await;
+                    (entry, false)
+                } else {
+                    let entry = entries
+                        .entry(key)
+                        .or_try_insert_with(counted)
+                        .await
+                        .map_err(|shared| unshare(&shared))?;
+                    let hit = !entry.is_fresh();
+                    (entry.into_value(), hit)
+                }
+            }
         };
-        let args = serde_json::to_string(args).map_err(AppError::internal)?;
-        let team = scope.team_id();
-        let key = format!("{}:{}:{panel}:{args}", team.0, self.generation(team));
-        let entry = entries
-            .try_get_with(key, async { counted.await.map(|v| Arc::new(v) as Entry) })
-            .await
-            .map_err(|shared| unshare(&shared))?;
-        entry.downcast_ref::<T>().cloned().ok_or_else(|| {
+        if let Some(report) = lookup.report {
+            report.record(hit, entry.computed_at);
+        }
+        entry.value.downcast_ref::<T>().cloned().ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("panel cache type mismatch for `{panel}`"))
         })
     }
@@ -109,4 +181,15 @@ fn unshare(err: &AppError) -> AppError {
         AppError::DatabaseUnavailable => AppError::DatabaseUnavailable,
         AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),
     }
+}
+
+/// Whether a dashboard may answer from the cache.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefreshPolicy {
+    /// Answer from the cache when possible (the default).
+    #[default]
+    Cached,
+    /// Recompute every selected panel now and replace the cached entries. Rate-limited per
+    /// team (`DASHGATE_FORCE_REFRESH_PER_MINUTE`).
+    Force,
 }

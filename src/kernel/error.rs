@@ -132,10 +132,23 @@ impl axum::response::IntoResponse for AppError {
         let status = axum::http::StatusCode::from_u16(self.http_status())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = serde_json::json!({ "code": self.code(), "message": self.message() });
-        if let AppError::BadInput { field, .. } = &self {
-            body["field"] = field.as_str().into();
+        let mut retry = None;
+        match &self {
+            AppError::BadInput { field, .. } => body["field"] = field.as_str().into(),
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => {
+                body["retryAfterSeconds"] = (*retry_after_seconds).into();
+                retry = Some(*retry_after_seconds);
+            }
+            _ => {}
         }
-        (status, axum::Json(serde_json::json!({ "error": body }))).into_response()
+        let mut response =
+            (status, axum::Json(serde_json::json!({ "error": body }))).into_response();
+        if let Some(seconds) = retry {
+            response.headers_mut().insert("retry-after", seconds.into());
+        }
+        response
     }
 }
 

@@ -6,11 +6,13 @@ use super::metrics::{self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, Reque
 use crate::app::AppState;
 use crate::domains::countries::country_name;
 use crate::kernel::breakdown::{Breakdown, rank};
+use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
 use crate::kernel::kpi::{KpiCard, ratio};
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::sync::Arc;
 
 /// Root field of the API usage dashboard.
@@ -30,6 +32,8 @@ impl ApiUsageRoot {
         #[graphql(desc = "Narrows every panel and KPI.")] filter: Option<ApiUsageFilterInput>,
         #[graphql(desc = "A saved filter preset to apply (explicit arguments win).")]
         preset_id: Option<ID>,
+        #[graphql(desc = "`FORCE` recomputes the selected panels now (rate-limited per team).")]
+        refresh: Option<RefreshPolicy>,
     ) -> Result<ApiUsage> {
         let state = ctx.data::<AppState>()?;
         let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
@@ -43,7 +47,12 @@ impl ApiUsageRoot {
             state.settings.max_buckets,
         )?;
         let filter = ApiUsageFilter::from_input(filter.unwrap_or_default())?;
+        let force = refresh == Some(RefreshPolicy::Force);
+        if force {
+            state.refreshes.check(scope.team_id())?;
+        }
         Ok(ApiUsage {
+            force,
             q: Arc::new(ApiUsageQuery {
                 scope,
                 window,
@@ -56,6 +65,29 @@ impl ApiUsageRoot {
 /// The API usage dashboard for one window and filter.
 pub struct ApiUsage {
     q: Arc<ApiUsageQuery>,
+    force: bool,
+}
+
+impl ApiUsage {
+    /// One panel through the team's cache.
+    async fn panel<T: Clone + Send + Sync + 'static>(
+        &self,
+        ctx: &Context<'_>,
+        panel: &str,
+        args: &impl serde::Serialize,
+        compute: impl Future<Output = crate::kernel::AppResult<T>>,
+    ) -> Result<T> {
+        let state = ctx.data::<AppState>()?;
+        let report = ctx.data_opt::<Arc<CacheReport>>().map(|r| &**r);
+        let lookup = Lookup {
+            force: self.force,
+            report,
+        };
+        Ok(state
+            .cache
+            .get_or_compute(&self.q.scope, panel, args, lookup, compute)
+            .await?)
+    }
 }
 
 /// A top-N `limit` argument: default 10, between 1 and the configured maximum.
@@ -88,10 +120,9 @@ impl ApiUsage {
             .filter_map(|f| KpiKey::from_field(f.name()))
             .collect();
         let q = &self.q;
-        let values = state
-            .cache
-            .get_or_compute(
-                &q.scope,
+        let values = self
+            .panel(
+                ctx,
                 "apiUsage.kpis",
                 &(&**q, &keys),
                 metrics::kpi_values(&state.db, q, &keys),
@@ -108,15 +139,13 @@ impl ApiUsage {
     async fn requests(&self, ctx: &Context<'_>) -> Result<Vec<RequestPoint>> {
         let state = ctx.data::<AppState>()?;
         let q = &self.q;
-        Ok(state
-            .cache
-            .get_or_compute(
-                &q.scope,
-                "apiUsage.requests",
-                &**q,
-                metrics::requests(&state.db, q),
-            )
-            .await?)
+        self.panel(
+            ctx,
+            "apiUsage.requests",
+            &**q,
+            metrics::requests(&state.db, q),
+        )
+        .await
     }
 
     /// Error requests (status ≥ 400) by status code.
@@ -130,15 +159,13 @@ impl ApiUsage {
         let limit = top_limit(state, limit)?;
         let q = &self.q;
         let key = (&**q, limit);
-        Ok(state
-            .cache
-            .get_or_compute(
-                &q.scope,
-                "apiUsage.errors",
-                &key,
-                metrics::errors(&state.db, q, limit),
-            )
-            .await?)
+        self.panel(
+            ctx,
+            "apiUsage.errors",
+            &key,
+            metrics::errors(&state.db, q, limit),
+        )
+        .await
     }
 
     /// Models by request count, each with its cost, mean latency and error rate.
@@ -151,14 +178,8 @@ impl ApiUsage {
         let state = ctx.data::<AppState>()?;
         let limit = top_limit(state, limit)?;
         let q = &self.q;
-        let groups = state
-            .cache
-            .get_or_compute(
-                &q.scope,
-                "apiUsage.models",
-                &**q,
-                metrics::models(&state.db, q),
-            )
+        let groups = self
+            .panel(ctx, "apiUsage.models", &**q, metrics::models(&state.db, q))
             .await?;
         let r = rank(
             groups,
@@ -186,15 +207,8 @@ impl ApiUsage {
     async fn costs(&self, ctx: &Context<'_>) -> Result<Vec<CostPoint>> {
         let state = ctx.data::<AppState>()?;
         let q = &self.q;
-        Ok(state
-            .cache
-            .get_or_compute(
-                &q.scope,
-                "apiUsage.costs",
-                &**q,
-                metrics::costs(&state.db, q),
-            )
-            .await?)
+        self.panel(ctx, "apiUsage.costs", &**q, metrics::costs(&state.db, q))
+            .await
     }
 
     /// Countries by request count, with their English names.
@@ -207,10 +221,9 @@ impl ApiUsage {
         let state = ctx.data::<AppState>()?;
         let limit = top_limit(state, limit)?;
         let q = &self.q;
-        let groups = state
-            .cache
-            .get_or_compute(
-                &q.scope,
+        let groups = self
+            .panel(
+                ctx,
                 "apiUsage.countries",
                 &**q,
                 metrics::countries(&state.db, q),
@@ -240,15 +253,13 @@ impl ApiUsage {
     async fn latency(&self, ctx: &Context<'_>) -> Result<Vec<LatencyPoint>> {
         let state = ctx.data::<AppState>()?;
         let q = &self.q;
-        Ok(state
-            .cache
-            .get_or_compute(
-                &q.scope,
-                "apiUsage.latency",
-                &**q,
-                metrics::latency(&state.db, q),
-            )
-            .await?)
+        self.panel(
+            ctx,
+            "apiUsage.latency",
+            &**q,
+            metrics::latency(&state.db, q),
+        )
+        .await
     }
 }
 
