@@ -138,7 +138,12 @@ pub struct Settings {
     )]
     pub force_refresh_per_minute: u32,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,dashgate=debug`.
-    #[arg(long, global = true, env = "DASHGATE_LOG", default_value = "info")]
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_LOG",
+        default_value = "info,sea_orm_migration=warn"
+    )]
     pub log: String,
 }
 

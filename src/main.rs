@@ -90,7 +90,17 @@ enum KeyCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match start() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> anyhow::Result<()> {
     dotenvy::dotenv().ok();
     reject_unknown_env().map_err(anyhow::Error::msg)?;
     let cli = Cli::parse();
