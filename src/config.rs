@@ -142,7 +142,7 @@ pub struct Settings {
         long,
         global = true,
         env = "DASHGATE_LOG",
-        default_value = "info,sea_orm_migration=warn"
+        default_value = "info,sea_orm_migration=warn,sqlx::postgres::notice=warn"
     )]
     pub log: String,
 }
