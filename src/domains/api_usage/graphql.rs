@@ -2,18 +2,23 @@
 //! number comes from `metrics`, through the panel cache.
 
 use super::filter::{ApiUsageFilter, ApiUsageFilterInput};
-use super::metrics::{self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint};
+use super::metrics::{
+    self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint, WindowSums,
+};
 use crate::app::AppState;
 use crate::domains::countries::country_name;
+use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
 use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
 use crate::kernel::kpi::{KpiCard, ratio};
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use sea_orm::DatabaseConnection;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// Root field of the API usage dashboard.
 #[derive(Default)]
@@ -53,6 +58,8 @@ impl ApiUsageRoot {
         }
         Ok(ApiUsage {
             force,
+            db: state.db.clone(),
+            sums: OnceCell::new(),
             q: Arc::new(ApiUsageQuery {
                 scope,
                 window,
@@ -66,16 +73,30 @@ impl ApiUsageRoot {
 pub struct ApiUsage {
     q: Arc<ApiUsageQuery>,
     force: bool,
+    db: DatabaseConnection,
+    /// The shared window scan, computed at most once per request, by the first panel that
+    /// needs it (see `metrics::sums`).
+    sums: OnceCell<Arc<WindowSums>>,
 }
 
 impl ApiUsage {
+    /// The shared window scan of this request.
+    async fn sums(&self) -> AppResult<Arc<WindowSums>> {
+        self.sums
+            .get_or_try_init(|| async {
+                metrics::window_sums(&self.db, &self.q).await.map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
     /// One panel through the team's cache.
     async fn panel<T: Clone + Send + Sync + 'static>(
         &self,
         ctx: &Context<'_>,
         panel: &str,
         args: &impl serde::Serialize,
-        compute: impl Future<Output = crate::kernel::AppResult<T>>,
+        compute: impl Future<Output = AppResult<T>>,
     ) -> Result<T> {
         let state = ctx.data::<AppState>()?;
         let report = ctx.data_opt::<Arc<CacheReport>>().map(|r| &**r);
@@ -125,7 +146,7 @@ impl ApiUsage {
                 ctx,
                 "apiUsage.kpis",
                 &(&**q, &keys),
-                metrics::kpi_values(&state.db, q, &keys),
+                metrics::kpi_values(&state.db, q, &keys, self.sums()),
             )
             .await?;
         let cards = values
@@ -137,15 +158,9 @@ impl ApiUsage {
 
     /// Requests per bucket: `success`, `error`, `total`.
     async fn requests(&self, ctx: &Context<'_>) -> Result<Vec<RequestPoint>> {
-        let state = ctx.data::<AppState>()?;
         let q = &self.q;
-        self.panel(
-            ctx,
-            "apiUsage.requests",
-            &**q,
-            metrics::requests(&state.db, q),
-        )
-        .await
+        let compute = async { Ok(metrics::requests(q, &*self.sums().await?)) };
+        self.panel(ctx, "apiUsage.requests", &**q, compute).await
     }
 
     /// Error requests (status ≥ 400) by status code.
@@ -205,10 +220,9 @@ impl ApiUsage {
 
     /// Σ cost per bucket (USD).
     async fn costs(&self, ctx: &Context<'_>) -> Result<Vec<CostPoint>> {
-        let state = ctx.data::<AppState>()?;
         let q = &self.q;
-        self.panel(ctx, "apiUsage.costs", &**q, metrics::costs(&state.db, q))
-            .await
+        let compute = async { Ok(metrics::costs(q, &*self.sums().await?)) };
+        self.panel(ctx, "apiUsage.costs", &**q, compute).await
     }
 
     /// Countries by request count, with their English names.
@@ -257,7 +271,7 @@ impl ApiUsage {
             ctx,
             "apiUsage.latency",
             &**q,
-            metrics::latency(&state.db, q),
+            metrics::latency(&state.db, q, self.sums()),
         )
         .await
     }

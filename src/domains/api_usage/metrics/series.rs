@@ -1,13 +1,17 @@
 //! The apiUsage time series: requests, costs and latency per bucket, dense.
+//! Counts and sums come from the shared window scan (`sums`); only percentiles query alone.
 
 use super::ApiUsageQuery;
+use super::sums::WindowSums;
 use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{P50, P95, avg_f64, count_if, get, percentiles, sum_i64};
+use crate::kernel::sql::{P50, P95, percentiles};
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
+use sea_orm::sea_query::{Alias, Expr, Query};
+use std::future::Future;
+use std::sync::Arc;
 
 /// Requests in one bucket.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
@@ -67,103 +71,60 @@ fn frames(q: &ApiUsageQuery) -> Vec<Frame> {
 }
 
 /// `success`, `error`, `total` per bucket.
-pub async fn requests(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<RequestPoint>> {
-    let inner = q.bucketed(&[Column::StatusCode], None);
-    let stmt = Query::select()
-        .column(Alias::new("b"))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(count_if(Expr::col(Column::StatusCode).gte(400)))
-        .from_subquery(inner, Alias::new("t"))
-        .group_by_col(Alias::new("b"))
-        .to_owned();
-    let frames = frames(q);
-    let mut counts = vec![(0i64, 0i64); frames.len()];
-    for row in db.query_all(&stmt).await? {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = counts.get_mut(b as usize) {
-            *slot = (get(&row, 1)?, get::<Option<i64>>(&row, 2)?.unwrap_or(0));
-        }
-    }
-    Ok(frames
+pub fn requests(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<RequestPoint> {
+    frames(q)
         .into_iter()
-        .zip(counts)
-        .map(|((start, end, is_partial), (total, error))| RequestPoint {
+        .zip(&sums.buckets)
+        .map(|((start, end, is_partial), b)| RequestPoint {
             start,
             end,
             is_partial,
-            success: (total - error) as f64,
-            error: error as f64,
-            total: total as f64,
+            success: (b.count - b.errors) as f64,
+            error: b.errors as f64,
+            total: b.count as f64,
         })
-        .collect())
+        .collect()
 }
 
 /// Σ cost per bucket.
-pub async fn costs(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<CostPoint>> {
-    let inner = q.bucketed(
-        &[Column::CostMicros],
-        Some(Condition::all().add(Column::CostMicros.is_not_null())),
-    );
-    let stmt = Query::select()
-        .column(Alias::new("b"))
-        .expr(sum_i64(Expr::col(Column::CostMicros)))
-        .from_subquery(inner, Alias::new("t"))
-        .group_by_col(Alias::new("b"))
-        .to_owned();
-    let frames = frames(q);
-    let mut sums = vec![0i64; frames.len()];
-    for row in db.query_all(&stmt).await? {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = sums.get_mut(b as usize) {
-            *slot = get::<Option<i64>>(&row, 1)?.unwrap_or(0);
-        }
-    }
-    Ok(frames
+pub fn costs(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<CostPoint> {
+    frames(q)
         .into_iter()
-        .zip(sums)
-        .map(|((start, end, is_partial), micros)| CostPoint {
+        .zip(&sums.buckets)
+        .map(|((start, end, is_partial), b)| CostPoint {
             start,
             end,
             is_partial,
-            value: micros as f64 / 1e6,
+            value: b.cost_micros as f64 / 1e6,
         })
-        .collect())
+        .collect()
 }
 
-/// Mean, median and p95 latency per bucket.
-pub async fn latency(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<LatencyPoint>> {
+/// Mean (from the window sums), median and p95 latency per bucket.
+pub async fn latency(
+    db: &DatabaseConnection,
+    q: &ApiUsageQuery,
+    sums: impl Future<Output = AppResult<Arc<WindowSums>>>,
+) -> AppResult<Vec<LatencyPoint>> {
     let inner = q.bucketed(&[Column::LatencyMs], None);
-    let avg = Query::select()
-        .column(Alias::new("b"))
-        .expr(avg_f64(Expr::col(Column::LatencyMs)))
-        .from_subquery(inner.clone(), Alias::new("t"))
-        .group_by_col(Alias::new("b"))
-        .to_owned();
     let ranked = Query::select()
         .column(Alias::new("b"))
         .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
         .from_subquery(inner, Alias::new("s"))
         .to_owned();
-    let (avg_rows, pct) =
-        tokio::try_join!(db.query_all(&avg), percentiles(db, ranked, &[P50, P95]))?;
-    let frames = frames(q);
-    let mut avgs: Vec<Option<f64>> = vec![None; frames.len()];
-    for row in avg_rows {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = avgs.get_mut(b as usize) {
-            *slot = get(&row, 1)?;
-        }
-    }
-    Ok(frames
+    let percentiles = async { Ok(percentiles(db, ranked, &[P50, P95]).await?) };
+    let (sums, pct) = tokio::try_join!(sums, percentiles)?;
+    Ok(frames(q)
         .into_iter()
+        .zip(&sums.buckets)
         .enumerate()
-        .map(|(i, (start, end, is_partial))| {
+        .map(|(i, ((start, end, is_partial), b))| {
             let p = pct.get(&(i as i32));
             LatencyPoint {
                 start,
                 end,
                 is_partial,
-                avg_ms: avgs[i],
+                avg_ms: b.avg_latency(),
                 p50_ms: p.map(|v| v[0]),
                 p95_ms: p.map(|v| v[1]),
             }

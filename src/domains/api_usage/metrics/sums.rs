@@ -1,0 +1,103 @@
+//! One scan, many panels: counts, errors, cost, latency and token sums per bucket of the
+//! window, plus the previous window as one extra bucket. The requests, costs and latency
+//! series and most KPIs are read from it, so a dashboard scans its rows once for all of them.
+
+use super::ApiUsageQuery;
+use crate::domains::api_usage::entity::Column;
+use crate::kernel::AppResult;
+use crate::kernel::sql::{count_if, get, ms, sum_i64};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// Sums of the rows of one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    pub count: i64,
+    pub errors: i64,
+    pub cost_micros: i64,
+    pub latency_ms: f64,
+    pub tokens: i64,
+}
+
+impl Sums {
+    /// Mean latency, null for an empty bucket.
+    pub fn avg_latency(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.latency_ms / self.count as f64)
+    }
+
+    fn add(&mut self, other: &Sums) {
+        self.count += other.count;
+        self.errors += other.errors;
+        self.cost_micros += other.cost_micros;
+        self.latency_ms += other.latency_ms;
+        self.tokens += other.tokens;
+    }
+}
+
+/// The sums of the previous window and of each bucket of the window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowSums {
+    pub previous: Sums,
+    pub buckets: Vec<Sums>,
+}
+
+impl WindowSums {
+    /// The whole window.
+    pub fn current(&self) -> Sums {
+        let mut total = Sums::default();
+        self.buckets.iter().for_each(|b| total.add(b));
+        total
+    }
+}
+
+/// Scans `[previous_start, end)` once, grouped by the window's buckets.
+pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<WindowSums> {
+    let buckets = q.window.buckets();
+    let mut bounds = vec![ms(q.window.previous_start)];
+    bounds.extend(buckets.iter().map(|b| ms(b.start)));
+    bounds.push(ms(q.window.end));
+    let columns = [
+        Column::StatusCode,
+        Column::CostMicros,
+        Column::LatencyMs,
+        Column::Tokens,
+    ];
+    let inner = q.by_bounds(&bounds, &columns, None);
+    let stmt = Query::select()
+        .column(Alias::new("b"))
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(count_if(Expr::col(Column::StatusCode).gte(400)))
+        .expr(sum_i64(Expr::col(Column::CostMicros)))
+        .expr(
+            Expr::col(Column::LatencyMs)
+                .sum()
+                .cast_as(Alias::new("DOUBLE PRECISION")),
+        )
+        .expr(sum_i64(Expr::col(Column::Tokens)))
+        .from_subquery(inner, Alias::new("t"))
+        .group_by_col(Alias::new("b"))
+        .to_owned();
+    let mut out = WindowSums {
+        previous: Sums::default(),
+        buckets: vec![Sums::default(); buckets.len()],
+    };
+    for row in db.query_all(&stmt).await? {
+        let b: i32 = get(&row, 0)?;
+        let sums = Sums {
+            count: get(&row, 1)?,
+            errors: get::<Option<i64>>(&row, 2)?.unwrap_or(0),
+            cost_micros: get::<Option<i64>>(&row, 3)?.unwrap_or(0),
+            latency_ms: get::<Option<f64>>(&row, 4)?.unwrap_or(0.0),
+            tokens: get::<Option<i64>>(&row, 5)?.unwrap_or(0),
+        };
+        match b {
+            0 => out.previous = sums,
+            i => {
+                if let Some(slot) = out.buckets.get_mut(i as usize - 1) {
+                    *slot = sums;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
