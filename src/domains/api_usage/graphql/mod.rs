@@ -1,6 +1,12 @@
 //! GraphQL surface of apiUsage: the root field, its panels and output objects. Thin: every
 //! number comes from `metrics`, through the panel cache.
 
+mod breakdowns;
+mod kpis;
+
+pub use breakdowns::{CountryBreakdown, CountryBreakdownRow, ModelBreakdown, ModelBreakdownRow};
+pub use kpis::ApiUsageKpis;
+
 use super::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use super::metrics::{
     self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint, WindowSums,
@@ -10,12 +16,12 @@ use crate::domains::countries::country_name;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
 use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
-use crate::kernel::kpi::{KpiCard, ratio};
+use crate::kernel::kpi::ratio;
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -275,114 +281,4 @@ impl ApiUsage {
         )
         .await
     }
-}
-
-/// The apiUsage KPI cards, each over the window with its previous window.
-pub struct ApiUsageKpis {
-    cards: BTreeMap<KpiKey, KpiCard>,
-}
-
-impl ApiUsageKpis {
-    fn card(&self, key: KpiKey) -> Result<KpiCard> {
-        self.cards.get(&key).cloned().ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("KPI {key:?} was not computed")).into()
-        })
-    }
-}
-
-/// The apiUsage KPI cards, each over the window with its previous window.
-#[Object]
-impl ApiUsageKpis {
-    /// All requests.
-    async fn total_requests(&self) -> Result<KpiCard> {
-        self.card(KpiKey::TotalRequests)
-    }
-    /// Requests with status < 400.
-    async fn successful_requests(&self) -> Result<KpiCard> {
-        self.card(KpiKey::SuccessfulRequests)
-    }
-    /// Errors (status ≥ 400) / all requests; null when there are no requests.
-    async fn error_rate(&self) -> Result<KpiCard> {
-        self.card(KpiKey::ErrorRate)
-    }
-    /// Mean latency in ms; null when there are no requests.
-    async fn avg_latency_ms(&self) -> Result<KpiCard> {
-        self.card(KpiKey::AvgLatencyMs)
-    }
-    /// 95th percentile latency in ms (exact); null when there are no requests.
-    async fn p95_latency_ms(&self) -> Result<KpiCard> {
-        self.card(KpiKey::P95LatencyMs)
-    }
-    /// Σ cost (USD) of the requests that have a cost.
-    async fn total_cost(&self) -> Result<KpiCard> {
-        self.card(KpiKey::TotalCost)
-    }
-    /// Total cost / all requests (USD); null when there are no requests.
-    async fn avg_cost_per_request(&self) -> Result<KpiCard> {
-        self.card(KpiKey::AvgCostPerRequest)
-    }
-    /// Σ tokens.
-    async fn total_tokens(&self) -> Result<KpiCard> {
-        self.card(KpiKey::TotalTokens)
-    }
-    /// Distinct non-empty user ids.
-    async fn active_users(&self) -> Result<KpiCard> {
-        self.card(KpiKey::ActiveUsers)
-    }
-}
-
-/// Models by request count: `sum(rows.value) + other = total`.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct ModelBreakdown {
-    /// Top models, requests descending, then name ascending.
-    pub rows: Vec<ModelBreakdownRow>,
-    /// Requests of the models past the limit.
-    pub other: f64,
-    /// Requests with a model.
-    pub total: f64,
-    /// Whether models were folded into `other`.
-    pub has_more: bool,
-}
-
-/// One model.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct ModelBreakdownRow {
-    /// Model name.
-    pub label: String,
-    /// Requests.
-    pub value: f64,
-    /// `value / total`.
-    pub share: Option<f64>,
-    /// Σ cost (USD) of the model's requests that have one; null when none has.
-    pub cost: Option<f64>,
-    /// Mean latency in ms.
-    pub avg_latency_ms: Option<f64>,
-    /// Errors / requests of this model.
-    pub error_rate: Option<f64>,
-}
-
-/// Countries by request count: `sum(rows.value) + other = total`.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct CountryBreakdown {
-    /// Top countries, requests descending, then code ascending.
-    pub rows: Vec<CountryBreakdownRow>,
-    /// Requests of the countries past the limit.
-    pub other: f64,
-    /// Requests with a country.
-    pub total: f64,
-    /// Whether countries were folded into `other`.
-    pub has_more: bool,
-}
-
-/// One country.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct CountryBreakdownRow {
-    /// ISO 3166-1 alpha-2 code.
-    pub label: String,
-    /// English name (`Unknown (XX)` for codes outside ISO 3166-1).
-    pub name: String,
-    /// Requests.
-    pub value: f64,
-    /// `value / total`.
-    pub share: Option<f64>,
 }
