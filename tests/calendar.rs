@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use dashgate::kernel::Role;
 use dashgate::kernel::calendar::{Granularity, buckets, floor};
+use dashgate::kernel::window::{RangePreset, TimeWindow, WindowInput};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -199,5 +200,55 @@ both_dbs! {
                 assert!(sum > 300.0);
             }
         }
+    }
+}
+
+const PRESETS: [RangePreset; 11] = [
+    RangePreset::Last24Hours,
+    RangePreset::Today,
+    RangePreset::Last7Days,
+    RangePreset::Last30Days,
+    RangePreset::Last90Days,
+    RangePreset::Last365Days,
+    RangePreset::MonthToDate,
+    RangePreset::QuarterToDate,
+    RangePreset::YearToDate,
+    RangePreset::Last6Months,
+    RangePreset::Last12Months,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn presets_contain_now_and_previous_windows_abut(
+        zone in 0..ZONES.len(), preset in 0..PRESETS.len(), now in 1_577_836_800i64..1_893_456_000,
+    ) {
+        let tz: Tz = ZONES[zone].parse().unwrap();
+        let now = Utc.timestamp_opt(now, 0).unwrap();
+        let input = WindowInput { preset: Some(PRESETS[preset]), ..Default::default() };
+        let w = TimeWindow::resolve(&input, tz, now, 1000).unwrap();
+        prop_assert!(w.previous_start < w.start && w.start < w.end);
+        if PRESETS[preset] == RangePreset::Last24Hours {
+            prop_assert_eq!((w.end, w.end - w.start), (now, Duration::hours(24)));
+            prop_assert_eq!(w.start - w.previous_start, Duration::hours(24));
+        } else {
+            prop_assert!(w.start <= now && now < w.end);
+            // Calendar presets start and end on local midnights, and the previous window
+            // spans the same number of local days or months.
+            let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+            prop_assert_eq!(floor(Granularity::Day, tz, w.start), w.start);
+            prop_assert_eq!(floor(Granularity::Day, tz, w.end), w.end);
+            let days = (local(w.end) - local(w.start)).num_days();
+            let prev_days = (local(w.start) - local(w.previous_start)).num_days();
+            if matches!(PRESETS[preset], RangePreset::Last6Months | RangePreset::Last12Months) {
+                prop_assert_eq!(local(w.previous_start).day(), 1);
+            } else {
+                prop_assert_eq!(days, prev_days);
+            }
+        }
+        let bs = buckets(w.start, w.end, w.granularity, tz, now);
+        prop_assert!(bs.len() <= 1000);
+        prop_assert!(bs.iter().any(|b| b.is_partial) || w.end <= now);
     }
 }
