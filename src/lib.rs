@@ -18,3 +18,5 @@ pub mod graphql;
 pub mod http;
 /// The shared analytics vocabulary (windows, calendar, KPIs, cache, errors).
 pub mod kernel;
+/// Saved, team-scoped filter presets.
+pub mod presets;

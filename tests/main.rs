@@ -9,4 +9,5 @@ mod calendar;
 mod errors;
 mod ingest;
 mod isolation;
+mod presets;
 mod schema;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_core;
 mod m0002_api_usage;
+mod m0003_filter_presets;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_core::Migration),
             Box::new(m0002_api_usage::Migration),
+            Box::new(m0003_filter_presets::Migration),
         ]
     }
 }

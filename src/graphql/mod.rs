@@ -7,18 +7,23 @@ mod system;
 
 use crate::app::AppState;
 use crate::domains::api_usage::ApiUsageRoot;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use crate::presets::{PresetsMutation, PresetsQuery};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use limits::Limits;
 
 /// The root query: one root field per dashboard plus the system fields.
 #[derive(MergedObject, Default)]
-pub struct Query(system::SystemQuery, ApiUsageRoot);
+pub struct Query(system::SystemQuery, ApiUsageRoot, PresetsQuery);
 
-pub type DashgateSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// The root mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(PresetsMutation);
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub type DashgateSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
 /// The executable schema with the state and every limit installed.

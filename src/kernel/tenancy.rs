@@ -67,6 +67,7 @@ pub struct Principal {
 #[derive(Debug, Clone)]
 pub struct TeamScope {
     team: TeamInfo,
+    user: String,
     role: Role,
 }
 
@@ -83,6 +84,7 @@ impl TeamScope {
         }
         Ok(TeamScope {
             team: p.team.clone(),
+            user: p.user.clone(),
             role: p.role,
         })
     }
@@ -98,5 +100,9 @@ impl TeamScope {
     }
     pub fn role(&self) -> Role {
         self.role
+    }
+    /// The authenticated user (JWT `sub`, or `api-key:<prefix>`).
+    pub fn user(&self) -> &str {
+        &self.user
     }
 }

@@ -12,16 +12,21 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RangePreset {
     /// The rolling 24 hours before now.
+    #[serde(rename = "LAST_24_HOURS")]
     Last24Hours,
     /// The current local calendar day.
     Today,
     /// The 7 most recent local calendar days, including today.
+    #[serde(rename = "LAST_7_DAYS")]
     Last7Days,
     /// The 30 most recent local calendar days, including today.
+    #[serde(rename = "LAST_30_DAYS")]
     Last30Days,
     /// The 90 most recent local calendar days, including today.
+    #[serde(rename = "LAST_90_DAYS")]
     Last90Days,
     /// The 365 most recent local calendar days, including today.
+    #[serde(rename = "LAST_365_DAYS")]
     Last365Days,
     /// From the first day of the current local month through today.
     MonthToDate,
@@ -30,8 +35,10 @@ pub enum RangePreset {
     /// From January 1st (local) through today.
     YearToDate,
     /// The 6 most recent whole local months, including the current one.
+    #[serde(rename = "LAST_6_MONTHS")]
     Last6Months,
     /// The 12 most recent whole local months, including the current one.
+    #[serde(rename = "LAST_12_MONTHS")]
     Last12Months,
     /// Explicit `start` and `end`.
     Custom,
@@ -50,6 +57,28 @@ pub struct WindowInput {
     pub timezone: Option<String>,
     /// Bucket width of series. Defaults to a width picked from the span.
     pub granularity: Option<Granularity>,
+}
+
+impl WindowInput {
+    /// `explicit` laid over `self` (a saved preset's window) field by field. The range —
+    /// `preset`, `start`, `end` — travels as one: if the explicit input names any of them,
+    /// it replaces the saved range entirely.
+    pub fn overlay(self, explicit: WindowInput) -> WindowInput {
+        let explicit_range =
+            explicit.preset.is_some() || explicit.start.is_some() || explicit.end.is_some();
+        let (preset, start, end) = if explicit_range {
+            (explicit.preset, explicit.start, explicit.end)
+        } else {
+            (self.preset, self.start, self.end)
+        };
+        WindowInput {
+            preset,
+            start,
+            end,
+            timezone: explicit.timezone.or(self.timezone),
+            granularity: explicit.granularity.or(self.granularity),
+        }
+    }
 }
 
 /// A resolved window: `[start, end)` plus its previous window of the same length.

@@ -79,8 +79,9 @@ impl Drop for Cleanup {
                     rt.block_on(async {
                         if let Ok(db) = Database::connect(&url).await {
                             let _ = db
+                                // Never wait forever on a lock something leaked holds.
                                 .execute_unprepared(&format!(
-                                    "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                                    "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
                                 ))
                                 .await;
                             let _ = db.close().await;

@@ -2,7 +2,7 @@
 
 use super::entity::Column;
 use crate::kernel::{AppError, AppResult};
-use async_graphql::InputObject;
+use async_graphql::{InputObject, SimpleObject};
 use sea_orm::{ColumnTrait, Condition};
 use serde::{Deserialize, Serialize};
 
@@ -20,13 +20,31 @@ pub struct ApiUsageFilterInput {
     pub user_ids: Option<Vec<String>>,
 }
 
+impl ApiUsageFilterInput {
+    /// `explicit` laid over `self` list by list: a list given explicitly (even empty) wins.
+    pub fn overlay(self, explicit: ApiUsageFilterInput) -> ApiUsageFilterInput {
+        ApiUsageFilterInput {
+            models: explicit.models.or(self.models),
+            countries: explicit.countries.or(self.countries),
+            endpoints: explicit.endpoints.or(self.endpoints),
+            user_ids: explicit.user_ids.or(self.user_ids),
+        }
+    }
+}
+
 /// The normalised filter: sorted, deduplicated lists (so equal filters share cache entries).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// This is also what presets store, so renaming a GraphQL input field breaks no preset.
+#[derive(SimpleObject, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(name = "ApiUsageFilter")]
 #[serde(default, rename_all = "camelCase")]
 pub struct ApiUsageFilter {
+    /// Model names (empty = all).
     pub models: Vec<String>,
+    /// Upper-case country codes (empty = all).
     pub countries: Vec<String>,
+    /// Endpoints (empty = all).
     pub endpoints: Vec<String>,
+    /// User ids (empty = all).
     pub user_ids: Vec<String>,
 }
 
@@ -56,6 +74,21 @@ fn list(field: &str, values: Option<Vec<String>>, upper: bool) -> AppResult<Vec<
 }
 
 impl ApiUsageFilter {
+    /// Validates and normalises a stored filter (presets re-check what they read).
+    pub fn normalised(self) -> AppResult<Self> {
+        Self::from_input(self.into_input())
+    }
+
+    /// The filter as an input, every list set.
+    pub fn into_input(self) -> ApiUsageFilterInput {
+        ApiUsageFilterInput {
+            models: Some(self.models),
+            countries: Some(self.countries),
+            endpoints: Some(self.endpoints),
+            user_ids: Some(self.user_ids),
+        }
+    }
+
     /// Validates and normalises the GraphQL input.
     pub fn from_input(input: ApiUsageFilterInput) -> AppResult<Self> {
         Ok(ApiUsageFilter {

@@ -48,16 +48,32 @@ impl ApiUsageRoot {
     ) -> Result<ApiUsage> {
         let state = ctx.data::<AppState>()?;
         let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
-        if let Some(id) = preset_id {
-            return Err(AppError::NotFound(format!("filter preset `{}`", id.as_str())).into());
-        }
+        let (window, filter) = match preset_id {
+            None => (window.unwrap_or_default(), filter.unwrap_or_default()),
+            Some(id) => {
+                let id = crate::presets::graphql::parse_id(&id)?;
+                let preset = crate::presets::service::get(&state.db, &scope, id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("filter preset `{id}`")))?;
+                let Some(saved) = preset.api_usage_filter() else {
+                    let msg = "this preset belongs to another dashboard";
+                    return Err(AppError::bad_input("presetId", msg).into());
+                };
+                let window = preset.window.clone().overlay(window.unwrap_or_default());
+                let filter = saved
+                    .clone()
+                    .into_input()
+                    .overlay(filter.unwrap_or_default());
+                (window, filter)
+            }
+        };
         let window = TimeWindow::resolve(
-            &window.unwrap_or_default(),
+            &window,
             scope.timezone(),
             state.clock.now(),
             state.settings.max_buckets,
         )?;
-        let filter = ApiUsageFilter::from_input(filter.unwrap_or_default())?;
+        let filter = ApiUsageFilter::from_input(filter)?;
         let force = refresh == Some(RefreshPolicy::Force);
         if force {
             state.refreshes.check(scope.team_id())?;

@@ -1,0 +1,162 @@
+//! What a preset is: dashboard kind, visibility, window and a filter typed for its dashboard.
+
+use super::entity;
+use crate::domains::api_usage::filter::ApiUsageFilter;
+use crate::kernel::window::WindowInput;
+use crate::kernel::{AppError, AppResult, Role, TeamScope};
+use async_graphql::Enum;
+use serde::{Deserialize, Serialize};
+
+/// The dashboards a preset can belong to (more arrive with their dashboards).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DashboardKind {
+    /// The `apiUsage` dashboard.
+    ApiUsage,
+}
+
+impl DashboardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DashboardKind::ApiUsage => "API_USAGE",
+        }
+    }
+
+    fn parse(s: &str) -> AppResult<Self> {
+        match s {
+            "API_USAGE" => Ok(DashboardKind::ApiUsage),
+            other => Err(AppError::internal(anyhow::anyhow!(
+                "unknown dashboard kind `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Who may see a preset.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PresetVisibility {
+    /// Only its owner.
+    #[default]
+    Personal,
+    /// Every member of the team reads and applies it; editors and the owner change it.
+    Team,
+}
+
+impl PresetVisibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresetVisibility::Personal => "PERSONAL",
+            PresetVisibility::Team => "TEAM",
+        }
+    }
+}
+
+/// The filter of a preset, typed for its dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PresetFilter {
+    ApiUsage(ApiUsageFilter),
+}
+
+impl PresetFilter {
+    pub fn dashboard(&self) -> DashboardKind {
+        match self {
+            PresetFilter::ApiUsage(_) => DashboardKind::ApiUsage,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        match self {
+            PresetFilter::ApiUsage(f) => serde_json::to_string(f).unwrap_or_else(|_| "{}".into()),
+        }
+    }
+
+    /// Reads a stored filter, validating it against the dashboard's filter type. Fields a later
+    /// release added default to "no filter"; unknown stored fields are ignored.
+    fn from_json(dashboard: DashboardKind, json: &str) -> AppResult<Self> {
+        match dashboard {
+            DashboardKind::ApiUsage => {
+                let f: ApiUsageFilter = serde_json::from_str(json).map_err(AppError::internal)?;
+                Ok(PresetFilter::ApiUsage(f.normalised()?))
+            }
+        }
+    }
+}
+
+/// A saved preset as the domain sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preset {
+    pub id: i64,
+    pub dashboard: DashboardKind,
+    pub owner: String,
+    pub name: String,
+    pub visibility: PresetVisibility,
+    pub is_default: bool,
+    pub window: WindowInput,
+    pub filter: PresetFilter,
+    pub version: i32,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl Preset {
+    pub fn from_model(m: entity::Model) -> AppResult<Self> {
+        let dashboard = DashboardKind::parse(&m.dashboard)?;
+        let visibility = match m.visibility.as_str() {
+            "TEAM" => PresetVisibility::Team,
+            _ => PresetVisibility::Personal,
+        };
+        Ok(Preset {
+            id: m.id,
+            dashboard,
+            owner: m.owner,
+            name: m.name,
+            visibility,
+            is_default: m.is_default,
+            window: serde_json::from_str(&m.window_json).map_err(AppError::internal)?,
+            filter: PresetFilter::from_json(dashboard, &m.filter_json)?,
+            version: m.version,
+            created_at_ms: m.created_at_ms,
+            updated_at_ms: m.updated_at_ms,
+        })
+    }
+
+    /// Whether the caller may read and apply it.
+    pub fn visible_to(&self, scope: &TeamScope) -> bool {
+        self.visibility == PresetVisibility::Team || self.owner == scope.user()
+    }
+
+    /// Whether the caller may change or delete it.
+    pub fn editable_by(&self, scope: &TeamScope) -> bool {
+        self.owner == scope.user()
+            || (self.visibility == PresetVisibility::Team && scope.role() >= Role::Editor)
+    }
+
+    /// The apiUsage filter, when this is an apiUsage preset.
+    pub fn api_usage_filter(&self) -> Option<&ApiUsageFilter> {
+        match &self.filter {
+            PresetFilter::ApiUsage(f) => Some(f),
+        }
+    }
+}
+
+/// A business error of a preset mutation, returned in `userErrors`.
+#[derive(async_graphql::SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct UserError {
+    /// Path of the offending input field, e.g. `["input", "name"]`.
+    pub field: Option<Vec<String>>,
+    /// What is wrong, for people.
+    pub message: String,
+    /// What is wrong, for programs: `INVALID_NAME`, `DUPLICATE_NAME`, `INVALID_FILTER`,
+    /// `WRONG_DASHBOARD_FILTER`, `INVALID_WINDOW`, `VERSION_CONFLICT`.
+    pub code: String,
+}
+
+impl UserError {
+    pub fn new(field: &[&str], code: &str, message: impl Into<String>) -> Self {
+        UserError {
+            field: Some(field.iter().map(|f| f.to_string()).collect()),
+            message: message.into(),
+            code: code.into(),
+        }
+    }
+}
