@@ -7,6 +7,7 @@ mod api_usage;
 mod cache;
 mod calendar;
 mod errors;
+mod export;
 mod ingest;
 mod isolation;
 mod presets;

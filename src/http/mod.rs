@@ -1,6 +1,7 @@
 //! HTTP surface: routes, request ids, authentication, GraphQL, ingestion, health.
 
 mod auth;
+mod export;
 mod graphql;
 mod health;
 mod ingest;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql", get(graphql::graphiql))
         .route("/schema.graphql", get(graphql::schema_sdl))
         .route("/v1/ingest/{dataset}", post(ingest::ingest))
+        .route("/v1/export", post(export::export))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(tower_http::cors::CorsLayer::permissive())

@@ -1,0 +1,304 @@
+//! `POST /v1/export`: runs a GraphQL operation under the caller's auth and limits and returns
+//! one list of the answer — a series, a table or a breakdown's rows — as CSV or JSON, complete.
+
+use super::HttpState;
+use super::auth::principal_from_headers;
+use crate::kernel::AppError;
+use async_graphql::Value;
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// The export request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportRequest {
+    query: String,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+    operation_name: Option<String>,
+    format: Format,
+    /// Dotted path of the list, e.g. `apiUsage.requests`.
+    path: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Csv,
+    Json,
+}
+
+/// Exports one list of a GraphQL answer.
+pub async fn export(State(http): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+    match run(&http, &headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Response, AppError> {
+    let state = &http.app;
+    let principal = principal_from_headers(state, headers)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    state.requests.check(principal.team.id)?;
+    let bytes = to_bytes(body, state.settings.body_limit_bytes)
+        .await
+        .map_err(|_| {
+            AppError::bad_input("body", "the export request is larger than the body limit")
+        })?;
+    let req: ExportRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        AppError::bad_input("body", format!("expected {{query, variables?, operationName?, format: \"csv\"|\"json\", path?}}: {e}"))
+    })?;
+    let mut gql = async_graphql::Request::new(req.query).data(principal);
+    if let Some(vars) = req.variables {
+        gql = gql.variables(async_graphql::Variables::from_json(vars));
+    }
+    if let Some(op) = req.operation_name {
+        gql = gql.operation_name(op);
+    }
+    let timeout = state.settings.request_timeout_ms;
+    let response = tokio::time::timeout(Duration::from_millis(timeout), http.schema.execute(gql))
+        .await
+        .map_err(|_| AppError::Timeout(timeout))?;
+    if let Some(err) = response.errors.first() {
+        let code = err
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .map(|c| c.to_string());
+        let body = serde_json::json!({ "error": {
+            "code": code.map(|c| c.trim_matches('"').to_string()).unwrap_or_else(|| "BAD_USER_INPUT".into()),
+            "message": err.message,
+            "errors": response.errors,
+        }});
+        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+    }
+    let (path, items) = find_list(&response.data, req.path.as_deref())?;
+    let filename = filename(&response.data, &path, req.format);
+    let (content_type, body) = match req.format {
+        Format::Csv => ("text/csv; charset=utf-8", to_csv(items)),
+        Format::Json => (
+            "application/json",
+            serde_json::to_string(items).map_err(AppError::internal)?,
+        ),
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// Every list in the answer (not descending into lists), by dotted path.
+fn lists<'a>(value: &'a Value, prefix: &str, out: &mut Vec<(String, &'a Vec<Value>)>) {
+    if let Value::Object(map) = value {
+        for (k, v) in map {
+            let path = if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                Value::List(items) => out.push((path, items)),
+                Value::Object(_) => lists(v, &path, out),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn find_list<'a>(
+    data: &'a Value,
+    path: Option<&str>,
+) -> Result<(String, &'a Vec<Value>), AppError> {
+    let mut found = Vec::new();
+    lists(data, "", &mut found);
+    let names = || {
+        found
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match path {
+        Some(p) => found
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(q, items)| (q.clone(), *items))
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    "path",
+                    format!("no list at `{p}`; lists in the answer: {}", names()),
+                )
+            }),
+        None => match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(AppError::bad_input(
+                "query",
+                "the answer has no list to export",
+            )),
+            _ => Err(AppError::bad_input(
+                "path",
+                format!(
+                    "the answer has several lists; name one in `path`: {}",
+                    names()
+                ),
+            )),
+        },
+    }
+}
+
+/// `<dashboard>-<panel>-<start>_<end>.<ext>`, from the root field's `window` when selected.
+fn filename(data: &Value, path: &str, format: Format) -> String {
+    let mut parts = path.split('.');
+    let dashboard = parts.next().unwrap_or("export");
+    let panel = parts.next().unwrap_or(dashboard);
+    let window = match data {
+        Value::Object(root) => root.get(dashboard).and_then(|d| match d {
+            Value::Object(d) => d.get("window"),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let bound = |w: &Value, key: &str| match w {
+        Value::Object(w) => match w.get(key) {
+            Some(Value::String(s)) => Some(
+                s.chars()
+                    .take(19)
+                    .map(|c| if c == ':' { '-' } else { c })
+                    .collect::<String>(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    };
+    let span = match window.and_then(|w| Some((bound(w, "start")?, bound(w, "end")?))) {
+        Some((start, end)) => format!("{start}_{end}"),
+        None => "default-window".into(),
+    };
+    let ext = if format == Format::Csv { "csv" } else { "json" };
+    let clean = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "-_".contains(*c))
+            .collect::<String>()
+    };
+    format!(
+        "{}-{}-{}.{ext}",
+        clean(dashboard),
+        clean(panel),
+        clean(&span)
+    )
+}
+
+/// Flattens a row: nested objects become dotted columns, lists become JSON text.
+fn flatten(value: &Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(v, &key, out);
+            }
+        }
+        other => out.push((prefix.to_string(), cell(other))),
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Enum(e) => e.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        other => other
+            .clone()
+            .into_json()
+            .map(|j| j.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// RFC 4180: quote fields with a comma, quote, CR or LF; double the quotes; CRLF line ends.
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// The rows as CSV with a header row; columns in order of first appearance.
+fn to_csv(items: &[Value]) -> String {
+    let rows: Vec<Vec<(String, String)>> = items
+        .iter()
+        .map(|item| {
+            let mut cells = Vec::new();
+            match item {
+                Value::Object(_) => flatten(item, "", &mut cells),
+                scalar => cells.push(("value".into(), cell(scalar))),
+            }
+            cells
+        })
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for row in &rows {
+        for (k, _) in row {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let mut out = columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        let line: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                row.iter()
+                    .find(|(k, _)| k == c)
+                    .map(|(_, v)| quote(v))
+                    .unwrap_or_default()
+            })
+            .collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_flattens_nested_objects_and_quotes_per_rfc_4180() {
+        // Parsed straight into GraphQL values, which keep the key order of the text.
+        let rows = r#"[
+            {"label": "a,b", "delta": {"ratio": 0.5, "status": "OK"}, "note": "line1\nline2"},
+            {"label": "say \"hi\"", "delta": {"ratio": null, "status": "BOTH_ZERO"}, "note": ""}
+        ]"#;
+        let Value::List(items) = serde_json::from_str::<Value>(rows).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(
+            to_csv(&items),
+            "label,delta.ratio,delta.status,note\r\n\"a,b\",0.5,OK,\"line1\nline2\"\r\n\"say \"\"hi\"\"\",,BOTH_ZERO,\r\n"
+        );
+    }
+}

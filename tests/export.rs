@@ -1,0 +1,132 @@
+//! `POST /v1/export`: complete lists as CSV (byte for byte) or JSON, with a telling filename.
+
+use crate::both_dbs;
+use crate::support::TestApp;
+use crate::support::fixtures::log;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use dashgate::kernel::{Principal, Role};
+use serde_json::json;
+use tower::ServiceExt;
+
+const W: &str = r#"window: {start: "2026-03-01T00:00:00Z", end: "2026-03-03T00:00:00Z", timezone: "UTC", granularity: DAY}"#;
+
+/// Status, Content-Disposition and body of an export.
+async fn export(
+    app: &TestApp,
+    p: &Principal,
+    body: serde_json::Value,
+) -> (StatusCode, String, String) {
+    let req = Request::post("/v1/export")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", app.token(p)))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let disposition = res
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        disposition,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+async fn seeded(app: &TestApp) -> Principal {
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let editor = Principal {
+        role: Role::Editor,
+        ..p.clone()
+    };
+    app.ingest(
+        &editor,
+        &[
+            log(
+                "e1",
+                "2026-03-01T01:00:00Z",
+                200,
+                100.0,
+                json!({"model_name": "say \"hi\", ok", "country_code": "US"}),
+            ),
+            log(
+                "e2",
+                "2026-03-02T01:00:00Z",
+                500,
+                300.0,
+                json!({"model_name": "plain", "country_code": "DE"}),
+            ),
+        ],
+    )
+    .await;
+    p
+}
+
+both_dbs! {
+    async fn a_series_exports_as_csv(app) {
+        let p = seeded(&app).await;
+        let query = format!("{{ apiUsage({W}) {{ window {{ start end }} requests {{ start end isPartial success error total }} }} }}");
+        let (status, disposition, body) = export(&app, &p, json!({"query": query, "format": "csv"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(disposition, "attachment; filename=\"apiUsage-requests-2026-03-01T00-00-00_2026-03-03T00-00-00.csv\"");
+        assert_eq!(body, "start,end,isPartial,success,error,total\r\n\
+            2026-03-01T00:00:00+00:00,2026-03-02T00:00:00+00:00,false,1.0,0.0,1.0\r\n\
+            2026-03-02T00:00:00+00:00,2026-03-03T00:00:00+00:00,false,0.0,1.0,1.0\r\n");
+    }
+
+    async fn a_table_needing_quotes_exports_exactly(app) {
+        let p = seeded(&app).await;
+        let query = format!("{{ apiUsage({W}) {{ topModels {{ rows {{ label value errorRate }} total }} }} }}");
+        let (status, disposition, body) = export(&app, &p, json!({"query": query, "format": "csv"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(disposition, "attachment; filename=\"apiUsage-topModels-default-window.csv\"");
+        assert_eq!(body, "label,value,errorRate\r\nplain,1.0,1.0\r\n\"say \"\"hi\"\", ok\",1.0,0.0\r\n");
+    }
+
+    async fn a_breakdown_is_picked_by_path_and_exports_as_json(app) {
+        let p = seeded(&app).await;
+        let query = format!("query Q($limit: Int) {{ apiUsage({W}) {{ requests {{ total }} topCountries(limit: $limit) {{ rows {{ label name value }} }} }} }}");
+        let (status, _, body) = export(&app, &p, json!({"query": query, "format": "csv", "variables": {"limit": 5}})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("apiUsage.requests") && body.contains("apiUsage.topCountries.rows"), "{body}");
+        let (status, _, body) = export(&app, &p, json!({"query": query, "format": "csv", "path": "apiUsage.topCountries.rows"})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "label,name,value\r\nDE,Germany,1.0\r\nUS,United States of America,1.0\r\n");
+        let (status, disposition, body) = export(&app, &p, json!({"query": query, "format": "json", "path": "apiUsage.topCountries.rows", "operationName": "Q"})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(disposition.ends_with(".json\""));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap(), json!([
+            {"label": "DE", "name": "Germany", "value": 1.0},
+            {"label": "US", "name": "United States of America", "value": 1.0}]));
+        let (status, _, body) = export(&app, &p, json!({"query": query, "format": "csv", "path": "apiUsage.nope"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (status, _, body) = export(&app, &p, json!({"query": "{ apiUsage { nope } }", "format": "csv"})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("GRAPHQL_VALIDATION_FAILED"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn exports_need_credentials() {
+    let app = TestApp::spawn(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (status, body) = app
+        .http(
+            "POST",
+            "/v1/export",
+            None,
+            r#"{"query":"{ health }","format":"csv"}"#,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("UNAUTHENTICATED"))
+    );
+}
