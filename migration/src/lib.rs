@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_core;
 mod m0002_api_usage;
 mod m0003_filter_presets;
+mod m0004_chat;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_core::Migration),
             Box::new(m0002_api_usage::Migration),
             Box::new(m0003_filter_presets::Migration),
+            Box::new(m0004_chat::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
 //! The dashboards, one folder per business domain (same files in each).
 
 pub mod api_usage;
+pub mod chat;
 pub mod countries;

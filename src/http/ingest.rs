@@ -3,8 +3,10 @@
 
 use super::HttpState;
 use super::auth::principal_from_headers;
-use crate::domains::api_usage;
-use crate::kernel::record::{RowError, parse_rows};
+use crate::app::AppState;
+use crate::domains::chat::datasets::Dataset;
+use crate::domains::{api_usage, chat};
+use crate::kernel::record::{FieldError, RowError, parse_rows};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
 use axum::body::{Body, to_bytes};
@@ -58,9 +60,13 @@ async fn run(
     let principal = principal_from_headers(state, headers).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Editor)?;
     state.requests.check(scope.team_id())?;
-    if dataset != "request_logs" {
+    let chat_dataset = chat::datasets::find(dataset);
+    if dataset != "request_logs" && chat_dataset.is_none() {
+        let mut known = vec!["request_logs"];
+        known.extend(chat::datasets::DATASETS.iter().map(|d| d.name));
         return Err(AppError::NotFound(format!(
-            "dataset `{dataset}` (known: request_logs)"
+            "dataset `{dataset}` (known: {})",
+            known.join(", ")
         )));
     }
     let limit = state.settings.ingest_body_limit_bytes;
@@ -73,28 +79,20 @@ async fn run(
         Ok(v) => v,
         Err(e) => return Ok(rejected(vec![e])),
     };
-    let mut rows = Vec::with_capacity(values.len());
-    let mut errors = Vec::new();
-    for (line, value) in &values {
-        match api_usage::ingest::validate(value) {
-            Ok(row) => rows.push(row),
-            Err(e) => errors.push(RowError {
-                line: *line,
-                field: Some(e.field).filter(|f| !f.is_empty()),
-                message: e.message,
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(rejected(errors));
-    }
-    let txn = state.db.begin().await?;
-    let inserted = api_usage::ingest::write(&txn, &scope, &rows).await?;
-    txn.commit().await?;
+    let (total, inserted) = match chat_dataset {
+        None => match write_request_logs(state, &scope, &values).await? {
+            Ok(counts) => counts,
+            Err(errors) => return Ok(rejected(errors)),
+        },
+        Some(ds) => match write_chat(state, &scope, ds, &values).await? {
+            Ok(counts) => counts,
+            Err(errors) => return Ok(rejected(errors)),
+        },
+    };
     if inserted > 0 {
         state.cache.bump(scope.team_id());
     }
-    let duplicates = rows.len() as u64 - inserted;
+    let duplicates = total - inserted;
     tracing::info!(
         dataset,
         team = scope.team().slug,
@@ -106,4 +104,65 @@ async fn run(
         Json(json!({ "dataset": dataset, "inserted": inserted, "duplicates": duplicates }))
             .into_response(),
     )
+}
+
+fn row_error(line: usize, e: FieldError) -> RowError {
+    RowError {
+        line,
+        field: Some(e.field).filter(|f| !f.is_empty()),
+        message: e.message,
+    }
+}
+
+/// Validates and writes request logs: `Ok((rows, inserted))` or the rejected rows.
+async fn write_request_logs(
+    state: &AppState,
+    scope: &TeamScope,
+    values: &[(usize, serde_json::Value)],
+) -> Result<Result<(u64, u64), Vec<RowError>>, AppError> {
+    let mut rows = Vec::with_capacity(values.len());
+    let mut errors = Vec::new();
+    for (line, value) in values {
+        match api_usage::ingest::validate(value) {
+            Ok(row) => rows.push(row),
+            Err(e) => errors.push(row_error(*line, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let txn = state.db.begin().await?;
+    let inserted = api_usage::ingest::write(&txn, scope, &rows).await?;
+    txn.commit().await?;
+    Ok(Ok((rows.len() as u64, inserted)))
+}
+
+/// Validates, checks references and writes one chat dataset, all or nothing.
+async fn write_chat(
+    state: &AppState,
+    scope: &TeamScope,
+    ds: &Dataset,
+    values: &[(usize, serde_json::Value)],
+) -> Result<Result<(u64, u64), Vec<RowError>>, AppError> {
+    let mut rows = Vec::with_capacity(values.len());
+    let mut errors = Vec::new();
+    for (line, value) in values {
+        match chat::ingest::validate(ds, value) {
+            Ok(row) => rows.push((*line, row)),
+            Err(e) => errors.push(row_error(*line, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let txn = state.db.begin().await?;
+    let missing = chat::ingest::check_references(&txn, scope, ds, &rows).await?;
+    if !missing.is_empty() {
+        txn.rollback().await?;
+        return Ok(Err(missing));
+    }
+    let rows: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
+    let inserted = chat::ingest::write(&txn, scope, ds, &rows).await?;
+    txn.commit().await?;
+    Ok(Ok((rows.len() as u64, inserted)))
 }

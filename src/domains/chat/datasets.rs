@@ -1,0 +1,158 @@
+//! The nine chat datasets, described once as data: field kinds drive validation, storage
+//! columns, reference checks and the migration alike.
+
+/// How a field is read, validated and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Required string of at most N characters.
+    Str(usize),
+    /// Optional string (empty = none).
+    OptStr(usize),
+    /// Optional lower-case string (empty = none).
+    OptLower(usize),
+    /// Boolean, false when absent.
+    Bool,
+    /// Required RFC 3339 instant, stored as `<name>_ms`.
+    Instant,
+    /// Optional RFC 3339 instant, stored as `<name>_ms`.
+    OptInstant,
+    /// Required non-negative number.
+    Number,
+    /// Required value from a fixed list.
+    OneOf(&'static [&'static str]),
+    /// Required id of a row of the named dataset (same team).
+    Ref(&'static str),
+    /// Optional id of a row of the named dataset (same team).
+    OptRef(&'static str),
+}
+
+/// One field of a dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+impl Field {
+    /// The storage column.
+    pub fn column(&self) -> String {
+        match self.kind {
+            Kind::Instant | Kind::OptInstant => format!("{}_ms", self.name),
+            _ => self.name.to_string(),
+        }
+    }
+}
+
+/// One dataset: its name (= table) and fields after `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    pub name: &'static str,
+    pub fields: &'static [Field],
+}
+
+const fn f(name: &'static str, kind: Kind) -> Field {
+    Field { name, kind }
+}
+
+pub const SESSION_STATUSES: &[&str] = &[
+    "setup",
+    "pending",
+    "active",
+    "pending-review",
+    "complete",
+    "unknown",
+];
+pub const MESSAGE_TYPES: &[&str] = &["human", "ai", "system"];
+pub const TAG_CATEGORIES: &[&str] = &[
+    "",
+    "bot_response",
+    "safety_layer_response",
+    "experiment_version",
+    "response_rating",
+    "error",
+    "media_type",
+];
+
+/// Every chat dataset, in dependency order (a dataset only references earlier ones).
+pub const DATASETS: &[Dataset] = &[
+    Dataset {
+        name: "chat_experiments",
+        fields: &[
+            f("name", Kind::Str(200)),
+            f("is_archived", Kind::Bool),
+            f("created_at", Kind::Instant),
+        ],
+    },
+    Dataset {
+        name: "chat_channels",
+        fields: &[
+            f("experiment_id", Kind::Ref("chat_experiments")),
+            f("name", Kind::Str(200)),
+            f("platform", Kind::OptLower(32)),
+            f("deleted", Kind::Bool),
+        ],
+    },
+    Dataset {
+        name: "chat_participants",
+        fields: &[
+            f("identifier", Kind::Str(200)),
+            f("name", Kind::OptStr(200)),
+            f("platform", Kind::OptLower(32)),
+            f("created_at", Kind::Instant),
+        ],
+    },
+    Dataset {
+        name: "chat_sessions",
+        fields: &[
+            f("experiment_id", Kind::Ref("chat_experiments")),
+            f("participant_id", Kind::Ref("chat_participants")),
+            f("channel_id", Kind::OptRef("chat_channels")),
+            f("platform", Kind::OptLower(32)),
+            f("status", Kind::OneOf(SESSION_STATUSES)),
+            f("created_at", Kind::Instant),
+            f("ended_at", Kind::OptInstant),
+        ],
+    },
+    Dataset {
+        name: "chat_messages",
+        fields: &[
+            f("session_id", Kind::Ref("chat_sessions")),
+            f("message_type", Kind::OneOf(MESSAGE_TYPES)),
+            f("created_at", Kind::Instant),
+        ],
+    },
+    Dataset {
+        name: "chat_tags",
+        fields: &[
+            f("name", Kind::Str(200)),
+            f("category", Kind::OneOf(TAG_CATEGORIES)),
+        ],
+    },
+    Dataset {
+        name: "chat_message_tags",
+        fields: &[
+            f("tag_id", Kind::Ref("chat_tags")),
+            f("message_id", Kind::Ref("chat_messages")),
+        ],
+    },
+    Dataset {
+        name: "chat_session_tags",
+        fields: &[
+            f("tag_id", Kind::Ref("chat_tags")),
+            f("session_id", Kind::Ref("chat_sessions")),
+        ],
+    },
+    Dataset {
+        name: "chat_traces",
+        fields: &[
+            f("session_id", Kind::Ref("chat_sessions")),
+            f("timestamp", Kind::Instant),
+            f("duration_ms", Kind::Number),
+        ],
+    },
+];
+
+/// The dataset with this name.
+pub fn find(name: &str) -> Option<&'static Dataset> {
+    DATASETS.iter().find(|d| d.name == name)
+}
