@@ -6,7 +6,7 @@ use crate::kernel::{AppError, AppResult, Principal};
 use axum::http::HeaderMap;
 
 /// The principal of the request's bearer credential; `None` without an `Authorization` header.
-pub async fn principal_from_headers(
+async fn principal_from_headers(
     state: &AppState,
     headers: &HeaderMap,
 ) -> AppResult<Option<Principal>> {
@@ -28,4 +28,13 @@ pub async fn principal_from_headers(
     accounts::authenticate(&state.db, &state.jwt, credential, now)
         .await
         .map(Some)
+}
+
+/// The caller of a request: its principal (if any), after the team's rate limit.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Principal>> {
+    let principal = principal_from_headers(state, headers).await?;
+    if let Some(p) = &principal {
+        state.requests.check(p.team.id)?;
+    }
+    Ok(principal)
 }

@@ -2,7 +2,8 @@
 //! one list of the answer — a series, a table or a breakdown's rows — as CSV or JSON, complete.
 
 use super::HttpState;
-use super::auth::principal_from_headers;
+use super::auth::caller;
+use super::graphql::run_graphql;
 use crate::kernel::AppError;
 use async_graphql::Value;
 use axum::Json;
@@ -11,7 +12,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// The export request.
 #[derive(Deserialize)]
@@ -43,10 +43,9 @@ pub async fn export(State(http): State<HttpState>, headers: HeaderMap, body: Bod
 
 async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Response, AppError> {
     let state = &http.app;
-    let principal = principal_from_headers(state, headers)
+    let principal = caller(state, headers)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    state.requests.check(principal.team.id)?;
     let bytes = to_bytes(body, state.settings.body_limit_bytes)
         .await
         .map_err(|_| {
@@ -55,17 +54,14 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     let req: ExportRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::bad_input("body", format!("expected {{query, variables?, operationName?, format: \"csv\"|\"json\", path?}}: {e}"))
     })?;
-    let mut gql = async_graphql::Request::new(req.query).data(principal);
+    let mut gql = async_graphql::Request::new(req.query);
     if let Some(vars) = req.variables {
         gql = gql.variables(async_graphql::Variables::from_json(vars));
     }
     if let Some(op) = req.operation_name {
         gql = gql.operation_name(op);
     }
-    let timeout = state.settings.request_timeout_ms;
-    let response = tokio::time::timeout(Duration::from_millis(timeout), http.schema.execute(gql))
-        .await
-        .map_err(|_| AppError::Timeout(timeout))?;
+    let response = run_graphql(http, gql, Some(principal)).await?;
     if let Some(err) = response.errors.first() {
         let code = err
             .extensions

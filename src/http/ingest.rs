@@ -2,7 +2,7 @@
 //! transaction (or none), idempotent by `id`.
 
 use super::HttpState;
-use super::auth::principal_from_headers;
+use super::auth::caller;
 use crate::app::AppState;
 use crate::domains::chat::datasets::Dataset;
 use crate::domains::{api_usage, chat};
@@ -57,9 +57,8 @@ async fn run(
     body: Body,
 ) -> Result<Response, AppError> {
     let state = &http.app;
-    let principal = principal_from_headers(state, headers).await?;
+    let principal = caller(state, headers).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Editor)?;
-    state.requests.check(scope.team_id())?;
     let chat_dataset = chat::datasets::find(dataset);
     if dataset != "request_logs" && chat_dataset.is_none() {
         let mut known = vec!["request_logs"];

@@ -16,8 +16,6 @@ use axum::routing::{get, post};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
 
-pub use auth::principal_from_headers;
-
 /// What every handler gets: the application state and the schema, built once.
 #[derive(Clone)]
 pub struct HttpState {

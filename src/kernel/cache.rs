@@ -176,7 +176,6 @@ fn unshare(err: &AppError) -> AppError {
         } => AppError::RateLimited {
             retry_after_seconds: *retry_after_seconds,
         },
-        AppError::TooComplex(m) => AppError::TooComplex(m.clone()),
         AppError::Timeout(ms) => AppError::Timeout(*ms),
         AppError::DatabaseUnavailable => AppError::DatabaseUnavailable,
         AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),

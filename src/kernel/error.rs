@@ -15,7 +15,6 @@ pub enum AppError {
     NotFound(String),
     BadInput { field: String, message: String },
     RateLimited { retry_after_seconds: u64 },
-    TooComplex(String),
     Timeout(u64),
     DatabaseUnavailable,
     Internal(anyhow::Error),
@@ -49,7 +48,6 @@ impl AppError {
             } => {
                 format!("rate limited: retry in {retry_after_seconds} s")
             }
-            AppError::TooComplex(m) => m.clone(),
             AppError::Timeout(ms) => format!("the request took longer than {ms} ms"),
             AppError::DatabaseUnavailable => "the database is unavailable".into(),
             AppError::Internal(_) => "internal error".into(),
@@ -64,7 +62,6 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadInput { .. } => "BAD_USER_INPUT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::TooComplex(_) => "QUERY_TOO_COMPLEX",
             AppError::Timeout(_) => "TIMEOUT",
             AppError::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
@@ -79,7 +76,6 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::BadInput { .. } => 422,
             AppError::RateLimited { .. } => 429,
-            AppError::TooComplex(_) => 400,
             AppError::Timeout(_) => 504,
             AppError::DatabaseUnavailable => 503,
             AppError::Internal(_) => 500,

@@ -93,6 +93,9 @@ pub struct TimeWindow {
     pub previous_start: DateTime<Utc>,
     #[serde(skip)]
     pub now: DateTime<Utc>,
+    /// The dense buckets, computed once at resolution (every panel reads them).
+    #[serde(skip)]
+    buckets: Vec<Bucket>,
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -223,12 +226,13 @@ impl TimeWindow {
             granularity,
             previous_start,
             now,
+            buckets: calendar::buckets(start, end, granularity, tz, now),
         })
     }
 
     /// The dense buckets of this window's series.
-    pub fn buckets(&self) -> Vec<Bucket> {
-        calendar::buckets(self.start, self.end, self.granularity, self.tz, self.now)
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
     }
 
     /// An instant in the window's offset at that instant.

@@ -9,7 +9,7 @@ mod sums;
 pub use breakdowns::{CountryRow, ModelRow, countries, errors, models};
 pub use kpis::{KpiKey, kpi_values};
 pub use series::{CostPoint, LatencyPoint, RequestPoint, costs, latency, requests};
-pub use sums::{Sums, WindowSums, window_sums};
+pub use sums::{WindowSums, window_sums};
 
 use super::entity::{Column, Entity};
 use super::filter::ApiUsageFilter;
