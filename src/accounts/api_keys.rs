@@ -1,6 +1,6 @@
 //! API keys: random, shown once, stored as SHA-256, revocable.
 
-use super::entity::api_key;
+use super::entity::{api_key, team};
 use super::teams;
 use crate::kernel::{AppError, AppResult, Principal, Role};
 use rand::Rng;
@@ -79,15 +79,15 @@ pub async fn revoke(db: &impl ConnectionTrait, prefix: &str, now_ms: i64) -> App
 /// The principal of a live API key.
 pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> AppResult<Principal> {
     let invalid = || AppError::InvalidCredentials("unknown or revoked API key".into());
-    let key = api_key::Entity::find()
+    // One query for the key and its team: this runs on every API-key request.
+    let (key, team) = api_key::Entity::find()
+        .find_also_related(team::Entity)
         .filter(api_key::Column::KeyHash.eq(hash(secret)))
         .filter(api_key::Column::RevokedAtMs.is_null())
         .one(db)
         .await?
         .ok_or_else(invalid)?;
-    let team = teams::find_by_id(db, key.team_id)
-        .await?
-        .ok_or_else(invalid)?;
+    let team = teams::info(team.ok_or_else(invalid)?)?;
     let role = key.role.parse().map_err(|_| invalid())?;
     Ok(Principal {
         team,

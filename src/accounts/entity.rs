@@ -41,7 +41,20 @@ pub mod api_key {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::team::Entity",
+            from = "Column::TeamId",
+            to = "super::team::Column::Id"
+        )]
+        Team,
+    }
+
+    impl Related<super::team::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Team.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -5,7 +5,7 @@ use crate::kernel::{AppError, AppResult, TeamId, TeamInfo};
 use chrono_tz::Tz;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-fn info(m: team::Model) -> AppResult<TeamInfo> {
+pub(super) fn info(m: team::Model) -> AppResult<TeamInfo> {
     let timezone = m.timezone.parse::<Tz>().map_err(|_| {
         AppError::internal(anyhow::anyhow!(
             "team {} has invalid timezone {}",
@@ -80,15 +80,6 @@ pub async fn create(
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<TeamInfo>> {
     team::Entity::find()
         .filter(team::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .map(info)
-        .transpose()
-}
-
-/// The team with this id.
-pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<TeamInfo>> {
-    team::Entity::find_by_id(id)
         .one(db)
         .await?
         .map(info)
