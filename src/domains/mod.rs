@@ -3,3 +3,4 @@
 pub mod api_usage;
 pub mod chat;
 pub mod countries;
+pub mod dashboard;

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod clock;
 pub mod error;
 pub mod kpi;
+pub mod lists;
 pub mod rate_limit;
 pub mod record;
 pub mod sql;

@@ -241,6 +241,12 @@ impl TimeWindow {
         t.with_timezone(&FixedOffset::east_opt(off).expect("valid offset"))
     }
 
+    /// An epoch-ms instant in the window's offset at that instant (out-of-range values clamp
+    /// to the epoch).
+    pub fn local_ms(&self, ms: i64) -> DateTime<FixedOffset> {
+        self.local(DateTime::from_timestamp_millis(ms).unwrap_or_default())
+    }
+
     /// The GraphQL echo of this window.
     pub fn resolved(&self) -> ResolvedWindow {
         ResolvedWindow {

@@ -5,6 +5,7 @@ use super::model::{DashboardKind, Preset, PresetFilter, PresetVisibility, UserEr
 use super::service::{self, Changes, Draft};
 use crate::app::AppState;
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
+use crate::domains::chat::filter::{ChatFilter, ChatFilterInput};
 use crate::kernel::calendar::Granularity;
 use crate::kernel::window::{RangePreset, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
@@ -84,6 +85,10 @@ impl FilterPreset {
     async fn api_usage(&self) -> Option<ApiUsageFilter> {
         self.preset.api_usage_filter().cloned()
     }
+    /// The filter, when this is a `CHAT` preset.
+    async fn chat(&self) -> Option<ChatFilter> {
+        self.preset.chat_filter().cloned()
+    }
     async fn created_at(&self) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp_millis(self.preset.created_at_ms)
     }
@@ -153,6 +158,7 @@ pub struct CreateFilterPresetInput {
     pub is_default: Option<bool>,
     pub window: Option<WindowInput>,
     pub api_usage: Option<ApiUsageFilterInput>,
+    pub chat: Option<ChatFilterInput>,
 }
 
 /// Changes to a preset; absent fields keep their value.
@@ -163,6 +169,7 @@ pub struct UpdateFilterPresetInput {
     pub is_default: Option<bool>,
     pub window: Option<WindowInput>,
     pub api_usage: Option<ApiUsageFilterInput>,
+    pub chat: Option<ChatFilterInput>,
 }
 
 /// The result of a preset mutation: the preset, or what is wrong with the input.
@@ -180,16 +187,58 @@ pub struct DeleteFilterPresetPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// The filter given in a mutation input, checked against the dashboard.
+/// The dashboard filters a mutation input may carry (at most one is set).
+struct FilterInputs {
+    api_usage: Option<ApiUsageFilterInput>,
+    chat: Option<ChatFilterInput>,
+}
+
+/// The filter given in a mutation input, validated, and checked against the dashboard when
+/// it is known (create); on update the service checks it against the stored preset.
 fn filter_of(
     dashboard: Option<DashboardKind>,
-    api_usage: Option<ApiUsageFilterInput>,
+    inputs: FilterInputs,
 ) -> Result<Option<PresetFilter>, UserError> {
-    match (dashboard, api_usage) {
-        (_, None) => Ok(None),
-        (Some(DashboardKind::ApiUsage) | None, Some(input)) => ApiUsageFilter::from_input(input)
-            .map(|f| Some(PresetFilter::ApiUsage(f)))
-            .map_err(|e| UserError::new(&["input", "apiUsage"], "INVALID_FILTER", e.message())),
+    let invalid =
+        |field: &str, e: AppError| UserError::new(&["input", field], "INVALID_FILTER", e.message());
+    let mut given = Vec::new();
+    if let Some(input) = inputs.api_usage {
+        let f = ApiUsageFilter::from_input(input).map_err(|e| invalid("apiUsage", e))?;
+        given.push(("apiUsage", PresetFilter::ApiUsage(f)));
+    }
+    if let Some(input) = inputs.chat {
+        let f = ChatFilter::from_input(input).map_err(|e| invalid("chat", e))?;
+        given.push(("chat", PresetFilter::Chat(f)));
+    }
+    match (given.len(), dashboard) {
+        (0, _) => Ok(None),
+        (1, None) => Ok(given.pop().map(|(_, f)| f)),
+        (1, Some(d)) => {
+            let (field, f) = given.remove(0);
+            if f.dashboard() == d {
+                Ok(Some(f))
+            } else {
+                let msg = format!("a {} preset takes no `{field}` filter", d.as_str());
+                Err(UserError::new(
+                    &["input", field],
+                    "WRONG_DASHBOARD_FILTER",
+                    msg,
+                ))
+            }
+        }
+        _ => Err(UserError::new(
+            &["input"],
+            "WRONG_DASHBOARD_FILTER",
+            "set only the filter of the preset's dashboard",
+        )),
+    }
+}
+
+/// The empty filter of a dashboard.
+fn no_filter(dashboard: DashboardKind) -> PresetFilter {
+    match dashboard {
+        DashboardKind::ApiUsage => PresetFilter::ApiUsage(ApiUsageFilter::default()),
+        DashboardKind::Chat => PresetFilter::Chat(ChatFilter::default()),
     }
 }
 
@@ -220,10 +269,12 @@ impl PresetsMutation {
         input: CreateFilterPresetInput,
     ) -> Result<FilterPresetPayload> {
         let (scope, state) = scope(ctx)?;
-        let filter = match filter_of(Some(input.dashboard), input.api_usage) {
-            Ok(f) => f.unwrap_or(match input.dashboard {
-                DashboardKind::ApiUsage => PresetFilter::ApiUsage(ApiUsageFilter::default()),
-            }),
+        let inputs = FilterInputs {
+            api_usage: input.api_usage,
+            chat: input.chat,
+        };
+        let filter = match filter_of(Some(input.dashboard), inputs) {
+            Ok(f) => f.unwrap_or_else(|| no_filter(input.dashboard)),
             Err(e) => return Ok(payload(Err(vec![e]), &scope)),
         };
         let draft = Draft {
@@ -254,7 +305,11 @@ impl PresetsMutation {
     ) -> Result<FilterPresetPayload> {
         let (scope, state) = scope(ctx)?;
         let id = parse_id(&id)?;
-        let filter = match filter_of(None, input.api_usage) {
+        let inputs = FilterInputs {
+            api_usage: input.api_usage,
+            chat: input.chat,
+        };
+        let filter = match filter_of(None, inputs) {
             Ok(f) => f,
             Err(e) => return Ok(payload(Err(vec![e]), &scope)),
         };

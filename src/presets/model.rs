@@ -2,6 +2,7 @@
 
 use super::entity;
 use crate::domains::api_usage::filter::ApiUsageFilter;
+use crate::domains::chat::filter::ChatFilter;
 use crate::kernel::window::WindowInput;
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use async_graphql::Enum;
@@ -13,18 +14,22 @@ use serde::{Deserialize, Serialize};
 pub enum DashboardKind {
     /// The `apiUsage` dashboard.
     ApiUsage,
+    /// The `chat` dashboard.
+    Chat,
 }
 
 impl DashboardKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DashboardKind::ApiUsage => "API_USAGE",
+            DashboardKind::Chat => "CHAT",
         }
     }
 
     fn parse(s: &str) -> AppResult<Self> {
         match s {
             "API_USAGE" => Ok(DashboardKind::ApiUsage),
+            "CHAT" => Ok(DashboardKind::Chat),
             other => Err(AppError::internal(anyhow::anyhow!(
                 "unknown dashboard kind `{other}`"
             ))),
@@ -55,19 +60,23 @@ impl PresetVisibility {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PresetFilter {
     ApiUsage(ApiUsageFilter),
+    Chat(ChatFilter),
 }
 
 impl PresetFilter {
     pub fn dashboard(&self) -> DashboardKind {
         match self {
             PresetFilter::ApiUsage(_) => DashboardKind::ApiUsage,
+            PresetFilter::Chat(_) => DashboardKind::Chat,
         }
     }
 
     pub fn to_json(&self) -> String {
-        match self {
-            PresetFilter::ApiUsage(f) => serde_json::to_string(f).unwrap_or_else(|_| "{}".into()),
-        }
+        let json = match self {
+            PresetFilter::ApiUsage(f) => serde_json::to_string(f),
+            PresetFilter::Chat(f) => serde_json::to_string(f),
+        };
+        json.unwrap_or_else(|_| "{}".into())
     }
 
     /// Reads a stored filter, validating it against the dashboard's filter type. Fields a later
@@ -77,6 +86,10 @@ impl PresetFilter {
             DashboardKind::ApiUsage => {
                 let f: ApiUsageFilter = serde_json::from_str(json).map_err(AppError::internal)?;
                 Ok(PresetFilter::ApiUsage(f.normalised()?))
+            }
+            DashboardKind::Chat => {
+                let f: ChatFilter = serde_json::from_str(json).map_err(AppError::internal)?;
+                Ok(PresetFilter::Chat(f.normalised()?))
             }
         }
     }
@@ -135,6 +148,15 @@ impl Preset {
     pub fn api_usage_filter(&self) -> Option<&ApiUsageFilter> {
         match &self.filter {
             PresetFilter::ApiUsage(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The chat filter, when this is a chat preset.
+    pub fn chat_filter(&self) -> Option<&ChatFilter> {
+        match &self.filter {
+            PresetFilter::Chat(f) => Some(f),
+            _ => None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `ApiUsageFilterInput` (GraphQL) → `ApiUsageFilter` (serde, stored in presets) → `Condition`.
 
 use super::entity::Column;
-use crate::kernel::{AppError, AppResult};
+use crate::kernel::AppResult;
+use crate::kernel::lists::normalised_list;
 use async_graphql::{InputObject, SimpleObject};
 use sea_orm::{ColumnTrait, Condition};
 use serde::{Deserialize, Serialize};
@@ -48,29 +49,14 @@ pub struct ApiUsageFilter {
     pub user_ids: Vec<String>,
 }
 
-const MAX_VALUES: usize = 500;
-
 fn list(field: &str, values: Option<Vec<String>>, upper: bool) -> AppResult<Vec<String>> {
-    let mut values: Vec<String> = values
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| {
-            if upper {
-                v.trim().to_ascii_uppercase()
-            } else {
-                v
-            }
-        })
-        .collect();
-    if values.len() > MAX_VALUES {
-        return Err(AppError::bad_input(
-            format!("filter.{field}"),
-            format!("at most {MAX_VALUES} values per filter list"),
-        ));
-    }
-    values.sort();
-    values.dedup();
-    Ok(values)
+    normalised_list(field, values, |v| {
+        if upper {
+            v.trim().to_ascii_uppercase()
+        } else {
+            v
+        }
+    })
 }
 
 impl ApiUsageFilter {

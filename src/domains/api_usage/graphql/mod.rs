@@ -15,10 +15,12 @@ use crate::app::AppState;
 use crate::domains::countries::country_name;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
-use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
+use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
+use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::kpi::ratio;
-use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
-use crate::kernel::{AppError, Principal, Role, TeamScope};
+use crate::kernel::AppError;
+use crate::kernel::window::{ResolvedWindow, WindowInput};
+use crate::presets::Preset;
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeSet;
@@ -46,46 +48,25 @@ impl ApiUsageRoot {
         #[graphql(desc = "`FORCE` recomputes the selected panels now (rate-limited per team).")]
         refresh: Option<RefreshPolicy>,
     ) -> Result<ApiUsage> {
-        let state = ctx.data::<AppState>()?;
-        let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
-        let (window, filter) = match preset_id {
-            None => (window.unwrap_or_default(), filter.unwrap_or_default()),
-            Some(id) => {
-                let id = crate::presets::graphql::parse_id(&id)?;
-                let preset = crate::presets::service::get(&state.db, &scope, id)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound(format!("filter preset `{id}`")))?;
-                let Some(saved) = preset.api_usage_filter() else {
-                    let msg = "this preset belongs to another dashboard";
-                    return Err(AppError::bad_input("presetId", msg).into());
-                };
-                let window = preset.window.clone().overlay(window.unwrap_or_default());
-                let filter = saved
-                    .clone()
-                    .into_input()
-                    .overlay(filter.unwrap_or_default());
-                (window, filter)
-            }
+        let args = RootArgs {
+            window,
+            filter,
+            preset_id,
+            refresh,
         };
-        let window = TimeWindow::resolve(
-            &window,
-            scope.timezone(),
-            state.clock.now(),
-            state.settings.max_buckets,
-        )?;
-        let filter = ApiUsageFilter::from_input(filter)?;
-        let force = refresh == Some(RefreshPolicy::Force);
-        if force {
-            state.refreshes.check(scope.team_id())?;
-        }
+        let saved = |p: &Preset| p.api_usage_filter().map(|f| f.clone().into_input());
+        let opened = open(ctx, args, saved, ApiUsageFilterInput::overlay).await?;
         Ok(ApiUsage {
-            force,
-            db: state.db.clone(),
+            panels: Panels {
+                scope: opened.scope.clone(),
+                force: opened.force,
+            },
+            db: opened.state.db.clone(),
             sums: OnceCell::new(),
             q: Arc::new(ApiUsageQuery {
-                scope,
-                window,
-                filter,
+                scope: opened.scope,
+                window: opened.window,
+                filter: ApiUsageFilter::from_input(opened.filter)?,
             }),
         })
     }
@@ -94,7 +75,7 @@ impl ApiUsageRoot {
 /// The API usage dashboard for one window and filter.
 pub struct ApiUsage {
     q: Arc<ApiUsageQuery>,
-    force: bool,
+    panels: Panels,
     db: DatabaseConnection,
     /// The shared window scan, computed at most once per request, by the first panel that
     /// needs it (see `metrics::sums`).
@@ -120,30 +101,13 @@ impl ApiUsage {
         args: &impl serde::Serialize,
         compute: impl Future<Output = AppResult<T>>,
     ) -> Result<T> {
-        let state = ctx.data::<AppState>()?;
-        let report = ctx.data_opt::<Arc<CacheReport>>().map(|r| &**r);
-        let lookup = Lookup {
-            force: self.force,
-            report,
-        };
-        Ok(state
-            .cache
-            .get_or_compute(&self.q.scope, panel, args, lookup, compute)
-            .await?)
+        self.panels.get(ctx, panel, args, compute).await
     }
 }
 
 /// A top-N `limit` argument: default 10, between 1 and the configured maximum.
 fn top_limit(state: &AppState, limit: Option<i32>) -> Result<usize, AppError> {
-    let max = state.settings.max_top_n;
-    match limit {
-        None => Ok(10.min(max)),
-        Some(n) if n >= 1 && n as usize <= max => Ok(n as usize),
-        Some(_) => Err(AppError::bad_input(
-            "limit",
-            format!("`limit` must be between 1 and {max}"),
-        )),
-    }
+    list_limit(state, limit, 10)
 }
 
 /// The API usage dashboard for one window and filter: KPI cards, series and breakdowns.

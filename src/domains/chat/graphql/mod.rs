@@ -1,0 +1,278 @@
+//! GraphQL surface of chat: the root field, its panels and output objects. Thin: every
+//! number comes from `metrics`, through the panel cache; row objects come from the loaders.
+
+mod bots;
+mod breakdowns;
+mod kpis;
+mod series;
+
+pub use bots::{BotPerformanceColumn, BotPerformanceOrder, BotPerformanceTable, SortDirection};
+pub use breakdowns::{ChannelBreakdown, TagCategory, category_label};
+pub use kpis::ChatKpis;
+pub use series::{
+    ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint, SessionsPoint,
+};
+
+use super::filter::{ChatFilter, ChatFilterInput};
+use super::loaders::{ChatObjects, chat_objects};
+use super::metrics::{self, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin};
+use crate::app::AppState;
+use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
+use crate::kernel::AppResult;
+use crate::kernel::cache::RefreshPolicy;
+use crate::kernel::window::{ResolvedWindow, WindowInput};
+use crate::presets::Preset;
+use async_graphql::{Context, ID, Object, Result};
+use sea_orm::DatabaseConnection;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+/// Root field of the chat dashboard.
+#[derive(Default)]
+pub struct ChatRoot;
+
+/// Root field of the chat dashboard.
+#[Object]
+impl ChatRoot {
+    /// The chatbot usage dashboard of the caller's team: participants, sessions, messages,
+    /// bots, engagement, channels and tags. Only the selected panels and KPIs are computed.
+    async fn chat(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Time range; defaults to the last 7 days in the team's timezone.")]
+        window: Option<WindowInput>,
+        #[graphql(desc = "Narrows every panel and KPI.")] filter: Option<ChatFilterInput>,
+        #[graphql(desc = "A saved filter preset to apply (explicit arguments win).")]
+        preset_id: Option<ID>,
+        #[graphql(desc = "`FORCE` recomputes the selected panels now (rate-limited per team).")]
+        refresh: Option<RefreshPolicy>,
+    ) -> Result<Chat> {
+        let args = RootArgs {
+            window,
+            filter,
+            preset_id,
+            refresh,
+        };
+        let saved = |p: &Preset| p.chat_filter().map(|f| f.clone().into_input());
+        let opened = open(ctx, args, saved, ChatFilterInput::overlay).await?;
+        let db = opened.state.db.clone();
+        Ok(Chat {
+            objects: Arc::new(chat_objects(db.clone(), opened.scope.clone())),
+            panels: Panels {
+                scope: opened.scope.clone(),
+                force: opened.force,
+            },
+            db,
+            activity: OnceCell::new(),
+            q: Arc::new(ChatQuery {
+                scope: opened.scope,
+                window: opened.window,
+                filter: ChatFilter::from_input(opened.filter)?,
+            }),
+        })
+    }
+}
+
+/// The chat dashboard for one window and filter.
+pub struct Chat {
+    q: Arc<ChatQuery>,
+    panels: Panels,
+    db: DatabaseConnection,
+    objects: Arc<ChatObjects>,
+    /// The per-bucket message scan shared by three series, computed at most once.
+    activity: OnceCell<Arc<Vec<ActivityCounts>>>,
+}
+
+impl Chat {
+    async fn activity(&self) -> AppResult<Arc<Vec<ActivityCounts>>> {
+        self.activity
+            .get_or_try_init(|| async {
+                let bounds = self.q.bucket_bounds();
+                metrics::activity(&self.db, &self.q, &bounds, false)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// The chat dashboard for one window and filter: KPI cards, series, tables and breakdowns.
+#[Object]
+impl Chat {
+    /// The resolved window (echoed back).
+    async fn window(&self) -> ResolvedWindow {
+        self.q.window.resolved()
+    }
+
+    /// The normalised filter in effect.
+    async fn filter(&self) -> ChatFilter {
+        self.q.filter.clone()
+    }
+
+    /// The KPI cards; only the selected ones are computed.
+    async fn kpis(&self, ctx: &Context<'_>) -> Result<ChatKpis> {
+        let keys: BTreeSet<ChatKpiKey> = ctx
+            .field()
+            .selection_set()
+            .filter_map(|f| ChatKpiKey::from_field(f.name()))
+            .collect();
+        let q = &self.q;
+        let compute = metrics::kpi_values(&self.db, q, &keys);
+        let values = self
+            .panels
+            .get(ctx, "chat.kpis", &(&**q, &keys), compute)
+            .await?;
+        let currency = &q.scope.team().currency;
+        let cards = values
+            .into_iter()
+            .map(|(k, (value, previous))| (k, k.def().card(value, previous, currency)))
+            .collect();
+        Ok(ChatKpis { cards })
+    }
+
+    /// Per bucket: distinct participants who wrote a human message.
+    async fn active_participants(&self, ctx: &Context<'_>) -> Result<Vec<ActiveParticipantsPoint>> {
+        let q = &self.q;
+        let compute = async { Ok(series::active_participants(&q.window, &self.activity().await?)) };
+        self.panels.get(ctx, "chat.activeParticipants", &**q, compute).await
+    }
+
+    /// Per bucket: active sessions and active participants.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionsPoint>> {
+        let q = &self.q;
+        let compute = async { Ok(series::sessions(&q.window, &self.activity().await?)) };
+        self.panels.get(ctx, "chat.sessions", &**q, compute).await
+    }
+
+    /// Per bucket: participant (human), bot (ai) and total messages.
+    async fn message_volume(&self, ctx: &Context<'_>) -> Result<Vec<MessageVolumePoint>> {
+        let q = &self.q;
+        let compute = async { Ok(series::message_volume(&q.window, &self.activity().await?)) };
+        self.panels.get(ctx, "chat.messageVolume", &**q, compute).await
+    }
+
+    /// Per bucket: mean trace duration (s) of the window's active sessions.
+    async fn response_time(&self, ctx: &Context<'_>) -> Result<Vec<ResponseTimePoint>> {
+        let q = &self.q;
+        let compute = async {
+            let traces = metrics::traces_in(&self.db, q, &q.bucket_bounds()).await?;
+            Ok(series::response_time(&q.window, &traces))
+        };
+        self.panels.get(ctx, "chat.responseTime", &**q, compute).await
+    }
+
+    /// One row per filtered experiment (zeros without activity), ordered and paginated.
+    #[graphql(complexity = "limit.unwrap_or(10).max(1) as usize * child_complexity")]
+    async fn bot_performance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Column and direction (default: sessions, descending).")]
+        order_by: Option<BotPerformanceOrder>,
+        #[graphql(desc = "Rows per page (default 10).")] limit: Option<i32>,
+        #[graphql(desc = "Rows to skip (default 0).")] offset: Option<i32>,
+    ) -> Result<BotPerformanceTable> {
+        let state = ctx.data::<AppState>()?;
+        let limit = list_limit(state, limit, 10)?;
+        let q = &self.q;
+        let rows = self
+            .panels
+            .get(ctx, "chat.bots", &**q, metrics::bot_rows(&self.db, q))
+            .await?;
+        bots::page(rows, order_by.unwrap_or_default(), limit, offset, &self.objects)
+    }
+
+    /// Most and least active participants, and session lengths.
+    async fn engagement(&self) -> ChatEngagement<'_> {
+        ChatEngagement { chat: self }
+    }
+
+    /// Active sessions, messages and participants per platform, with totals.
+    async fn channel_breakdown(&self, ctx: &Context<'_>) -> Result<ChannelBreakdown> {
+        let q = &self.q;
+        let (rows, totals) = self
+            .panels
+            .get(ctx, "chat.channels", &**q, metrics::channels(&self.db, q))
+            .await?;
+        Ok(breakdowns::channel_breakdown(rows, totals))
+    }
+
+    /// Message tags of the window by category (without `experiment_version`).
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<TagCategory>> {
+        let q = &self.q;
+        let rows = self
+            .panels
+            .get(ctx, "chat.tags", &**q, metrics::tag_counts(&self.db, q))
+            .await?;
+        Ok(breakdowns::tag_categories(rows, &self.objects))
+    }
+}
+
+/// Engagement of the window's participants.
+pub struct ChatEngagement<'a> {
+    chat: &'a Chat,
+}
+
+impl ChatEngagement<'_> {
+    async fn ranked(
+        &self,
+        ctx: &Context<'_>,
+        most_active: bool,
+        limit: Option<i32>,
+    ) -> Result<Vec<breakdowns::ParticipantEngagement>> {
+        let c = self.chat;
+        let limit = list_limit(ctx.data::<AppState>()?, limit, 10)?;
+        let panel = if most_active {
+            "chat.mostActive"
+        } else {
+            "chat.leastActive"
+        };
+        let compute = metrics::participant_activity(&c.db, &c.q, most_active, limit);
+        let rows = c.panels.get(ctx, panel, &(&*c.q, limit), compute).await?;
+        let window = &c.q.window;
+        Ok(rows
+            .into_iter()
+            .map(|row| breakdowns::ParticipantEngagement {
+                last_active_at: window.local_ms(row.last_active_ms),
+                row,
+                objects: c.objects.clone(),
+            })
+            .collect())
+    }
+}
+
+/// Engagement of the window's participants.
+#[Object]
+impl ChatEngagement<'_> {
+    /// Participants with the most human messages in the window (ties by id).
+    #[graphql(complexity = "limit.unwrap_or(10).max(1) as usize * child_complexity")]
+    async fn most_active(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
+    ) -> Result<Vec<breakdowns::ParticipantEngagement>> {
+        self.ranked(ctx, true, limit).await
+    }
+
+    /// Participants with the fewest (but at least one) human messages (ties by id).
+    #[graphql(complexity = "limit.unwrap_or(10).max(1) as usize * child_complexity")]
+    async fn least_active(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
+    ) -> Result<Vec<breakdowns::ParticipantEngagement>> {
+        self.ranked(ctx, false, limit).await
+    }
+
+    /// Lengths of the window's active sessions that ended, in 10 equal-width bins (minutes)
+    /// from the shortest to the longest; empty when none ended.
+    async fn session_length_distribution(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<SessionLengthBin>> {
+        let c = self.chat;
+        let compute = metrics::session_lengths(&c.db, &c.q);
+        c.panels.get(ctx, "chat.sessionLengths", &*c.q, compute).await
+    }
+}

@@ -1,0 +1,195 @@
+//! The experiment, participant and tag objects that panel rows point at, loaded through one
+//! per-request DataLoader bound to the caller's team: all rows of a panel cost one query per
+//! object kind, never one per row, and another team's ids resolve to nothing.
+
+use super::entity::{ChatExperiments as E, ChatParticipants as P, ChatTags as T};
+use crate::kernel::TeamScope;
+use crate::kernel::sql::get;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use std::collections::HashMap;
+
+/// A chatbot.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[graphql(name = "ChatExperiment")]
+pub struct Experiment {
+    pub id: String,
+    pub name: String,
+    pub is_archived: bool,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A person talking to the bots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant {
+    pub id: String,
+    pub identifier: String,
+    pub name: Option<String>,
+    pub platform: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A person talking to the bots.
+#[Object(name = "ChatParticipant")]
+impl Participant {
+    async fn id(&self) -> &str {
+        &self.id
+    }
+    /// Email, phone number or handle.
+    async fn identifier(&self) -> &str {
+        &self.identifier
+    }
+    async fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The name, or the identifier when there is none.
+    async fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.identifier)
+    }
+    async fn platform(&self) -> Option<&str> {
+        self.platform.as_deref()
+    }
+    async fn created_at(&self) -> Option<DateTime<Utc>> {
+        self.created_at
+    }
+}
+
+/// A label on messages or sessions.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[graphql(name = "ChatTag")]
+pub struct Tag {
+    pub id: String,
+    pub name: String,
+    /// Raw category; empty for user-defined tags.
+    pub category: String,
+}
+
+/// Keys of the three object kinds (the team is the loader's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExperimentId(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParticipantId(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TagId(pub String);
+
+/// Loads chat objects of one team.
+pub struct ChatLoader {
+    db: DatabaseConnection,
+    scope: TeamScope,
+}
+
+/// The per-request loader of a chat dashboard.
+pub type ChatObjects = DataLoader<ChatLoader>;
+
+/// A new per-request loader for the caller's team.
+pub fn chat_objects(db: DatabaseConnection, scope: TeamScope) -> ChatObjects {
+    DataLoader::new(ChatLoader { db, scope }, tokio::spawn)
+}
+
+fn instant(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.and_then(DateTime::from_timestamp_millis)
+}
+
+impl ChatLoader {
+    /// Runs `select` (already narrowed to the ids) for the loader's team.
+    async fn rows<K: Clone + Eq + std::hash::Hash, V>(
+        &self,
+        mut select: SelectStatement,
+        team_col: impl sea_orm::sea_query::IntoColumnRef,
+        read: impl Fn(&QueryResult) -> Result<(K, V), sea_orm::DbErr>,
+    ) -> Result<HashMap<K, V>, async_graphql::Error> {
+        select.and_where(Expr::col(team_col).eq(self.scope.team_id().0));
+        let rows = self
+            .db
+            .query_all(&select)
+            .await
+            .map_err(crate::kernel::AppError::from)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let (k, v) = read(row).map_err(crate::kernel::AppError::from)?;
+            out.insert(k, v);
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ExperimentId> for ChatLoader {
+    type Value = Experiment;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ExperimentId],
+    ) -> Result<HashMap<ExperimentId, Experiment>, Self::Error> {
+        let select = Query::select()
+            .columns([E::Id, E::Name, E::IsArchived, E::CreatedAtMs])
+            .from(E::Table)
+            .and_where(Expr::col(E::Id).is_in(keys.iter().map(|k| k.0.clone())))
+            .to_owned();
+        self.rows(select, E::TeamId, |row| {
+            let id: String = get(row, 0)?;
+            let e = Experiment {
+                id: id.clone(),
+                name: get(row, 1)?,
+                is_archived: get(row, 2)?,
+                created_at: instant(get(row, 3)?),
+            };
+            Ok((ExperimentId(id), e))
+        })
+        .await
+    }
+}
+
+impl Loader<ParticipantId> for ChatLoader {
+    type Value = Participant;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ParticipantId],
+    ) -> Result<HashMap<ParticipantId, Participant>, Self::Error> {
+        let select = Query::select()
+            .columns([P::Id, P::Identifier, P::Name, P::Platform, P::CreatedAtMs])
+            .from(P::Table)
+            .and_where(Expr::col(P::Id).is_in(keys.iter().map(|k| k.0.clone())))
+            .to_owned();
+        self.rows(select, P::TeamId, |row| {
+            let id: String = get(row, 0)?;
+            let p = Participant {
+                id: id.clone(),
+                identifier: get(row, 1)?,
+                name: get(row, 2)?,
+                platform: get(row, 3)?,
+                created_at: instant(get(row, 4)?),
+            };
+            Ok((ParticipantId(id), p))
+        })
+        .await
+    }
+}
+
+impl Loader<TagId> for ChatLoader {
+    type Value = Tag;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[TagId]) -> Result<HashMap<TagId, Tag>, Self::Error> {
+        let select = Query::select()
+            .columns([T::Id, T::Name, T::Category])
+            .from(T::Table)
+            .and_where(Expr::col(T::Id).is_in(keys.iter().map(|k| k.0.clone())))
+            .to_owned();
+        self.rows(select, T::TeamId, |row| {
+            let id: String = get(row, 0)?;
+            let t = Tag {
+                id: id.clone(),
+                name: get(row, 1)?,
+                category: get(row, 2)?,
+            };
+            Ok((TagId(id), t))
+        })
+        .await
+    }
+}

@@ -1,0 +1,192 @@
+//! The chat KPIs over the window and its previous window. Activity KPIs share one grouped
+//! scan (`activity` with the previous window as its first bucket); the all-time sets and the
+//! response time are their own queries, run concurrently and only when selected.
+
+use super::{ChatQuery, activity, traces_in};
+use crate::domains::chat::entity::{ChatExperiments as E, ChatParticipants as P};
+use crate::kernel::kpi::{KpiDef, ratio};
+use crate::kernel::sql::{count_if, get};
+use crate::kernel::{AppError, AppResult};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, IntoTableRef, Query};
+use sea_orm::{Condition, ConnectionTrait, DatabaseConnection};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every chat KPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum ChatKpiKey {
+    Experiments,
+    ActiveExperiments,
+    Participants,
+    ActiveParticipants,
+    Sessions,
+    CompletedSessions,
+    CompletionRate,
+    Messages,
+    AvgMessagesPerSession,
+    AvgSessionsPerParticipant,
+    AvgResponseTimeSeconds,
+}
+
+/// `[current, previous]` of an all-time set: every row now, and the rows created before the
+/// window started (what the set held when the previous window ended).
+async fn all_time(
+    db: &DatabaseConnection,
+    table: impl IntoTableRef,
+    created: impl IntoColumnRef,
+    cond: Condition,
+    start: i64,
+) -> AppResult<[Option<f64>; 2]> {
+    let stmt = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(count_if(Expr::col(created).lt(start)))
+        .from(table)
+        .cond_where(cond)
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("COUNT returned no row")))?;
+    let now: i64 = get(&row, 0)?;
+    let before: Option<i64> = get(&row, 1)?;
+    Ok([Some(now as f64), Some(before.unwrap_or(0) as f64)])
+}
+
+/// `(current, previous)` values of each requested KPI.
+pub async fn kpi_values(
+    db: &DatabaseConnection,
+    q: &ChatQuery,
+    keys: &BTreeSet<ChatKpiKey>,
+) -> AppResult<BTreeMap<ChatKpiKey, (Option<f64>, Option<f64>)>> {
+    use ChatKpiKey::*;
+    let (start, end) = q.span();
+    let (previous_start, _) = q.previous_span();
+    let team = q.team();
+    let wants = |k: &[ChatKpiKey]| k.iter().any(|k| keys.contains(k));
+    let experiments = async {
+        if !wants(&[Experiments]) {
+            return Ok([None, None]);
+        }
+        let cond = q.filter.experiments(team);
+        all_time(db, E::Table, (E::Table, E::CreatedAtMs), cond, start).await
+    };
+    let participants = async {
+        if !wants(&[Participants]) {
+            return Ok([None, None]);
+        }
+        let cond = q.filter.participants(team);
+        all_time(db, P::Table, (P::Table, P::CreatedAtMs), cond, start).await
+    };
+    let scan = async {
+        let derived_from_scan = [
+            ActiveExperiments,
+            ActiveParticipants,
+            Sessions,
+            CompletedSessions,
+            CompletionRate,
+            Messages,
+            AvgMessagesPerSession,
+            AvgSessionsPerParticipant,
+        ];
+        if !wants(&derived_from_scan) {
+            return Ok(Vec::new());
+        }
+        activity(db, q, &[previous_start, start, end], true).await
+    };
+    let response = async {
+        if !wants(&[AvgResponseTimeSeconds]) {
+            return Ok([None, None]);
+        }
+        let (now, before) = ([start, end], [previous_start, start]);
+        let (current, previous) =
+            tokio::try_join!(traces_in(db, q, &now), traces_in(db, q, &before))?;
+        Ok::<_, AppError>([current[0].avg_seconds(), previous[0].avg_seconds()])
+    };
+    let (experiments, participants, scan, response) =
+        tokio::try_join!(experiments, participants, scan, response)?;
+    let value = |key: ChatKpiKey, current: bool| -> Option<f64> {
+        let i = usize::from(!current);
+        // The scan's buckets are [previous, current].
+        let a = scan.get(usize::from(current)).copied().unwrap_or_default();
+        let (sessions, participants_active) = (a.sessions as f64, a.participants as f64);
+        let messages = (a.human + a.ai) as f64;
+        match key {
+            Experiments => experiments[i],
+            ActiveExperiments => Some(a.experiments as f64),
+            Participants => participants[i],
+            ActiveParticipants => Some(participants_active),
+            Sessions => Some(sessions),
+            CompletedSessions => Some(a.completed_sessions as f64),
+            CompletionRate => ratio(a.completed_sessions as f64, sessions),
+            Messages => Some(messages),
+            AvgMessagesPerSession => ratio(messages, sessions),
+            AvgSessionsPerParticipant => ratio(sessions, participants_active),
+            AvgResponseTimeSeconds => response[i],
+        }
+    };
+    Ok(keys
+        .iter()
+        .map(|&k| (k, (value(k, true), value(k, false))))
+        .collect())
+}
+
+impl ChatKpiKey {
+    pub const ALL: [ChatKpiKey; 11] = [
+        ChatKpiKey::Experiments,
+        ChatKpiKey::ActiveExperiments,
+        ChatKpiKey::Participants,
+        ChatKpiKey::ActiveParticipants,
+        ChatKpiKey::Sessions,
+        ChatKpiKey::CompletedSessions,
+        ChatKpiKey::CompletionRate,
+        ChatKpiKey::Messages,
+        ChatKpiKey::AvgMessagesPerSession,
+        ChatKpiKey::AvgSessionsPerParticipant,
+        ChatKpiKey::AvgResponseTimeSeconds,
+    ];
+
+    /// Key, label, unit and direction of the KPI.
+    pub fn def(self) -> KpiDef {
+        use crate::kernel::kpi::{BetterWhen::*, Unit::*};
+        use ChatKpiKey::*;
+        let (key, label, unit, better_when) = match self {
+            Experiments => ("experiments", "Experiments", Count, Neutral),
+            ActiveExperiments => ("activeExperiments", "Active experiments", Count, Up),
+            Participants => ("participants", "Participants", Count, Up),
+            ActiveParticipants => ("activeParticipants", "Active participants", Count, Up),
+            Sessions => ("sessions", "Sessions", Count, Up),
+            CompletedSessions => ("completedSessions", "Completed sessions", Count, Up),
+            CompletionRate => ("completionRate", "Completion rate", Ratio, Up),
+            Messages => ("messages", "Messages", Count, Up),
+            AvgMessagesPerSession => (
+                "avgMessagesPerSession",
+                "Messages per session",
+                Count,
+                Neutral,
+            ),
+            AvgSessionsPerParticipant => (
+                "avgSessionsPerParticipant",
+                "Sessions per participant",
+                Count,
+                Up,
+            ),
+            AvgResponseTimeSeconds => (
+                "avgResponseTimeSeconds",
+                "Average response time",
+                Seconds,
+                Down,
+            ),
+        };
+        KpiDef {
+            key,
+            label,
+            unit,
+            better_when,
+        }
+    }
+
+    /// The KPI whose GraphQL field is `name`.
+    pub fn from_field(name: &str) -> Option<ChatKpiKey> {
+        ChatKpiKey::ALL.into_iter().find(|k| k.def().key == name)
+    }
+}

@@ -1,0 +1,142 @@
+//! SQL for every chat KPI and panel (spec/chat.md). Each function takes the team-scoped query
+//! and returns plain data; bucket boundaries come from the kernel calendar. The filtered
+//! universe (experiments, sessions, messages, participants) is built by `ChatFilter`.
+
+mod activity;
+mod bots;
+mod channels;
+mod engagement;
+mod kpis;
+mod response;
+mod tags;
+
+pub use activity::{ActivityCounts, activity};
+pub use bots::{BotRow, bot_rows};
+pub use channels::{ChannelRow, ChannelTotals, channels};
+pub use engagement::{ParticipantActivity, SessionLengthBin, participant_activity, session_lengths};
+pub use kpis::{ChatKpiKey, kpi_values};
+pub use response::{TraceSums, traces_in};
+pub use tags::{TagCount, tag_counts};
+
+use super::entity::{ChatMessages as M, ChatSessions as S};
+use super::filter::ChatFilter;
+use crate::kernel::TeamScope;
+use crate::kernel::sql::{bucket_index, ms};
+use crate::kernel::window::TimeWindow;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{Condition, DbErr};
+use serde::Serialize;
+
+/// Messages that count: `human` (participant) and `ai` (bot); `system` never counts.
+pub const COUNTED: [&str; 2] = ["human", "ai"];
+/// Participant messages only.
+pub const HUMAN: [&str; 1] = ["human"];
+
+/// One chat request: the team, the resolved window and the filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatQuery {
+    #[serde(skip)]
+    pub scope: TeamScope,
+    pub window: TimeWindow,
+    pub filter: ChatFilter,
+}
+
+impl ChatQuery {
+    pub fn team(&self) -> i64 {
+        self.scope.team_id().0
+    }
+
+    /// `[start, end)` of the window in epoch ms.
+    pub fn span(&self) -> (i64, i64) {
+        (ms(self.window.start), ms(self.window.end))
+    }
+
+    /// `[previous_start, start)` in epoch ms.
+    pub fn previous_span(&self) -> (i64, i64) {
+        (ms(self.window.previous_start), ms(self.window.start))
+    }
+
+    /// Bounds of the window's buckets: each bucket start, then the window end.
+    pub fn bucket_bounds(&self) -> Vec<i64> {
+        let mut bounds: Vec<i64> = self.window.buckets().iter().map(|b| ms(b.start)).collect();
+        bounds.push(ms(self.window.end));
+        bounds
+    }
+
+    /// Messages of the given types in `[from, to)` of countable, filtered sessions.
+    fn message_condition(&self, from: i64, to: i64, types: &[&str]) -> Condition {
+        Condition::all()
+            .add(Expr::col((M::Table, M::TeamId)).eq(self.team()))
+            .add(Expr::col((M::Table, M::CreatedAtMs)).gte(from))
+            .add(Expr::col((M::Table, M::CreatedAtMs)).lt(to))
+            .add(Expr::col((M::Table, M::MessageType)).is_in(types.iter().copied()))
+            .add(self.filter.sessions(self.team()))
+    }
+
+    /// `SELECT <bucket> AS b, <columns> FROM chat_messages JOIN chat_sessions …`: the window's
+    /// messages of `types`, each with its (single) session, bucketed by ascending `bounds`.
+    /// The join is many-to-one, so it never multiplies messages.
+    pub fn messages(
+        &self,
+        bounds: &[i64],
+        types: &[&str],
+        columns: Vec<(Expr, &'static str)>,
+    ) -> SelectStatement {
+        let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
+        let mut select = Query::select();
+        select.expr_as(
+            bucket_index(Expr::col((M::Table, M::CreatedAtMs)), bounds),
+            Alias::new("b"),
+        );
+        for (expr, alias) in columns {
+            select.expr_as(expr, Alias::new(alias));
+        }
+        select
+            .from(M::Table)
+            .inner_join(
+                S::Table,
+                Expr::col((S::Table, S::TeamId))
+                    .equals((M::Table, M::TeamId))
+                    .and(Expr::col((S::Table, S::Id)).equals((M::Table, M::SessionId))),
+            )
+            .cond_where(self.message_condition(from, to, types))
+            .to_owned()
+    }
+
+    /// Ids of sessions with a `human` or `ai` message in `[from, to)` (any session; combine
+    /// with `filter.sessions`).
+    fn active_ids(&self, from: i64, to: i64) -> SelectStatement {
+        Query::select()
+            .column(M::SessionId)
+            .from(M::Table)
+            .and_where(Expr::col(M::TeamId).eq(self.team()))
+            .and_where(Expr::col(M::CreatedAtMs).gte(from))
+            .and_where(Expr::col(M::CreatedAtMs).lt(to))
+            .and_where(Expr::col(M::MessageType).is_in(COUNTED))
+            .to_owned()
+    }
+
+    /// The active sessions of `[from, to)`, on `chat_sessions`: countable, filtered, with at
+    /// least one `human` or `ai` message in the span (whenever the session was created).
+    pub fn active_sessions(&self, from: i64, to: i64) -> Condition {
+        self.filter
+            .sessions(self.team())
+            .add(Expr::col((S::Table, S::Id)).in_subquery(self.active_ids(from, to)))
+    }
+}
+
+/// Splits `rows` of a grouped query by its leading bucket column `b` into `n` slots.
+pub fn by_bucket<T: Default + Clone>(
+    n: usize,
+    rows: Vec<sea_orm::QueryResult>,
+    read: impl Fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    let mut out = vec![T::default(); n];
+    for row in rows {
+        let b: i32 = crate::kernel::sql::get(&row, 0)?;
+        if let Some(slot) = out.get_mut(b as usize) {
+            *slot = read(&row)?;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,67 @@
+//! Bot response time: trace durations (one trace per bot turn) of active sessions.
+
+use super::{ChatQuery, by_bucket};
+use crate::domains::chat::entity::{ChatSessions as S, ChatTraces as T};
+use crate::kernel::AppResult;
+use crate::kernel::sql::{bucket_index, get};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// Trace durations of one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TraceSums {
+    pub count: i64,
+    pub total_ms: f64,
+}
+
+impl TraceSums {
+    /// Mean duration in seconds, null without traces.
+    pub fn avg_seconds(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.total_ms / self.count as f64 / 1000.0)
+    }
+}
+
+/// Traces per bucket of ascending `bounds`, counting only traces of sessions active in the
+/// whole span `[bounds[0], bounds[last])`.
+pub async fn traces_in(
+    db: &DatabaseConnection,
+    q: &ChatQuery,
+    bounds: &[i64],
+) -> AppResult<Vec<TraceSums>> {
+    let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
+    let active = Query::select()
+        .column((S::Table, S::Id))
+        .from(S::Table)
+        .cond_where(q.active_sessions(from, to))
+        .to_owned();
+    let inner = Query::select()
+        .expr_as(
+            bucket_index(Expr::col((T::Table, T::TimestampMs)), bounds),
+            Alias::new("b"),
+        )
+        .expr_as(Expr::col((T::Table, T::DurationMs)), Alias::new("d"))
+        .from(T::Table)
+        .and_where(Expr::col((T::Table, T::TeamId)).eq(q.team()))
+        .and_where(Expr::col((T::Table, T::TimestampMs)).gte(from))
+        .and_where(Expr::col((T::Table, T::TimestampMs)).lt(to))
+        .and_where(Expr::col((T::Table, T::SessionId)).in_subquery(active))
+        .to_owned();
+    let stmt = Query::select()
+        .column(Alias::new("b"))
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(
+            Expr::col(Alias::new("d"))
+                .sum()
+                .cast_as(Alias::new("DOUBLE PRECISION")),
+        )
+        .from_subquery(inner, Alias::new("t"))
+        .group_by_col(Alias::new("b"))
+        .to_owned();
+    let rows = db.query_all(&stmt).await?;
+    Ok(by_bucket(bounds.len() - 1, rows, |row| {
+        Ok(TraceSums {
+            count: get(row, 1)?,
+            total_ms: get::<Option<f64>>(row, 2)?.unwrap_or(0.0),
+        })
+    })?)
+}

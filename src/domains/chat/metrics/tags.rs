@@ -1,0 +1,68 @@
+//! Tags: message-level tag links on the window's messages (any type), per tag, without the
+//! `experiment_version` category. Link and tag both belong to the reading team.
+
+use super::ChatQuery;
+use crate::domains::chat::entity::{
+    ChatMessageTags as Mt, ChatMessages as M, ChatSessions as S, ChatTags as T,
+};
+use crate::kernel::AppResult;
+use crate::kernel::sql::get;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// How often one tag was put on the window's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    pub tag_id: String,
+    pub name: String,
+    /// Raw category (empty = user-defined).
+    pub category: String,
+    pub count: i64,
+}
+
+/// Every tag used in the window with its count (unordered).
+pub async fn tag_counts(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec<TagCount>> {
+    let (start, end) = q.span();
+    let team = q.team();
+    let sessions = Query::select()
+        .column((S::Table, S::Id))
+        .from(S::Table)
+        .cond_where(q.filter.sessions(team))
+        .to_owned();
+    let messages = Query::select()
+        .column(M::Id)
+        .from(M::Table)
+        .and_where(Expr::col(M::TeamId).eq(team))
+        .and_where(Expr::col(M::CreatedAtMs).gte(start))
+        .and_where(Expr::col(M::CreatedAtMs).lt(end))
+        .and_where(Expr::col(M::SessionId).in_subquery(sessions))
+        .to_owned();
+    let stmt = Query::select()
+        .columns([(Mt::Table, Mt::TagId)])
+        .columns([(T::Table, T::Name), (T::Table, T::Category)])
+        .expr(Expr::cust("COUNT(*)"))
+        .from(Mt::Table)
+        .inner_join(
+            T::Table,
+            Expr::col((T::Table, T::TeamId))
+                .equals((Mt::Table, Mt::TeamId))
+                .and(Expr::col((T::Table, T::Id)).equals((Mt::Table, Mt::TagId))),
+        )
+        .and_where(Expr::col((Mt::Table, Mt::TeamId)).eq(team))
+        .and_where(Expr::col((T::Table, T::Category)).ne("experiment_version"))
+        .and_where(Expr::col((Mt::Table, Mt::MessageId)).in_subquery(messages))
+        .group_by_col((Mt::Table, Mt::TagId))
+        .group_by_col((T::Table, T::Name))
+        .group_by_col((T::Table, T::Category))
+        .to_owned();
+    let mut out = Vec::new();
+    for row in db.query_all(&stmt).await? {
+        out.push(TagCount {
+            tag_id: get(&row, 0)?,
+            name: get(&row, 1)?,
+            category: get(&row, 2)?,
+            count: get(&row, 3)?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,118 @@
+//! What every dashboard root field shares: the caller's scope, a saved preset laid under the
+//! explicit arguments, the resolved window, the refresh policy, and panels through the cache.
+
+use crate::app::AppState;
+use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
+use crate::kernel::window::{TimeWindow, WindowInput};
+use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
+use crate::presets::model::Preset;
+use async_graphql::{Context, ID, Result};
+use std::future::Future;
+use std::sync::Arc;
+
+/// A dashboard request after its arguments are resolved.
+pub struct Opened<I> {
+    pub state: AppState,
+    pub scope: TeamScope,
+    pub window: TimeWindow,
+    /// The filter input: the preset's filter with the explicit lists laid over it.
+    pub filter: I,
+    /// `refresh: FORCE` was asked for (and allowed by the team's refresh rate limit).
+    pub force: bool,
+}
+
+/// The root-field arguments every dashboard takes.
+pub struct RootArgs<I> {
+    pub window: Option<WindowInput>,
+    pub filter: Option<I>,
+    pub preset_id: Option<ID>,
+    pub refresh: Option<RefreshPolicy>,
+}
+
+/// Authenticates, applies the preset (`saved` reads its filter, `None` when the preset belongs
+/// to another dashboard), resolves the window and checks the refresh rate limit.
+pub async fn open<I: Default>(
+    ctx: &Context<'_>,
+    args: RootArgs<I>,
+    saved: impl FnOnce(&Preset) -> Option<I>,
+    overlay: impl FnOnce(I, I) -> I,
+) -> Result<Opened<I>> {
+    let state = ctx.data::<AppState>()?.clone();
+    let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
+    let explicit_window = args.window.unwrap_or_default();
+    let explicit_filter = args.filter.unwrap_or_default();
+    let (window, filter) = match args.preset_id {
+        None => (explicit_window, explicit_filter),
+        Some(id) => {
+            let id = crate::presets::graphql::parse_id(&id)?;
+            let preset = crate::presets::service::get(&state.db, &scope, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("filter preset `{id}`")))?;
+            let Some(saved) = saved(&preset) else {
+                let msg = "this preset belongs to another dashboard";
+                return Err(AppError::bad_input("presetId", msg).into());
+            };
+            let window = preset.window.clone().overlay(explicit_window);
+            (window, overlay(saved, explicit_filter))
+        }
+    };
+    let window = TimeWindow::resolve(
+        &window,
+        scope.timezone(),
+        state.clock.now(),
+        state.settings.max_buckets,
+    )?;
+    let force = args.refresh == Some(RefreshPolicy::Force);
+    if force {
+        state.refreshes.check(scope.team_id())?;
+    }
+    Ok(Opened {
+        state,
+        scope,
+        window,
+        filter,
+        force,
+    })
+}
+
+/// Computes panels of one dashboard request through the team's panel cache.
+#[derive(Clone)]
+pub struct Panels {
+    pub scope: TeamScope,
+    pub force: bool,
+}
+
+impl Panels {
+    /// The panel `panel` for `args`, from the cache or computed once by `compute`.
+    pub async fn get<T: Clone + Send + Sync + 'static>(
+        &self,
+        ctx: &Context<'_>,
+        panel: &str,
+        args: &impl serde::Serialize,
+        compute: impl Future<Output = AppResult<T>>,
+    ) -> Result<T> {
+        let state = ctx.data::<AppState>()?;
+        let report = ctx.data_opt::<Arc<CacheReport>>().map(|r| &**r);
+        let lookup = Lookup {
+            force: self.force,
+            report,
+        };
+        Ok(state
+            .cache
+            .get_or_compute(&self.scope, panel, args, lookup, compute)
+            .await?)
+    }
+}
+
+/// A list `limit` argument: `default` when absent, else between 1 and the configured maximum.
+pub fn list_limit(state: &AppState, limit: Option<i32>, default: usize) -> Result<usize, AppError> {
+    let max = state.settings.max_top_n;
+    match limit {
+        None => Ok(default.min(max)),
+        Some(n) if n >= 1 && n as usize <= max => Ok(n as usize),
+        Some(_) => Err(AppError::bad_input(
+            "limit",
+            format!("`limit` must be between 1 and {max}"),
+        )),
+    }
+}
