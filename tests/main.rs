@@ -6,6 +6,7 @@ mod support;
 mod api_usage;
 mod cache;
 mod calendar;
+mod chat;
 mod chat_ingest;
 mod errors;
 mod export;

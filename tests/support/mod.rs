@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod chat_fixture;
 pub mod fixtures;
 
 use axum::body::Body;
