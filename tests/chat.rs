@@ -60,7 +60,13 @@ fn kpi_pairs(k: &Value) -> Vec<(String, Value, Value)> {
     k.as_object()
         .unwrap()
         .iter()
-        .map(|(name, card)| (name.clone(), card["value"].clone(), card["previous"].clone()))
+        .map(|(name, card)| {
+            (
+                name.clone(),
+                card["value"].clone(),
+                card["previous"].clone(),
+            )
+        })
         .collect()
 }
 

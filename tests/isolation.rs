@@ -54,4 +54,35 @@ both_dbs! {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let _ = p;
     }
+
+    async fn the_chat_dashboard_only_sees_the_callers_team(app) {
+        let acme = app.team("acme", "UTC", Role::Editor).await;
+        let rival = app.team("rival", "UTC", Role::Editor).await;
+        app.ingest_chat_fixture(&acme).await;
+        let q = r#"{ chat(window: {start: "2026-02-20T00:00:00Z", end: "2026-03-05T00:00:00Z"},
+            filter: {experimentIds: ["x1", "x2"]}) {
+          kpis { experiments { value } participants { value } sessions { value } messages { value }
+                 activeExperiments { value } avgResponseTimeSeconds { value } }
+          activeParticipants { activeParticipants } messageVolume { total } responseTime { avgSeconds }
+          botPerformance { totalCount } engagement { mostActive { messages } sessionLengthDistribution { count } }
+          channelBreakdown { totals { sessions } } tags { total } } }"#;
+        let mine = app.data(&acme, q).await["chat"].clone();
+        assert_eq!(mine["kpis"]["experiments"]["value"], json!(2.0));
+        let theirs = app.data(&rival, q).await["chat"].clone();
+        for kpi in ["experiments", "participants", "sessions", "messages", "activeExperiments"] {
+            assert_eq!(theirs["kpis"][kpi]["value"], json!(0.0), "{kpi}");
+        }
+        assert!(theirs["kpis"]["avgResponseTimeSeconds"]["value"].is_null());
+        assert!(theirs["activeParticipants"].as_array().unwrap().iter().all(|p| p["activeParticipants"] == 0));
+        assert!(theirs["messageVolume"].as_array().unwrap().iter().all(|p| p["total"] == 0));
+        assert!(theirs["responseTime"].as_array().unwrap().iter().all(|p| p["avgSeconds"].is_null()));
+        assert_eq!(theirs["botPerformance"]["totalCount"], 0);
+        assert_eq!(theirs["engagement"], json!({"mostActive": [], "sessionLengthDistribution": []}));
+        assert_eq!(theirs["channelBreakdown"]["totals"]["sessions"], 0);
+        assert_eq!(theirs["tags"], json!([]));
+        // The same ids in another team are that team's own rows.
+        app.ingest_chat_fixture(&rival).await;
+        let again = app.data(&rival, q).await["chat"].clone();
+        assert_eq!(again["kpis"]["sessions"], mine["kpis"]["sessions"]);
+    }
 }

@@ -162,4 +162,47 @@ both_dbs! {
         let r = app.data(&p, &format!(r#"{{ filterPreset(id: "{}") {{ window {{ preset }} apiUsage {{ models countries }} }} }}"#, row.id)).await;
         assert_eq!(r["filterPreset"], json!({"window": {"preset": "LAST_30_DAYS"}, "apiUsage": {"models": [], "countries": ["DE", "US"]}}));
     }
+
+    async fn chat_presets_carry_a_chat_filter(app) {
+        let p = app.team("acme", "UTC", Role::Editor).await;
+        app.ingest_chat_fixture(&p).await;
+        let q = format!(r#"mutation {{ createFilterPreset(input: {{ dashboard: CHAT, name: "Beta bot",
+            window: {CUSTOM}, chat: {{experimentIds: ["x2", "x2"], platforms: ["Telegram"]}} }}) {{
+            preset {{ id dashboard chat {{ experimentIds platforms participantIds tagIds }} apiUsage {{ models }} }}
+            userErrors {{ code }} }} }}"#);
+        let created = app.data(&p, &q).await["createFilterPreset"].clone();
+        assert_eq!(created["userErrors"], json!([]));
+        assert_eq!(created["preset"]["chat"], json!({"experimentIds": ["x2"], "platforms": ["telegram"],
+            "participantIds": [], "tagIds": []}));
+        assert_eq!(created["preset"]["apiUsage"], Value::Null);
+        let pid = id(&created);
+        let sessions = |args: String| {
+            let app = &app;
+            let p = &p;
+            async move {
+                let r = app.gql(Some(p), &format!("{{ chat({args}) {{ kpis {{ sessions {{ value }} }} }} }}")).await;
+                match r.get("errors") {
+                    Some(_) => json!(code(&r)),
+                    None => r["data"]["chat"]["kpis"]["sessions"]["value"].clone(),
+                }
+            }
+        };
+        // x2 on telegram in the window: s3 (s10 has no platform).
+        assert_eq!(sessions(format!(r#"presetId: "{pid}""#)).await, json!(1.0));
+        assert_eq!(sessions(format!(r#"presetId: "{pid}", filter: {{platforms: []}}"#)).await, json!(2.0));
+        // A chat preset on apiUsage, and an apiUsage filter on a chat preset, are refused.
+        assert_eq!(total(&app, &p, &format!(r#"presetId: "{pid}""#)).await, json!("BAD_USER_INPUT"));
+        let wrong = app.data(&p, r#"mutation { createFilterPreset(input: { dashboard: CHAT, name: "W",
+            apiUsage: {models: ["A"]} }) { preset { id } userErrors { field code } } }"#).await;
+        assert_eq!(wrong["createFilterPreset"], json!({"preset": null,
+            "userErrors": [{"field": ["input", "apiUsage"], "code": "WRONG_DASHBOARD_FILTER"}]}));
+        let wrong = app.data(&p, &format!(r#"mutation {{ updateFilterPreset(id: "{pid}", expectedVersion: 1,
+            input: {{ apiUsage: {{models: ["A"]}} }}) {{ preset {{ id }} userErrors {{ code }} }} }}"#)).await;
+        assert_eq!(wrong["updateFilterPreset"]["userErrors"][0]["code"], "WRONG_DASHBOARD_FILTER");
+        let both = app.data(&p, r#"mutation { createFilterPreset(input: { dashboard: CHAT, name: "Both",
+            apiUsage: {models: ["A"]}, chat: {tagIds: ["g1"]} }) { userErrors { code } } }"#).await;
+        assert_eq!(both["createFilterPreset"]["userErrors"][0]["code"], "WRONG_DASHBOARD_FILTER");
+        let list = app.data(&p, "{ filterPresets(dashboard: CHAT) { name } }").await;
+        assert_eq!(list["filterPresets"], json!([{"name": "Beta bot"}]));
+    }
 }

@@ -75,9 +75,7 @@ impl ChatFilter {
         let same = |v: String| v;
         Ok(ChatFilter {
             experiment_ids: normalised_list("experimentIds", input.experiment_ids, same)?,
-            platforms: normalised_list("platforms", input.platforms, |v| {
-                v.trim().to_lowercase()
-            })?,
+            platforms: normalised_list("platforms", input.platforms, |v| v.trim().to_lowercase())?,
             participant_ids: normalised_list("participantIds", input.participant_ids, same)?,
             tag_ids: normalised_list("tagIds", input.tag_ids, same)?,
         })

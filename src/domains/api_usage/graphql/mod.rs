@@ -13,12 +13,12 @@ use super::metrics::{
 };
 use crate::app::AppState;
 use crate::domains::countries::country_name;
+use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
+use crate::kernel::AppError;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
-use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::kpi::ratio;
-use crate::kernel::AppError;
 use crate::kernel::window::{ResolvedWindow, WindowInput};
 use crate::presets::Preset;
 use async_graphql::{Context, ID, Object, Result};

@@ -9,9 +9,7 @@ mod series;
 pub use bots::{BotPerformanceColumn, BotPerformanceOrder, BotPerformanceTable, SortDirection};
 pub use breakdowns::{ChannelBreakdown, TagCategory, category_label};
 pub use kpis::ChatKpis;
-pub use series::{
-    ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint, SessionsPoint,
-};
+pub use series::{ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint, SessionsPoint};
 
 use super::filter::{ChatFilter, ChatFilterInput};
 use super::loaders::{ChatObjects, chat_objects};
@@ -135,8 +133,15 @@ impl Chat {
     /// Per bucket: distinct participants who wrote a human message.
     async fn active_participants(&self, ctx: &Context<'_>) -> Result<Vec<ActiveParticipantsPoint>> {
         let q = &self.q;
-        let compute = async { Ok(series::active_participants(&q.window, &self.activity().await?)) };
-        self.panels.get(ctx, "chat.activeParticipants", &**q, compute).await
+        let compute = async {
+            Ok(series::active_participants(
+                &q.window,
+                &self.activity().await?,
+            ))
+        };
+        self.panels
+            .get(ctx, "chat.activeParticipants", &**q, compute)
+            .await
     }
 
     /// Per bucket: active sessions and active participants.
@@ -150,7 +155,9 @@ impl Chat {
     async fn message_volume(&self, ctx: &Context<'_>) -> Result<Vec<MessageVolumePoint>> {
         let q = &self.q;
         let compute = async { Ok(series::message_volume(&q.window, &self.activity().await?)) };
-        self.panels.get(ctx, "chat.messageVolume", &**q, compute).await
+        self.panels
+            .get(ctx, "chat.messageVolume", &**q, compute)
+            .await
     }
 
     /// Per bucket: mean trace duration (s) of the window's active sessions.
@@ -160,7 +167,9 @@ impl Chat {
             let traces = metrics::traces_in(&self.db, q, &q.bucket_bounds()).await?;
             Ok(series::response_time(&q.window, &traces))
         };
-        self.panels.get(ctx, "chat.responseTime", &**q, compute).await
+        self.panels
+            .get(ctx, "chat.responseTime", &**q, compute)
+            .await
     }
 
     /// One row per filtered experiment (zeros without activity), ordered and paginated.
@@ -168,8 +177,9 @@ impl Chat {
     async fn bot_performance(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Column and direction (default: sessions, descending).")]
-        order_by: Option<BotPerformanceOrder>,
+        #[graphql(desc = "Column and direction (default: sessions, descending).")] order_by: Option<
+            BotPerformanceOrder,
+        >,
         #[graphql(desc = "Rows per page (default 10).")] limit: Option<i32>,
         #[graphql(desc = "Rows to skip (default 0).")] offset: Option<i32>,
     ) -> Result<BotPerformanceTable> {
@@ -180,7 +190,13 @@ impl Chat {
             .panels
             .get(ctx, "chat.bots", &**q, metrics::bot_rows(&self.db, q))
             .await?;
-        bots::page(rows, order_by.unwrap_or_default(), limit, offset, &self.objects)
+        bots::page(
+            rows,
+            order_by.unwrap_or_default(),
+            limit,
+            offset,
+            &self.objects,
+        )
     }
 
     /// Most and least active participants, and session lengths.
@@ -273,6 +289,8 @@ impl ChatEngagement<'_> {
     ) -> Result<Vec<SessionLengthBin>> {
         let c = self.chat;
         let compute = metrics::session_lengths(&c.db, &c.q);
-        c.panels.get(ctx, "chat.sessionLengths", &*c.q, compute).await
+        c.panels
+            .get(ctx, "chat.sessionLengths", &*c.q, compute)
+            .await
     }
 }

@@ -13,7 +13,9 @@ mod tags;
 pub use activity::{ActivityCounts, activity};
 pub use bots::{BotRow, bot_rows};
 pub use channels::{ChannelRow, ChannelTotals, channels};
-pub use engagement::{ParticipantActivity, SessionLengthBin, participant_activity, session_lengths};
+pub use engagement::{
+    ParticipantActivity, SessionLengthBin, participant_activity, session_lengths,
+};
 pub use kpis::{ChatKpiKey, kpi_values};
 pub use response::{TraceSums, traces_in};
 pub use tags::{TagCount, tag_counts};
