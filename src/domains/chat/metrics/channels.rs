@@ -51,7 +51,7 @@ pub async fn channels(
     let (start, end) = q.span();
     let platform = Func::coalesce([
         Expr::col((S::Table, S::Platform)),
-        Expr::val("unknown").into(),
+        Expr::val("unknown"),
     ]);
     let inner = q.messages(
         &[start, end],
