@@ -262,9 +262,10 @@ async fn main() {
         .unwrap();
     if (existing as usize) < args.rows {
         let t = Instant::now();
-        let (_, n) = dashgate::demo::seed(&state.db, "bench", args.rows, now)
+        let n = dashgate::demo::seed(&state.db, "bench", args.rows, now)
             .await
-            .unwrap();
+            .unwrap()
+            .request_logs;
         println!("seeded {n} rows in {:.1?}", t.elapsed());
         if args.database_url.starts_with("postgres") {
             state

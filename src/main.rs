@@ -129,10 +129,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => println!("migrations applied"),
         Command::Seed { rows, team } => {
             let started = std::time::Instant::now();
-            let (team, inserted) = demo::seed(&state.db, &team, rows, now).await?;
+            let s = demo::seed(&state.db, &team, rows, now).await?;
             println!(
-                "seeded {inserted} new request logs into `{}` in {:.1?}",
-                team.slug,
+                "seeded {} new request logs and {} new chat rows into `{}` in {:.1?}",
+                s.request_logs,
+                s.chat_rows,
+                s.team.slug,
                 started.elapsed()
             );
         }
@@ -179,9 +181,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(state: AppState) -> anyhow::Result<()> {
     let settings = state.settings.clone();
     let started = std::time::Instant::now();
-    if let Some(n) = demo::seed_if_empty(&state, demo::DEMO_ROWS).await? {
+    if let Some(s) = demo::seed_if_empty(&state, demo::DEMO_ROWS).await? {
         println!(
-            "first start: seeded the `demo` team with {n} request logs in {:.1?}",
+            "first start: seeded the `demo` team with {} request logs and {} chat rows in {:.1?}",
+            s.request_logs,
+            s.chat_rows,
             started.elapsed()
         );
     }

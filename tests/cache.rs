@@ -46,17 +46,60 @@ async fn a_disabled_cache_computes_every_time() {
 #[tokio::test]
 async fn the_demo_is_seeded_once_and_deterministically() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let seeded = dashgate::demo::seed_if_empty(&app.state, 2_000)
+        .await
+        .unwrap()
+        .expect("first start seeds");
+    assert_eq!(seeded.request_logs, 2_000);
+    assert!(seeded.chat_rows > 100_000, "{}", seeded.chat_rows);
     assert_eq!(
-        dashgate::demo::seed_if_empty(&app.state, 2_000)
-            .await
-            .unwrap(),
-        Some(2_000)
+        dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7).datasets,
+        dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7).datasets
     );
+    // The demo chat data reads like a real dashboard, with the exclusions present in it.
+    let p = dashgate::kernel::Principal {
+        team: seeded.team,
+        user: "demo".into(),
+        role: Role::Viewer,
+    };
+    let d = app
+        .data(&p, "{ chat(window: {preset: LAST_30_DAYS}) { kpis { experiments { value } sessions { value }
+            activeParticipants { value } avgResponseTimeSeconds { value } }
+            botPerformance { rows { sessions } } channelBreakdown { rows { platform } }
+            tags { label } } }")
+        .await["chat"]
+        .clone();
     assert_eq!(
+        d["kpis"]["experiments"]["value"], 5.0,
+        "one bot is archived"
+    );
+    assert!(d["kpis"]["sessions"]["value"].as_f64().unwrap() > 1_000.0);
+    assert!(d["kpis"]["activeParticipants"]["value"].as_f64().unwrap() > 300.0);
+    let response = d["kpis"]["avgResponseTimeSeconds"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((1.0..5.0).contains(&response), "{response}");
+    assert_eq!(d["channelBreakdown"]["rows"].as_array().unwrap().len(), 5);
+    assert!(
+        d["channelBreakdown"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["platform"] != "evaluations")
+    );
+    let labels: Vec<&str> = d["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 6, "{labels:?}");
+    assert!(!labels.contains(&"Experiment Version"));
+    assert!(
         dashgate::demo::seed_if_empty(&app.state, 2_000)
             .await
-            .unwrap(),
-        None,
+            .unwrap()
+            .is_none(),
         "second start"
     );
     let now = crate::support::test_now();

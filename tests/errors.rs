@@ -86,9 +86,10 @@ async fn slow_requests_time_out_with_a_code() {
         .await
         .unwrap();
     let now = crate::support::test_now();
-    let (team, _) = dashgate::demo::seed(&app.state.db, "slow", 20_000, now)
+    let team = dashgate::demo::seed(&app.state.db, "slow", 20_000, now)
         .await
-        .unwrap();
+        .unwrap()
+        .team;
     let p = dashgate::kernel::Principal {
         team,
         user: "u".into(),

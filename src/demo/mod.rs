@@ -1,6 +1,7 @@
 //! Deterministic demo data: the same seed always gives the same rows, so demos, screenshots
 //! and benchmarks are reproducible.
 
+mod chat;
 mod request_logs;
 
 use crate::accounts::teams;
@@ -8,6 +9,7 @@ use crate::kernel::{AppResult, Principal, Role, TeamInfo, TeamScope};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
+pub use chat::{ChatDemo, generate_chat};
 pub use request_logs::generate_request_logs;
 
 /// The slug of the demo team.
@@ -16,6 +18,18 @@ pub const DEMO_TEAM: &str = "demo";
 pub const DEMO_ROWS: usize = 250_000;
 /// Days of history in the demo profile.
 pub const DEMO_DAYS: i64 = 120;
+/// Chat participants in the demo profile (sessions: about 110 a day).
+pub const DEMO_CHAT_PARTICIPANTS: usize = 3_000;
+
+/// What a seed run wrote.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub team: TeamInfo,
+    /// New request logs.
+    pub request_logs: u64,
+    /// New rows over the nine chat datasets.
+    pub chat_rows: u64,
+}
 
 /// Finds or creates a team for seeding.
 pub async fn ensure_team(
@@ -35,15 +49,14 @@ pub async fn ensure_team(
     teams::create(db, slug, &name, timezone, "USD", now.timestamp_millis()).await
 }
 
-/// Seeds `rows` request logs over the `DEMO_DAYS` days before `now` into team `slug`
-/// (created when missing). Re-running is idempotent: rows keep their ids.
-/// Returns the team and how many rows were new.
+/// Seeds `rows` request logs and the chat workload over the `DEMO_DAYS` days before `now`
+/// into team `slug` (created when missing). Re-running is idempotent: rows keep their ids.
 pub async fn seed(
     db: &DatabaseConnection,
     slug: &str,
     rows: usize,
     now: DateTime<Utc>,
-) -> AppResult<(TeamInfo, u64)> {
+) -> AppResult<Seeded> {
     let team = ensure_team(db, slug, "Europe/London", now).await?;
     let principal = Principal {
         team: team.clone(),
@@ -52,23 +65,53 @@ pub async fn seed(
     };
     let scope = TeamScope::require(Some(&principal), Role::Editor)?;
     let logs = generate_request_logs(rows, now, DEMO_DAYS, 42);
-    let mut inserted = 0;
+    let mut request_logs = 0;
     for batch in logs.chunks(50_000) {
         let txn = db.begin().await?;
-        inserted += crate::domains::api_usage::ingest::write(&txn, &scope, batch).await?;
+        request_logs += crate::domains::api_usage::ingest::write(&txn, &scope, batch).await?;
         txn.commit().await?;
     }
-    Ok((team, inserted))
+    let chat = generate_chat(DEMO_CHAT_PARTICIPANTS, 110, now, DEMO_DAYS, 7);
+    let chat_rows = seed_chat(db, &scope, chat).await?;
+    Ok(Seeded {
+        team,
+        request_logs,
+        chat_rows,
+    })
+}
+
+/// Validates the generated chat rows like the ingest endpoint does and writes them in one
+/// transaction.
+async fn seed_chat(db: &DatabaseConnection, scope: &TeamScope, demo: ChatDemo) -> AppResult<u64> {
+    use crate::domains::chat::{datasets, ingest};
+    let txn = db.begin().await?;
+    let mut inserted = 0;
+    for (name, values) in demo.datasets {
+        let ds = datasets::find(name).ok_or_else(|| {
+            crate::kernel::AppError::internal(anyhow::anyhow!("no dataset `{name}`"))
+        })?;
+        let rows = values
+            .iter()
+            .map(|v| ingest::validate(ds, v))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                let msg = format!("demo {name}: field `{}`: {}", e.field, e.message);
+                crate::kernel::AppError::internal(anyhow::anyhow!(msg))
+            })?;
+        inserted += ingest::write(&txn, scope, ds, &rows).await?;
+    }
+    txn.commit().await?;
+    Ok(inserted)
 }
 
 /// On the first start of an empty embedded database (no team at all), seeds the `demo` team
-/// with `rows` request logs. Returns how many rows were seeded, or `None` when nothing was
+/// with `rows` request logs and the chat workload. Returns what was seeded, or `None` when nothing was
 /// done (PostgreSQL, demo disabled, or teams already exist).
-pub async fn seed_if_empty(state: &crate::app::AppState, rows: usize) -> AppResult<Option<u64>> {
+pub async fn seed_if_empty(state: &crate::app::AppState, rows: usize) -> AppResult<Option<Seeded>> {
     let settings = &state.settings;
     if !settings.is_sqlite() || !settings.demo || teams::any(&state.db).await? {
         return Ok(None);
     }
-    let (_, n) = seed(&state.db, DEMO_TEAM, rows, state.clock.now()).await?;
-    Ok(Some(n))
+    let seeded = seed(&state.db, DEMO_TEAM, rows, state.clock.now()).await?;
+    Ok(Some(seeded))
 }

@@ -49,10 +49,7 @@ pub async fn channels(
     q: &ChatQuery,
 ) -> AppResult<(Vec<ChannelRow>, ChannelTotals)> {
     let (start, end) = q.span();
-    let platform = Func::coalesce([
-        Expr::col((S::Table, S::Platform)),
-        Expr::val("unknown"),
-    ]);
+    let platform = Func::coalesce([Expr::col((S::Table, S::Platform)), Expr::val("unknown")]);
     let inner = q.messages(
         &[start, end],
         &COUNTED,
