@@ -85,7 +85,7 @@ both_dbs! {
         let query = format!("{{ apiUsage({W}) {{ topModels {{ rows {{ label value errorRate }} total }} }} }}");
         let (status, disposition, body) = export(&app, &p, json!({"query": query, "format": "csv"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(disposition, "attachment; filename=\"apiUsage-topModels-default-window.csv\"");
+        assert_eq!(disposition, "attachment; filename=\"apiUsage-topModels-2026-03-01T00-00-00_2026-03-03T00-00-00.csv\"");
         assert_eq!(body, "label,value,errorRate\r\nplain,1.0,1.0\r\n\"say \"\"hi\"\", ok\",1.0,0.0\r\n");
     }
 
@@ -109,6 +109,22 @@ both_dbs! {
         let (status, _, body) = export(&app, &p, json!({"query": "{ apiUsage { nope } }", "format": "csv"})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(body.contains("GRAPHQL_VALIDATION_FAILED"), "{body}");
+    }
+
+    async fn chat_panels_export_with_flattened_objects_in_the_window_timezone(app) {
+        let p = app.team("acme", "Asia/Kathmandu", Role::Editor).await;
+        app.ingest_chat_fixture(&p).await;
+        let w = r#"window: {start: "2026-03-01T00:00:00Z", end: "2026-03-03T00:00:00Z", granularity: DAY}"#;
+        let query = format!("{{ chat({w}) {{ botPerformance(limit: 2) {{ rows {{ experiment {{ id name }} sessions completionRate }} }} }} }}");
+        let (status, disposition, body) = export(&app, &p, json!({"query": query, "format": "csv"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(disposition.starts_with("attachment; filename=\"chat-botPerformance-2026-03-01T05-45-00"), "{disposition}");
+        assert_eq!(body, "experiment.id,experiment.name,sessions,completionRate\r\n\
+            x1,Alpha,4,0.75\r\nx2,Beta,2,0.0\r\n");
+        let query = format!("{{ chat({w}) {{ engagement {{ mostActive(limit: 1) {{ participant {{ id }} messages lastActiveAt }} }} }} }}");
+        let (status, _, body) = export(&app, &p, json!({"query": query, "format": "csv"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body, "participant.id,messages,lastActiveAt\r\np2,3,2026-03-02T22:45:00+05:45\r\n");
     }
 }
 

@@ -8,7 +8,21 @@ use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
 use crate::presets::model::Preset;
 use async_graphql::{Context, ID, Result};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Collects the resolved window of every dashboard root field of a request, by response key
+/// (alias or field name), for callers outside GraphQL: export names its files with them even
+/// when the query did not select `window`.
+#[derive(Default)]
+pub struct WindowsSeen(pub Mutex<Vec<(String, TimeWindow)>>);
+
+impl WindowsSeen {
+    /// The window of the root field answering under `key`.
+    pub fn get(&self, key: &str) -> Option<TimeWindow> {
+        let seen = self.0.lock().ok()?;
+        seen.iter().find(|(k, _)| k == key).map(|(_, w)| w.clone())
+    }
+}
 
 /// A dashboard request after its arguments are resolved.
 pub struct Opened<I> {
@@ -62,6 +76,13 @@ pub async fn open<I: Default>(
         state.clock.now(),
         state.settings.max_buckets,
     )?;
+    if let Some(seen) = ctx.data_opt::<Arc<WindowsSeen>>()
+        && let Ok(mut seen) = seen.0.lock()
+    {
+        let field = ctx.field();
+        let key = field.alias().unwrap_or(field.name());
+        seen.push((key.to_string(), window.clone()));
+    }
     let force = args.refresh == Some(RefreshPolicy::Force);
     if force {
         state.refreshes.check(scope.team_id())?;

@@ -4,6 +4,7 @@
 use super::HttpState;
 use super::auth::caller;
 use super::graphql::run_graphql;
+use crate::domains::dashboard::WindowsSeen;
 use crate::kernel::AppError;
 use async_graphql::Value;
 use axum::Json;
@@ -12,6 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// The export request.
 #[derive(Deserialize)]
@@ -61,6 +63,8 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     if let Some(op) = req.operation_name {
         gql = gql.operation_name(op);
     }
+    let seen = Arc::new(WindowsSeen::default());
+    let gql = gql.data(seen.clone());
     let response = run_graphql(http, gql, Some(principal)).await?;
     if let Some(err) = response.errors.first() {
         let code = err
@@ -76,7 +80,7 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
     let (path, items) = find_list(&response.data, req.path.as_deref())?;
-    let filename = filename(&response.data, &path, req.format);
+    let filename = filename(&path, req.format, &seen);
     let (content_type, body) = match req.format {
         Format::Csv => ("text/csv; charset=utf-8", to_csv(items)),
         Format::Json => (
@@ -152,33 +156,18 @@ fn find_list<'a>(
     }
 }
 
-/// `<dashboard>-<panel>-<start>_<end>.<ext>`, from the root field's `window` when selected.
-fn filename(data: &Value, path: &str, format: Format) -> String {
+/// `<dashboard>-<panel>-<start>_<end>.<ext>`, the bounds as local times of the window
+/// the dashboard resolved (whether or not the query selected it).
+fn filename(path: &str, format: Format, seen: &WindowsSeen) -> String {
     let mut parts = path.split('.');
     let dashboard = parts.next().unwrap_or("export");
     let panel = parts.next().unwrap_or(dashboard);
-    let window = match data {
-        Value::Object(root) => root.get(dashboard).and_then(|d| match d {
-            Value::Object(d) => d.get("window"),
-            _ => None,
-        }),
-        _ => None,
-    };
-    let bound = |w: &Value, key: &str| match w {
-        Value::Object(w) => match w.get(key) {
-            Some(Value::String(s)) => Some(
-                s.chars()
-                    .take(19)
-                    .map(|c| if c == ':' { '-' } else { c })
-                    .collect::<String>(),
-            ),
-            _ => None,
-        },
-        _ => None,
-    };
-    let span = match window.and_then(|w| Some((bound(w, "start")?, bound(w, "end")?))) {
-        Some((start, end)) => format!("{start}_{end}"),
-        None => "default-window".into(),
+    let span = match seen.get(dashboard) {
+        Some(w) => {
+            let local = |t| w.local(t).format("%Y-%m-%dT%H-%M-%S").to_string();
+            format!("{}_{}", local(w.start), local(w.end))
+        }
+        None => "no-window".into(),
     };
     let ext = if format == Format::Csv { "csv" } else { "json" };
     let clean = |s: &str| {
