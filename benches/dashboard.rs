@@ -1,5 +1,7 @@
-//! Benchmark: the full 7-day `apiUsage` dashboard over HTTP, cold (cache off) and warm, at
-//! several concurrency levels, next to the same panels as plain SQL (no GraphQL, no HTTP).
+//! Benchmark: a full dashboard over HTTP, cold (cache off) and warm, at several concurrency
+//! levels. `--dashboard api-usage` (default: the 7-day `apiUsage` dashboard, next to the same
+//! panels as plain SQL without GraphQL or HTTP) or `--dashboard chat` (the 30-day `chat`
+//! dashboard with every panel).
 //!
 //! `cargo bench --bench dashboard -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
@@ -32,9 +34,15 @@ struct Args {
     /// Seconds measured per level.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-    /// Results file (JSON).
-    #[arg(long, default_value = "target/bench-dashboard.json")]
-    out: String,
+    /// Results file (JSON); default `target/bench-<dashboard>.json`.
+    #[arg(long)]
+    out: Option<String>,
+    /// Which dashboard to load: `api-usage` or `chat`.
+    #[arg(long, default_value = "api-usage")]
+    dashboard: String,
+    /// Chat participants to seed for `--dashboard chat` (sessions: 11 a day per 300).
+    #[arg(long, default_value_t = 30_000)]
+    chat_participants: usize,
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -52,6 +60,24 @@ const DASHBOARD: &str = r#"{ apiUsage(window: {preset: LAST_7_DAYS}) {
   costs { start value }
   topCountries { rows { label name value } other total hasMore }
   latency { start avgMs p50Ms p95Ms } } }"#;
+
+const CHAT: &str = r#"{ chat(window: {preset: LAST_30_DAYS}) {
+  window { start end granularity }
+  kpis { experiments { value previous } activeExperiments { value previous } participants { value previous }
+         activeParticipants { value previous } sessions { value previous } completedSessions { value previous }
+         completionRate { value previous } messages { value previous } avgMessagesPerSession { value previous }
+         avgSessionsPerParticipant { value previous } avgResponseTimeSeconds { value previous } }
+  activeParticipants { start activeParticipants }
+  sessions { start activeSessions activeParticipants }
+  messageVolume { start participantMessages botMessages total }
+  responseTime { start avgSeconds }
+  botPerformance { totalCount rows { experiment { name } participants sessions messages
+                   avgSessionDurationMinutes completionRate avgMessagesPerSession } }
+  engagement { mostActive { participant { displayName } messages sessions lastActiveAt }
+               leastActive { participant { displayName } messages }
+               sessionLengthDistribution { start end count } }
+  channelBreakdown { rows { platform sessions messages participants share } totals { sessions } }
+  tags { label total tags { tag { name } count } } } }"#;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -80,13 +106,18 @@ async fn serve(settings: Settings) -> (std::net::SocketAddr, AppState) {
 }
 
 /// One keep-alive connection sending the dashboard until `deadline`; returns latencies (ms).
-async fn worker(addr: std::net::SocketAddr, token: String, deadline: Instant) -> Vec<f64> {
+async fn worker(
+    addr: std::net::SocketAddr,
+    token: String,
+    query: &'static str,
+    deadline: Instant,
+) -> Vec<f64> {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .unwrap();
     tokio::spawn(conn);
-    let body = serde_json::json!({ "query": DASHBOARD }).to_string();
+    let body = serde_json::json!({ "query": query }).to_string();
     let mut latencies = Vec::new();
     while Instant::now() < deadline {
         let req = hyper::Request::post("/graphql")
@@ -111,14 +142,14 @@ async fn worker(addr: std::net::SocketAddr, token: String, deadline: Instant) ->
 async fn measure(
     mode: &'static str,
     addr: std::net::SocketAddr,
-    token: &str,
+    (token, query): (&str, &'static str),
     c: usize,
     secs: u64,
 ) -> Level {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let tasks: Vec<_> = (0..c)
-        .map(|_| tokio::spawn(worker(addr, token.to_string(), deadline)))
+        .map(|_| tokio::spawn(worker(addr, token.to_string(), query, deadline)))
         .collect();
     let mut all = Vec::new();
     for t in tasks {
@@ -135,6 +166,50 @@ async fn measure(
         p95: percentile(&all, 0.95),
         p99: percentile(&all, 0.99),
     }
+}
+
+/// Seeds the chat workload into the bench team unless it has chat sessions; returns the
+/// number of chat sessions.
+async fn seed_chat(state: &AppState, scope: &TeamScope, participants: usize) -> i64 {
+    let count = |db: &sea_orm::DatabaseConnection| {
+        let sql = Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM chat_sessions WHERE team_id = $1".replace(
+                "$1",
+                if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+                    "$1"
+                } else {
+                    "?"
+                },
+            ),
+            [scope.team_id().0.into()],
+        );
+        let db = db.clone();
+        async move {
+            let row = db.query_one_raw(sql).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    let existing = count(&state.db).await;
+    if existing > 0 {
+        return existing;
+    }
+    let t = Instant::now();
+    let demo = dashgate::demo::generate_chat(
+        participants,
+        participants * 11 / 300,
+        state.clock.now(),
+        120,
+        7,
+    );
+    let n = dashgate::demo::seed_chat(&state.db, scope, demo)
+        .await
+        .unwrap();
+    println!("seeded {n} chat rows in {:.1?}", t.elapsed());
+    if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        state.db.execute_unprepared("ANALYZE").await.unwrap();
+    }
+    count(&state.db).await
 }
 
 /// The same panels, through the metrics functions only (their SQL plus row decoding).
@@ -286,30 +361,41 @@ async fn main() {
         .mint("bench", "bench", Role::Viewer, now.timestamp() + 86_400)
         .unwrap();
 
-    println!(
-        "database: {}  rows: {}  window: LAST_7_DAYS (DAY buckets)",
-        args.database_url,
-        args.rows.max(existing as usize)
-    );
-    let (parallel, sequential) = plain_sql(&state, &scope, 20).await;
-    println!(
-        "plain SQL, 7 panels concurrently: p50 {:.1} ms  p95 {:.1} ms",
-        percentile(&parallel, 0.5),
-        percentile(&parallel, 0.95)
-    );
-    println!(
-        "plain SQL, 7 panels one by one:   p50 {:.1} ms  p95 {:.1} ms",
-        percentile(&sequential, 0.5),
-        percentile(&sequential, 0.95)
-    );
+    let chat = args.dashboard == "chat";
+    let (query, plain) = if chat {
+        let rows = seed_chat(&state, &scope, args.chat_participants).await;
+        println!(
+            "database: {}  chat rows: {rows}  window: LAST_30_DAYS (DAY buckets)",
+            args.database_url
+        );
+        (CHAT, None)
+    } else {
+        println!(
+            "database: {}  rows: {}  window: LAST_7_DAYS (DAY buckets)",
+            args.database_url,
+            args.rows.max(existing as usize)
+        );
+        let (parallel, sequential) = plain_sql(&state, &scope, 20).await;
+        println!(
+            "plain SQL, 7 panels concurrently: p50 {:.1} ms  p95 {:.1} ms",
+            percentile(&parallel, 0.5),
+            percentile(&parallel, 0.95)
+        );
+        println!(
+            "plain SQL, 7 panels one by one:   p50 {:.1} ms  p95 {:.1} ms",
+            percentile(&sequential, 0.5),
+            percentile(&sequential, 0.95)
+        );
+        (DASHBOARD, Some((parallel, sequential)))
+    };
 
     let mut levels = Vec::new();
     for &c in &args.concurrency {
-        levels.push(measure("cold", cold_addr, &token, c, args.seconds).await);
+        levels.push(measure("cold", cold_addr, (&token, query), c, args.seconds).await);
     }
-    worker(warm_addr, token.clone(), Instant::now()).await;
+    worker(warm_addr, token.clone(), query, Instant::now()).await;
     for &c in &args.concurrency {
-        levels.push(measure("warm", warm_addr, &token, c, args.seconds).await);
+        levels.push(measure("warm", warm_addr, (&token, query), c, args.seconds).await);
     }
     println!(
         "\n| mode | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|"
@@ -320,14 +406,20 @@ async fn main() {
             l.mode, l.concurrency, l.requests, l.rps, l.p50, l.p95, l.p99
         );
     }
+    let plain = plain.map(|(parallel, sequential)| serde_json::json!({
+        "concurrentP50": percentile(&parallel, 0.5), "concurrentP95": percentile(&parallel, 0.95),
+        "sequentialP50": percentile(&sequential, 0.5), "sequentialP95": percentile(&sequential, 0.95) }));
     let json = serde_json::json!({
+        "dashboard": args.dashboard,
         "database": if args.database_url.starts_with("postgres") { "postgres" } else { "sqlite" },
         "rows": args.rows.max(existing as usize),
-        "plainSqlMs": { "concurrentP50": percentile(&parallel, 0.5), "concurrentP95": percentile(&parallel, 0.95),
-                        "sequentialP50": percentile(&sequential, 0.5), "sequentialP95": percentile(&sequential, 0.95) },
+        "plainSqlMs": plain,
         "http": levels.iter().map(|l| serde_json::json!({ "mode": l.mode, "concurrency": l.concurrency,
             "requests": l.requests, "rps": l.rps, "p50Ms": l.p50, "p95Ms": l.p95, "p99Ms": l.p99 })).collect::<Vec<_>>(),
     });
-    std::fs::write(&args.out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    println!("\nwritten to {}", args.out);
+    let out = args
+        .out
+        .unwrap_or_else(|| format!("target/bench-{}.json", args.dashboard));
+    std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    println!("\nwritten to {out}");
 }

@@ -82,7 +82,11 @@ pub async fn seed(
 
 /// Validates the generated chat rows like the ingest endpoint does and writes them in one
 /// transaction.
-async fn seed_chat(db: &DatabaseConnection, scope: &TeamScope, demo: ChatDemo) -> AppResult<u64> {
+pub async fn seed_chat(
+    db: &DatabaseConnection,
+    scope: &TeamScope,
+    demo: ChatDemo,
+) -> AppResult<u64> {
     use crate::domains::chat::{datasets, ingest};
     let txn = db.begin().await?;
     let mut inserted = 0;
