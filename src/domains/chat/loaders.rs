@@ -5,7 +5,7 @@
 use super::entity::{ChatExperiments as E, ChatParticipants as P, ChatTags as T};
 use crate::kernel::TeamScope;
 use crate::kernel::sql::get;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
@@ -81,12 +81,13 @@ pub struct ChatLoader {
     scope: TeamScope,
 }
 
-/// The per-request loader of a chat dashboard.
-pub type ChatObjects = DataLoader<ChatLoader>;
+/// The per-request loader of a chat dashboard. It keeps what it loaded for the request, so a
+/// participant shown by two panels is read once.
+pub type ChatObjects = DataLoader<ChatLoader, HashMapCache>;
 
 /// A new per-request loader for the caller's team.
 pub fn chat_objects(db: DatabaseConnection, scope: TeamScope) -> ChatObjects {
-    DataLoader::new(ChatLoader { db, scope }, tokio::spawn)
+    DataLoader::with_cache(ChatLoader { db, scope }, tokio::spawn, HashMapCache::new())
 }
 
 fn instant(ms: Option<i64>) -> Option<DateTime<Utc>> {

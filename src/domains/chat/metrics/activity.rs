@@ -1,12 +1,12 @@
-//! The shared message scan: per bucket, human and bot messages, distinct active sessions and
-//! distinct participants who wrote; with `session_stats`, also distinct completed sessions and
-//! distinct filtered experiments among the active sessions. Distinct counts are computed per
-//! bucket in SQL, never by adding finer buckets.
+//! The shared activity scan: per bucket, human and bot messages, distinct active sessions and
+//! distinct participants who wrote; with `session_stats`, also completed sessions and distinct
+//! filtered experiments among the active sessions. Distinct counts are computed per bucket in
+//! SQL (over one row per bucket and session), never by adding finer buckets.
 
-use super::{COUNTED, ChatQuery, by_bucket};
-use crate::domains::chat::entity::{ChatExperiments as E, ChatMessages as M, ChatSessions as S};
+use super::{ChatQuery, by_bucket};
+use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
 use crate::kernel::AppResult;
-use crate::kernel::sql::{count_if, get};
+use crate::kernel::sql::{count_if, get, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -21,7 +21,7 @@ pub struct ActivityCounts {
     pub sessions: i64,
     /// Distinct participants who wrote a human message.
     pub participants: i64,
-    /// Distinct sessions among `sessions` that have ended (with `session_stats`).
+    /// Sessions among `sessions` that have ended (with `session_stats`).
     pub completed_sessions: i64,
     /// Distinct filtered experiments of `sessions` (with `session_stats`).
     pub experiments: i64,
@@ -38,15 +38,13 @@ pub async fn activity(
     bounds: &[i64],
     session_stats: bool,
 ) -> AppResult<Vec<ActivityCounts>> {
-    let mut columns = vec![
-        (Expr::col((M::Table, M::MessageType)), "t"),
-        (Expr::col((M::Table, M::SessionId)), "sid"),
-        (Expr::col((S::Table, S::ParticipantId)), "pid"),
-    ];
+    let mut columns = vec![(Expr::col((S::Table, S::ParticipantId)), "pid")];
     if session_stats {
         let ended = Expr::col((S::Table, S::EndedAtMs)).is_not_null();
         columns.push((
-            Expr::case(ended, Expr::col((M::Table, M::SessionId))).into(),
+            Expr::case(ended, Expr::val(1i64))
+                .finally(Expr::val(0i64))
+                .into(),
             "ended",
         ));
         let experiments = Query::select()
@@ -60,19 +58,18 @@ pub async fn activity(
             "exp",
         ));
     }
-    let inner = q.messages(bounds, &COUNTED, columns);
-    let human = col("t").eq("human");
+    let inner = q.session_activity(bounds, columns);
     let mut stmt = Query::select();
     stmt.column(Alias::new("b"))
-        .expr(count_if(human.clone()))
-        .expr(count_if(col("t").eq("ai")))
-        .expr(col("sid").count_distinct())
-        .expr(Expr::expr(Expr::case(human, col("pid"))).count_distinct());
+        .expr(sum_i64(col("h")))
+        .expr(sum_i64(col("ai")))
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(Expr::expr(Expr::case(col("h").gt(0), col("pid"))).count_distinct());
     if session_stats {
-        stmt.expr(col("ended").count_distinct())
+        stmt.expr(count_if(col("ended").eq(1)))
             .expr(col("exp").count_distinct());
     }
-    stmt.from_subquery(inner, Alias::new("a"))
+    stmt.from_subquery(inner, Alias::new("s"))
         .group_by_col(Alias::new("b"));
     let rows = db.query_all(&stmt).await?;
     Ok(by_bucket(bounds.len() - 1, rows, |row| {
@@ -81,7 +78,11 @@ pub async fn activity(
             ai: get::<Option<i64>>(row, 2)?.unwrap_or(0),
             sessions: get(row, 3)?,
             participants: get(row, 4)?,
-            completed_sessions: if session_stats { get(row, 5)? } else { 0 },
+            completed_sessions: if session_stats {
+                get::<Option<i64>>(row, 5)?.unwrap_or(0)
+            } else {
+                0
+            },
             experiments: if session_stats { get(row, 6)? } else { 0 },
         })
     })?)

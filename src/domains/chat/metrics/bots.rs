@@ -1,10 +1,10 @@
 //! Bot performance: one row per filtered experiment (with zeros when it had no activity).
 
-use super::{COUNTED, ChatQuery};
+use super::ChatQuery;
 use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
 use crate::kernel::AppResult;
 use crate::kernel::kpi::ratio;
-use crate::kernel::sql::{count_if, get};
+use crate::kernel::sql::{get, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashMap;
@@ -33,6 +33,7 @@ struct SessionStats {
     participants: i64,
     ended: i64,
     duration_ms: f64,
+    messages: i64,
 }
 
 /// Every filtered experiment with its activity (unordered: callers sort in Rust, so both
@@ -46,32 +47,33 @@ pub async fn bot_rows(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec<B
         .to_owned();
     let ended = Expr::col((S::Table, S::EndedAtMs)).is_not_null();
     let duration = Expr::col((S::Table, S::EndedAtMs)).sub(Expr::col((S::Table, S::CreatedAtMs)));
-    let sessions = Query::select()
-        .column((S::Table, S::ExperimentId))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(Expr::col((S::Table, S::ParticipantId)).count_distinct())
-        .expr(count_if(ended))
-        .expr(duration.sum().cast_as(Alias::new("DOUBLE PRECISION")))
-        .from(S::Table)
-        .cond_where(q.active_sessions(start, end))
-        .group_by_col((S::Table, S::ExperimentId))
-        .to_owned();
-    let inner = q.messages(
+    let inner = q.session_activity(
         &[start, end],
-        &COUNTED,
-        vec![(Expr::col((S::Table, S::ExperimentId)), "e")],
+        vec![
+            (Expr::col((S::Table, S::ExperimentId)), "e"),
+            (Expr::col((S::Table, S::ParticipantId)), "pid"),
+            (
+                Expr::case(ended, Expr::val(1i64))
+                    .finally(Expr::val(0i64))
+                    .into(),
+                "ended",
+            ),
+            (duration, "d"),
+        ],
     );
-    let messages = Query::select()
+    let col = |n: &str| Expr::col(Alias::new(n));
+    let sessions = Query::select()
         .column(Alias::new("e"))
         .expr(Expr::cust("COUNT(*)"))
-        .from_subquery(inner, Alias::new("m"))
+        .expr(col("pid").count_distinct())
+        .expr(sum_i64(col("ended")))
+        .expr(col("d").sum().cast_as(Alias::new("DOUBLE PRECISION")))
+        .expr(sum_i64(col("h").add(col("ai"))))
+        .from_subquery(inner, Alias::new("s"))
         .group_by_col(Alias::new("e"))
         .to_owned();
-    let (experiments, sessions, messages) = tokio::try_join!(
-        db.query_all(&experiments),
-        db.query_all(&sessions),
-        db.query_all(&messages),
-    )?;
+    let (experiments, sessions) =
+        tokio::try_join!(db.query_all(&experiments), db.query_all(&sessions))?;
     let mut stats: HashMap<String, SessionStats> = HashMap::new();
     for row in sessions {
         stats.insert(
@@ -81,18 +83,15 @@ pub async fn bot_rows(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec<B
                 participants: get(&row, 2)?,
                 ended: get::<Option<i64>>(&row, 3)?.unwrap_or(0),
                 duration_ms: get::<Option<f64>>(&row, 4)?.unwrap_or(0.0),
+                messages: get::<Option<i64>>(&row, 5)?.unwrap_or(0),
             },
         );
-    }
-    let mut message_counts: HashMap<String, i64> = HashMap::new();
-    for row in messages {
-        message_counts.insert(get(&row, 0)?, get(&row, 1)?);
     }
     let mut rows = Vec::with_capacity(experiments.len());
     for row in experiments {
         let id: String = get(&row, 0)?;
         let s = stats.remove(&id).unwrap_or_default();
-        let messages = message_counts.get(&id).copied().unwrap_or(0);
+        let messages = s.messages;
         rows.push(BotRow {
             name: get(&row, 1)?,
             participants: s.participants,

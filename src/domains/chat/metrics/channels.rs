@@ -1,10 +1,10 @@
 //! Channel breakdown: the window's active sessions, their messages and writing participants
 //! per session platform (`unknown` when a session has none).
 
-use super::{COUNTED, ChatQuery};
-use crate::domains::chat::entity::{ChatMessages as M, ChatSessions as S};
+use super::ChatQuery;
+use crate::domains::chat::entity::ChatSessions as S;
 use crate::kernel::AppResult;
-use crate::kernel::sql::get;
+use crate::kernel::sql::{get, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -33,10 +33,10 @@ fn counts(inner: SelectStatement, grouped: bool) -> SelectStatement {
     if grouped {
         stmt.column(Alias::new("p"));
     }
-    stmt.expr(col("sid").count_distinct())
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(Expr::expr(Expr::case(col("t").eq("human"), col("pid"))).count_distinct())
-        .from_subquery(inner, Alias::new("m"));
+    stmt.expr(Expr::cust("COUNT(*)"))
+        .expr(sum_i64(col("h").add(col("ai"))))
+        .expr(Expr::expr(Expr::case(col("h").gt(0), col("pid"))).count_distinct())
+        .from_subquery(inner, Alias::new("s"));
     if grouped {
         stmt.group_by_col(Alias::new("p"));
     }
@@ -50,13 +50,10 @@ pub async fn channels(
 ) -> AppResult<(Vec<ChannelRow>, ChannelTotals)> {
     let (start, end) = q.span();
     let platform = Func::coalesce([Expr::col((S::Table, S::Platform)), Expr::val("unknown")]);
-    let inner = q.messages(
+    let inner = q.session_activity(
         &[start, end],
-        &COUNTED,
         vec![
             (platform.into(), "p"),
-            (Expr::col((M::Table, M::MessageType)), "t"),
-            (Expr::col((M::Table, M::SessionId)), "sid"),
             (Expr::col((S::Table, S::ParticipantId)), "pid"),
         ],
     );
@@ -68,14 +65,14 @@ pub async fn channels(
         out.push(ChannelRow {
             platform: get(&row, 0)?,
             sessions: get(&row, 1)?,
-            messages: get(&row, 2)?,
+            messages: get::<Option<i64>>(&row, 2)?.unwrap_or(0),
             participants: get(&row, 3)?,
         });
     }
     let totals = match all.first() {
         Some(row) => ChannelTotals {
             sessions: get(row, 0)?,
-            messages: get(row, 1)?,
+            messages: get::<Option<i64>>(row, 1)?.unwrap_or(0),
             participants: get(row, 2)?,
         },
         None => ChannelTotals::default(),

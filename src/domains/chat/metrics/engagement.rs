@@ -1,10 +1,10 @@
 //! Engagement: participants ranked by the human messages they wrote in the window, and the
 //! distribution of session lengths.
 
-use super::{ChatQuery, HUMAN};
-use crate::domains::chat::entity::{ChatMessages as M, ChatSessions as S};
+use super::ChatQuery;
+use crate::domains::chat::entity::ChatSessions as S;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{bytewise, get};
+use crate::kernel::sql::{bytewise, get, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -29,25 +29,23 @@ pub async fn participant_activity(
     limit: usize,
 ) -> AppResult<Vec<ParticipantActivity>> {
     let (start, end) = q.span();
-    let inner = q.messages(
+    let inner = q.session_activity(
         &[start, end],
-        &HUMAN,
-        vec![
-            (Expr::col((S::Table, S::ParticipantId)), "pid"),
-            (Expr::col((M::Table, M::SessionId)), "sid"),
-            (Expr::col((M::Table, M::CreatedAtMs)), "at"),
-        ],
+        vec![(Expr::col((S::Table, S::ParticipantId)), "pid")],
     );
     let order = if most_active { Order::Desc } else { Order::Asc };
-    let pid = || Expr::col(Alias::new("pid"));
+    let col = |n: &str| Expr::col(Alias::new(n));
+    let pid = || col("pid");
+    let written = sum_i64(col("h"));
     let stmt = Query::select()
         .column(Alias::new("pid"))
+        .expr(written.clone())
         .expr(Expr::cust("COUNT(*)"))
-        .expr(Expr::col(Alias::new("sid")).count_distinct())
-        .expr(Expr::col(Alias::new("at")).max())
-        .from_subquery(inner, Alias::new("h"))
+        .expr(col("last_h").max())
+        .from_subquery(inner, Alias::new("s"))
+        .and_where(col("h").gt(0))
         .group_by_col(Alias::new("pid"))
-        .order_by_expr(Expr::cust("COUNT(*)"), order)
+        .order_by_expr(written, order)
         .order_by_expr(bytewise(db.get_database_backend(), pid()), Order::Asc)
         .limit(limit as u64)
         .to_owned();

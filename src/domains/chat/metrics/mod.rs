@@ -23,7 +23,7 @@ pub use tags::{TagCount, tag_counts};
 use super::entity::{ChatMessages as M, ChatSessions as S};
 use super::filter::ChatFilter;
 use crate::kernel::TeamScope;
-use crate::kernel::sql::{bucket_index, ms};
+use crate::kernel::sql::{bucket_index, count_if, ms};
 use crate::kernel::window::TimeWindow;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{Condition, DbErr};
@@ -31,8 +31,6 @@ use serde::Serialize;
 
 /// Messages that count: `human` (participant) and `ai` (bot); `system` never counts.
 pub const COUNTED: [&str; 2] = ["human", "ai"];
-/// Participant messages only.
-pub const HUMAN: [&str; 1] = ["human"];
 
 /// One chat request: the team, the resolved window and the filter.
 #[derive(Debug, Clone, Serialize)]
@@ -65,43 +63,63 @@ impl ChatQuery {
         bounds
     }
 
-    /// Messages of the given types in `[from, to)` of countable, filtered sessions.
-    fn message_condition(&self, from: i64, to: i64, types: &[&str]) -> Condition {
-        Condition::all()
-            .add(Expr::col((M::Table, M::TeamId)).eq(self.team()))
-            .add(Expr::col((M::Table, M::CreatedAtMs)).gte(from))
-            .add(Expr::col((M::Table, M::CreatedAtMs)).lt(to))
-            .add(Expr::col((M::Table, M::MessageType)).is_in(types.iter().copied()))
-            .add(self.filter.sessions(self.team()))
-    }
-
-    /// `SELECT <bucket> AS b, <columns> FROM chat_messages JOIN chat_sessions …`: the window's
-    /// messages of `types`, each with its (single) session, bucketed by ascending `bounds`.
-    /// The join is many-to-one, so it never multiplies messages.
-    pub fn messages(
+    /// The counted (`human`/`ai`) messages of `[bounds[0], bounds[last])`, grouped per bucket
+    /// and session, joined to their countable, filtered session. One row per (bucket, active
+    /// session) with the columns `b`, `h` (human messages), `ai` (bot messages), `last_h`
+    /// (latest human message, ms) and `columns` (expressions over `chat_sessions`). Messages are
+    /// aggregated before the join, and the join is many-to-one: nothing is counted twice, and
+    /// every panel aggregates tens of thousands of session rows instead of every message.
+    pub fn session_activity(
         &self,
         bounds: &[i64],
-        types: &[&str],
         columns: Vec<(Expr, &'static str)>,
     ) -> SelectStatement {
         let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
+        let col = |n: &str| Expr::col(Alias::new(n));
+        let per_message = Query::select()
+            .expr_as(
+                bucket_index(Expr::col(M::CreatedAtMs), bounds),
+                Alias::new("b"),
+            )
+            .expr_as(Expr::col(M::SessionId), Alias::new("sid"))
+            .expr_as(Expr::col(M::MessageType), Alias::new("t"))
+            .expr_as(Expr::col(M::CreatedAtMs), Alias::new("at"))
+            .from(M::Table)
+            .and_where(Expr::col(M::TeamId).eq(self.team()))
+            .and_where(Expr::col(M::CreatedAtMs).gte(from))
+            .and_where(Expr::col(M::CreatedAtMs).lt(to))
+            .and_where(Expr::col(M::MessageType).is_in(COUNTED))
+            .to_owned();
+        let human = col("t").eq("human");
+        let per_session = Query::select()
+            .columns([Alias::new("b"), Alias::new("sid")])
+            .expr_as(count_if(human.clone()), Alias::new("h"))
+            .expr_as(count_if(col("t").eq("ai")), Alias::new("ai"))
+            .expr_as(
+                Expr::expr(Expr::case(human, col("at"))).max(),
+                Alias::new("last_h"),
+            )
+            .from_subquery(per_message, Alias::new("pm"))
+            .group_by_col(Alias::new("b"))
+            .group_by_col(Alias::new("sid"))
+            .to_owned();
+        let a = |n: &str| Expr::col((Alias::new("a"), Alias::new(n)));
         let mut select = Query::select();
-        select.expr_as(
-            bucket_index(Expr::col((M::Table, M::CreatedAtMs)), bounds),
-            Alias::new("b"),
-        );
+        for n in ["b", "h", "ai", "last_h"] {
+            select.expr_as(a(n), Alias::new(n));
+        }
         for (expr, alias) in columns {
             select.expr_as(expr, Alias::new(alias));
         }
         select
-            .from(M::Table)
+            .from_subquery(per_session, Alias::new("a"))
             .inner_join(
                 S::Table,
                 Expr::col((S::Table, S::TeamId))
-                    .equals((M::Table, M::TeamId))
-                    .and(Expr::col((S::Table, S::Id)).equals((M::Table, M::SessionId))),
+                    .eq(self.team())
+                    .and(Expr::col((S::Table, S::Id)).equals((Alias::new("a"), Alias::new("sid")))),
             )
-            .cond_where(self.message_condition(from, to, types))
+            .cond_where(self.filter.sessions(self.team()))
             .to_owned()
     }
 
