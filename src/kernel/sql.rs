@@ -138,15 +138,6 @@ pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, i: usize) -> Result<T, DbE
         .map_err(|e| DbErr::Type(format!("column {i}: {e:?}")))
 }
 
-/// `e` ordered byte by byte on both databases: PostgreSQL's database collation may be
-/// linguistic, SQLite's default is already binary. Used where ties are broken by text.
-pub fn bytewise(backend: sea_orm::DbBackend, e: Expr) -> Expr {
-    match backend {
-        sea_orm::DbBackend::Postgres => Expr::cust_with_expr("$1 COLLATE \"C\"", e),
-        _ => e,
-    }
-}
-
 /// `CAST(SUM(e) AS BIGINT)`: PostgreSQL sums BIGINT as NUMERIC otherwise.
 pub fn sum_i64(e: Expr) -> Expr {
     e.sum().cast_as(Alias::new("BIGINT"))

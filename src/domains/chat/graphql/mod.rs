@@ -13,7 +13,9 @@ pub use series::{ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint,
 
 use super::filter::{ChatFilter, ChatFilterInput};
 use super::loaders::{ChatObjects, chat_objects};
-use super::metrics::{self, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin};
+use super::metrics::{
+    self, ActiveSession, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin,
+};
 use crate::app::AppState;
 use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
 use crate::kernel::AppResult;
@@ -63,6 +65,7 @@ impl ChatRoot {
             },
             db,
             activity: OnceCell::new(),
+            sessions: OnceCell::new(),
             q: Arc::new(ChatQuery {
                 scope: opened.scope,
                 window: opened.window,
@@ -80,9 +83,22 @@ pub struct Chat {
     objects: Arc<ChatObjects>,
     /// The per-bucket message scan shared by three series, computed at most once.
     activity: OnceCell<Arc<Vec<ActivityCounts>>>,
+    /// The window's active sessions, shared by the tables and breakdowns, read at most once.
+    sessions: OnceCell<Arc<Vec<ActiveSession>>>,
 }
 
 impl Chat {
+    async fn active_sessions(&self) -> AppResult<Arc<Vec<ActiveSession>>> {
+        self.sessions
+            .get_or_try_init(|| async {
+                metrics::active_sessions(&self.db, &self.q)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
     async fn activity(&self) -> AppResult<Arc<Vec<ActivityCounts>>> {
         self.activity
             .get_or_try_init(|| async {
@@ -188,7 +204,12 @@ impl Chat {
         let q = &self.q;
         let rows = self
             .panels
-            .get(ctx, "chat.bots", &**q, metrics::bot_rows(&self.db, q))
+            .get(
+                ctx,
+                "chat.bots",
+                &**q,
+                metrics::bot_rows(&self.db, q, self.active_sessions()),
+            )
             .await?;
         bots::page(
             rows,
@@ -209,7 +230,9 @@ impl Chat {
         let q = &self.q;
         let (rows, totals) = self
             .panels
-            .get(ctx, "chat.channels", &**q, metrics::channels(&self.db, q))
+            .get(ctx, "chat.channels", &**q, async {
+                Ok(metrics::channels(&*self.active_sessions().await?))
+            })
             .await?;
         Ok(breakdowns::channel_breakdown(rows, totals))
     }
@@ -244,7 +267,10 @@ impl ChatEngagement<'_> {
         } else {
             "chat.leastActive"
         };
-        let compute = metrics::participant_activity(&c.db, &c.q, most_active, limit);
+        let compute = async {
+            let sessions = c.active_sessions().await?;
+            Ok(metrics::participant_activity(&sessions, most_active, limit))
+        };
         let rows = c.panels.get(ctx, panel, &(&*c.q, limit), compute).await?;
         let window = &c.q.window;
         Ok(rows
@@ -288,7 +314,7 @@ impl ChatEngagement<'_> {
         ctx: &Context<'_>,
     ) -> Result<Vec<SessionLengthBin>> {
         let c = self.chat;
-        let compute = metrics::session_lengths(&c.db, &c.q);
+        let compute = async { Ok(metrics::session_lengths(&*c.active_sessions().await?)) };
         c.panels
             .get(ctx, "chat.sessionLengths", &*c.q, compute)
             .await

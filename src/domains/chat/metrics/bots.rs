@@ -1,13 +1,15 @@
 //! Bot performance: one row per filtered experiment (with zeros when it had no activity).
 
-use super::ChatQuery;
-use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
+use super::{ActiveSession, ChatQuery};
+use crate::domains::chat::entity::ChatExperiments as E;
 use crate::kernel::AppResult;
 use crate::kernel::kpi::ratio;
-use crate::kernel::sql::{get, sum_i64};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use crate::kernel::sql::get;
+use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
 
 /// The activity of one experiment in the window.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,79 +29,51 @@ pub struct BotRow {
     pub avg_messages_per_session: Option<f64>,
 }
 
-#[derive(Default)]
-struct SessionStats {
-    sessions: i64,
-    participants: i64,
-    ended: i64,
-    duration_ms: f64,
-    messages: i64,
-}
-
 /// Every filtered experiment with its activity (unordered: callers sort in Rust, so both
 /// databases agree whatever their collation).
-pub async fn bot_rows(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec<BotRow>> {
-    let (start, end) = q.span();
+pub async fn bot_rows(
+    db: &DatabaseConnection,
+    q: &ChatQuery,
+    sessions: impl Future<Output = AppResult<Arc<Vec<ActiveSession>>>>,
+) -> AppResult<Vec<BotRow>> {
     let experiments = Query::select()
         .columns([(E::Table, E::Id), (E::Table, E::Name)])
         .from(E::Table)
         .cond_where(q.filter.experiments(q.team()))
         .to_owned();
-    let ended = Expr::col((S::Table, S::EndedAtMs)).is_not_null();
-    let duration = Expr::col((S::Table, S::EndedAtMs)).sub(Expr::col((S::Table, S::CreatedAtMs)));
-    let inner = q.session_activity(
-        &[start, end],
-        vec![
-            (Expr::col((S::Table, S::ExperimentId)), "e"),
-            (Expr::col((S::Table, S::ParticipantId)), "pid"),
-            (
-                Expr::case(ended, Expr::val(1i64))
-                    .finally(Expr::val(0i64))
-                    .into(),
-                "ended",
-            ),
-            (duration, "d"),
-        ],
-    );
-    let col = |n: &str| Expr::col(Alias::new(n));
-    let sessions = Query::select()
-        .column(Alias::new("e"))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(col("pid").count_distinct())
-        .expr(sum_i64(col("ended")))
-        .expr(col("d").sum().cast_as(Alias::new("DOUBLE PRECISION")))
-        .expr(sum_i64(col("h").add(col("ai"))))
-        .from_subquery(inner, Alias::new("s"))
-        .group_by_col(Alias::new("e"))
-        .to_owned();
-    let (experiments, sessions) =
-        tokio::try_join!(db.query_all(&experiments), db.query_all(&sessions))?;
-    let mut stats: HashMap<String, SessionStats> = HashMap::new();
-    for row in sessions {
-        stats.insert(
-            get(&row, 0)?,
-            SessionStats {
-                sessions: get(&row, 1)?,
-                participants: get(&row, 2)?,
-                ended: get::<Option<i64>>(&row, 3)?.unwrap_or(0),
-                duration_ms: get::<Option<f64>>(&row, 4)?.unwrap_or(0.0),
-                messages: get::<Option<i64>>(&row, 5)?.unwrap_or(0),
-            },
-        );
+    let experiments = async { Ok(db.query_all(&experiments).await?) };
+    let (experiments, sessions) = tokio::try_join!(experiments, sessions)?;
+    #[derive(Default)]
+    struct Stats<'a> {
+        sessions: i64,
+        participants: HashSet<&'a str>,
+        messages: i64,
+        ended: i64,
+        length_ms: i64,
+    }
+    let mut stats: HashMap<&str, Stats> = HashMap::new();
+    for s in sessions.iter() {
+        let e = stats.entry(&s.experiment_id).or_default();
+        e.sessions += 1;
+        e.participants.insert(&s.participant_id);
+        e.messages += s.messages();
+        if let Some(length) = s.length_ms {
+            e.ended += 1;
+            e.length_ms += length;
+        }
     }
     let mut rows = Vec::with_capacity(experiments.len());
     for row in experiments {
         let id: String = get(&row, 0)?;
-        let s = stats.remove(&id).unwrap_or_default();
-        let messages = s.messages;
+        let s = stats.remove(id.as_str()).unwrap_or_default();
         rows.push(BotRow {
             name: get(&row, 1)?,
-            participants: s.participants,
+            participants: s.participants.len() as i64,
             sessions: s.sessions,
-            messages,
-            avg_session_duration_minutes: ratio(s.duration_ms / 60_000.0, s.ended as f64),
+            messages: s.messages,
+            avg_session_duration_minutes: ratio(s.length_ms as f64 / 60_000.0, s.ended as f64),
             completion_rate: ratio(s.ended as f64, s.sessions as f64),
-            avg_messages_per_session: ratio(messages as f64, s.sessions as f64),
+            avg_messages_per_session: ratio(s.messages as f64, s.sessions as f64),
             experiment_id: id,
         });
     }

@@ -1,12 +1,8 @@
 //! Channel breakdown: the window's active sessions, their messages and writing participants
 //! per session platform (`unknown` when a session has none).
 
-use super::ChatQuery;
-use crate::domains::chat::entity::ChatSessions as S;
-use crate::kernel::AppResult;
-use crate::kernel::sql::{get, sum_i64};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use super::ActiveSession;
+use std::collections::{BTreeMap, HashSet};
 
 /// One platform's share of the window.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,55 +23,32 @@ pub struct ChannelTotals {
     pub participants: i64,
 }
 
-fn counts(inner: SelectStatement, grouped: bool) -> SelectStatement {
-    let col = |n: &str| Expr::col(Alias::new(n));
-    let mut stmt = Query::select();
-    if grouped {
-        stmt.column(Alias::new("p"));
+/// Rows per platform (by platform name) and the totals.
+pub fn channels(sessions: &[ActiveSession]) -> (Vec<ChannelRow>, ChannelTotals) {
+    let mut by_platform: BTreeMap<&str, (i64, i64, HashSet<&str>)> = BTreeMap::new();
+    let mut everyone = HashSet::new();
+    for s in sessions {
+        let entry = by_platform.entry(&s.platform).or_default();
+        entry.0 += 1;
+        entry.1 += s.messages();
+        if s.human > 0 {
+            entry.2.insert(&s.participant_id);
+            everyone.insert(&s.participant_id);
+        }
     }
-    stmt.expr(Expr::cust("COUNT(*)"))
-        .expr(sum_i64(col("h").add(col("ai"))))
-        .expr(Expr::expr(Expr::case(col("h").gt(0), col("pid"))).count_distinct())
-        .from_subquery(inner, Alias::new("s"));
-    if grouped {
-        stmt.group_by_col(Alias::new("p"));
-    }
-    stmt
-}
-
-/// Rows per platform (unordered) and the totals.
-pub async fn channels(
-    db: &DatabaseConnection,
-    q: &ChatQuery,
-) -> AppResult<(Vec<ChannelRow>, ChannelTotals)> {
-    let (start, end) = q.span();
-    let platform = Func::coalesce([Expr::col((S::Table, S::Platform)), Expr::val("unknown")]);
-    let inner = q.session_activity(
-        &[start, end],
-        vec![
-            (platform.into(), "p"),
-            (Expr::col((S::Table, S::ParticipantId)), "pid"),
-        ],
-    );
-    let grouped = counts(inner.clone(), true);
-    let all = counts(inner, false);
-    let (rows, all) = tokio::try_join!(db.query_all(&grouped), db.query_all(&all))?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(ChannelRow {
-            platform: get(&row, 0)?,
-            sessions: get(&row, 1)?,
-            messages: get::<Option<i64>>(&row, 2)?.unwrap_or(0),
-            participants: get(&row, 3)?,
-        });
-    }
-    let totals = match all.first() {
-        Some(row) => ChannelTotals {
-            sessions: get(row, 0)?,
-            messages: get::<Option<i64>>(row, 1)?.unwrap_or(0),
-            participants: get(row, 2)?,
-        },
-        None => ChannelTotals::default(),
+    let rows: Vec<ChannelRow> = by_platform
+        .into_iter()
+        .map(|(platform, (sessions, messages, writers))| ChannelRow {
+            platform: platform.to_string(),
+            sessions,
+            messages,
+            participants: writers.len() as i64,
+        })
+        .collect();
+    let totals = ChannelTotals {
+        sessions: rows.iter().map(|r| r.sessions).sum(),
+        messages: rows.iter().map(|r| r.messages).sum(),
+        participants: everyone.len() as i64,
     };
-    Ok((out, totals))
+    (rows, totals)
 }

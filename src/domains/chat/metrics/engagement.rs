@@ -1,12 +1,8 @@
 //! Engagement: participants ranked by the human messages they wrote in the window, and the
 //! distribution of session lengths.
 
-use super::ChatQuery;
-use crate::domains::chat::entity::ChatSessions as S;
-use crate::kernel::AppResult;
-use crate::kernel::sql::{bytewise, get, sum_i64};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use super::ActiveSession;
+use std::collections::HashMap;
 
 /// One participant's activity in the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,44 +17,37 @@ pub struct ParticipantActivity {
 }
 
 /// The `limit` most (`most_active`) or least active participants with ≥ 1 human message;
-/// ordered by messages (desc or asc), ties by participant id.
-pub async fn participant_activity(
-    db: &DatabaseConnection,
-    q: &ChatQuery,
+/// ordered by messages (desc or asc), ties by participant id (byte order).
+pub fn participant_activity(
+    sessions: &[ActiveSession],
     most_active: bool,
     limit: usize,
-) -> AppResult<Vec<ParticipantActivity>> {
-    let (start, end) = q.span();
-    let inner = q.session_activity(
-        &[start, end],
-        vec![(Expr::col((S::Table, S::ParticipantId)), "pid")],
-    );
-    let order = if most_active { Order::Desc } else { Order::Asc };
-    let col = |n: &str| Expr::col(Alias::new(n));
-    let pid = || col("pid");
-    let written = sum_i64(col("h"));
-    let stmt = Query::select()
-        .column(Alias::new("pid"))
-        .expr(written.clone())
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(col("last_h").max())
-        .from_subquery(inner, Alias::new("s"))
-        .and_where(col("h").gt(0))
-        .group_by_col(Alias::new("pid"))
-        .order_by_expr(written, order)
-        .order_by_expr(bytewise(db.get_database_backend(), pid()), Order::Asc)
-        .limit(limit as u64)
-        .to_owned();
-    let mut out = Vec::new();
-    for row in db.query_all(&stmt).await? {
-        out.push(ParticipantActivity {
-            participant_id: get(&row, 0)?,
-            messages: get(&row, 1)?,
-            sessions: get(&row, 2)?,
-            last_active_ms: get(&row, 3)?,
-        });
+) -> Vec<ParticipantActivity> {
+    let mut by_participant: HashMap<&str, ParticipantActivity> = HashMap::new();
+    for s in sessions.iter().filter(|s| s.human > 0) {
+        let p = by_participant
+            .entry(&s.participant_id)
+            .or_insert_with(|| ParticipantActivity {
+                participant_id: s.participant_id.clone(),
+                messages: 0,
+                sessions: 0,
+                last_active_ms: i64::MIN,
+            });
+        p.messages += s.human;
+        p.sessions += 1;
+        p.last_active_ms = p.last_active_ms.max(s.last_human_ms.unwrap_or(i64::MIN));
     }
-    Ok(out)
+    let mut rows: Vec<ParticipantActivity> = by_participant.into_values().collect();
+    rows.sort_by(|a, b| {
+        let by_messages = if most_active {
+            b.messages.cmp(&a.messages)
+        } else {
+            a.messages.cmp(&b.messages)
+        };
+        by_messages.then_with(|| a.participant_id.cmp(&b.participant_id))
+    });
+    rows.truncate(limit);
+    rows
 }
 
 /// One bin of the session-length histogram, in minutes.
@@ -78,58 +67,24 @@ const BINS: i64 = 10;
 /// Lengths (`ended_at − created_at`) of the window's active sessions that ended, in 10
 /// equal-width bins from the shortest to the longest; the last bin is closed on the right.
 /// No ended session: no bins. All equal: the last bin holds them all.
-pub async fn session_lengths(
-    db: &DatabaseConnection,
-    q: &ChatQuery,
-) -> AppResult<Vec<SessionLengthBin>> {
-    let (start, end) = q.span();
-    let lengths = || {
-        Query::select()
-            .expr_as(
-                Expr::col((S::Table, S::EndedAtMs)).sub(Expr::col((S::Table, S::CreatedAtMs))),
-                Alias::new("d"),
-            )
-            .from(S::Table)
-            .cond_where(q.active_sessions(start, end))
-            .and_where(Expr::col((S::Table, S::EndedAtMs)).is_not_null())
-            .to_owned()
+pub fn session_lengths(sessions: &[ActiveSession]) -> Vec<SessionLengthBin> {
+    let lengths: Vec<i64> = sessions.iter().filter_map(|s| s.length_ms).collect();
+    let (Some(&min), Some(&max)) = (lengths.iter().min(), lengths.iter().max()) else {
+        return Vec::new();
     };
-    let d = || Expr::col(Alias::new("d"));
-    let range = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(d().min())
-        .expr(d().max())
-        .from_subquery(lengths(), Alias::new("l"))
-        .to_owned();
-    let Some(row) = db.query_one(&range).await? else {
-        return Ok(Vec::new());
-    };
-    let n: i64 = get(&row, 0)?;
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let (min, max): (i64, i64) = (get(&row, 1)?, get(&row, 2)?);
     let mut counts = vec![0i64; BINS as usize];
-    if max == min {
-        counts[BINS as usize - 1] = n;
-    } else {
-        // floor((d − min) × 10 / (max − min)) in integers: exact on both databases.
-        let index = d().sub(min).mul(BINS).div(max - min);
-        let bin = Expr::case(index.clone().gte(BINS), Expr::val(BINS - 1)).finally(index);
-        let stmt = Query::select()
-            .expr_as(bin, Alias::new("bin"))
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(lengths(), Alias::new("l"))
-            .group_by_col(Alias::new("bin"))
-            .to_owned();
-        for row in db.query_all(&stmt).await? {
-            let bin: i64 = get(&row, 0)?;
-            counts[bin.clamp(0, BINS - 1) as usize] += get::<i64>(&row, 1)?;
-        }
+    for d in &lengths {
+        // floor((d − min) × 10 / (max − min)) in integers: no float edge effects.
+        let bin = if max == min {
+            BINS - 1
+        } else {
+            ((d - min) as i128 * BINS as i128 / (max - min) as i128).min(BINS as i128 - 1) as i64
+        };
+        counts[bin as usize] += 1;
     }
     let minutes = |ms: f64| ms / 60_000.0;
     let width = (max - min) as f64 / BINS as f64;
-    Ok(counts
+    counts
         .into_iter()
         .enumerate()
         .map(|(i, count)| SessionLengthBin {
@@ -141,5 +96,37 @@ pub async fn session_lengths(
             }),
             count,
         })
-        .collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(length_min: i64) -> ActiveSession {
+        ActiveSession {
+            participant_id: "p".into(),
+            experiment_id: "x".into(),
+            platform: "web".into(),
+            human: 1,
+            ai: 0,
+            last_human_ms: Some(0),
+            length_ms: Some(length_min * 60_000),
+        }
+    }
+
+    #[test]
+    fn lengths_fill_ten_bins_with_a_closed_last_bin() {
+        let bins = session_lengths(&[ended(0), ended(5), ended(9), ended(10)]);
+        assert_eq!(bins.len(), 10);
+        assert_eq!((bins[0].start, bins[0].end, bins[0].count), (0.0, 1.0, 1));
+        assert_eq!(bins[5].count, 1);
+        assert_eq!((bins[9].start, bins[9].end, bins[9].count), (9.0, 10.0, 2));
+        let equal = session_lengths(&[ended(3), ended(3)]);
+        assert_eq!(
+            equal.iter().map(|b| b.count).collect::<Vec<_>>(),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+        );
+        assert!(session_lengths(&[]).is_empty());
+    }
 }

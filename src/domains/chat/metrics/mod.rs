@@ -8,6 +8,7 @@ mod channels;
 mod engagement;
 mod kpis;
 mod response;
+mod sessions;
 mod tags;
 
 pub use activity::{ActivityCounts, activity};
@@ -18,6 +19,7 @@ pub use engagement::{
 };
 pub use kpis::{ChatKpiKey, kpi_values};
 pub use response::{TraceSums, traces_in};
+pub use sessions::{ActiveSession, active_sessions};
 pub use tags::{TagCount, tag_counts};
 
 use super::entity::{ChatMessages as M, ChatSessions as S};

@@ -1,0 +1,69 @@
+//! One scan, many panels: the window's active sessions, one row each with its message counts
+//! and the session fields the panels group by. Bot performance, engagement, session lengths
+//! and the channel breakdown are computed from it in Rust (exact distinct counts with sets),
+//! so a dashboard reads the window's messages once for all of them.
+
+use super::ChatQuery;
+use crate::domains::chat::entity::ChatSessions as S;
+use crate::kernel::AppResult;
+use crate::kernel::sql::get;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// One active session of the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveSession {
+    pub participant_id: String,
+    pub experiment_id: String,
+    /// The session's platform, `unknown` when it has none.
+    pub platform: String,
+    /// Human messages in the window.
+    pub human: i64,
+    /// Bot messages in the window.
+    pub ai: i64,
+    /// The latest human message in the window (epoch ms).
+    pub last_human_ms: Option<i64>,
+    /// `ended_at − created_at` in ms, for sessions that ended.
+    pub length_ms: Option<i64>,
+}
+
+impl ActiveSession {
+    /// Human + bot messages.
+    pub fn messages(&self) -> i64 {
+        self.human + self.ai
+    }
+}
+
+/// Every active session of the window (countable, filtered, with a human or ai message).
+pub async fn active_sessions(
+    db: &DatabaseConnection,
+    q: &ChatQuery,
+) -> AppResult<Vec<ActiveSession>> {
+    let (start, end) = q.span();
+    let platform = Func::coalesce([Expr::col((S::Table, S::Platform)), Expr::val("unknown")]);
+    let length = Expr::col((S::Table, S::EndedAtMs)).sub(Expr::col((S::Table, S::CreatedAtMs)));
+    let stmt = q.session_activity(
+        &[start, end],
+        vec![
+            (Expr::col((S::Table, S::ParticipantId)), "pid"),
+            (Expr::col((S::Table, S::ExperimentId)), "e"),
+            (platform.into(), "p"),
+            (length, "d"),
+        ],
+    );
+    let rows = db.query_all(&stmt).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    // Columns: b, h, ai, last_h, pid, e, p, d.
+    for row in &rows {
+        out.push(ActiveSession {
+            human: get(row, 1)?,
+            ai: get(row, 2)?,
+            last_human_ms: get(row, 3)?,
+            participant_id: get(row, 4)?,
+            experiment_id: get(row, 5)?,
+            platform: get(row, 6)?,
+            length_ms: get(row, 7)?,
+        });
+    }
+    Ok(out)
+}
