@@ -231,7 +231,7 @@ impl Chat {
         let (rows, totals) = self
             .panels
             .get(ctx, "chat.channels", &**q, async {
-                Ok(metrics::channels(&*self.active_sessions().await?))
+                Ok(metrics::channels(&self.active_sessions().await?))
             })
             .await?;
         Ok(breakdowns::channel_breakdown(rows, totals))
@@ -314,7 +314,7 @@ impl ChatEngagement<'_> {
         ctx: &Context<'_>,
     ) -> Result<Vec<SessionLengthBin>> {
         let c = self.chat;
-        let compute = async { Ok(metrics::session_lengths(&*c.active_sessions().await?)) };
+        let compute = async { Ok(metrics::session_lengths(&c.active_sessions().await?)) };
         c.panels
             .get(ctx, "chat.sessionLengths", &*c.q, compute)
             .await
