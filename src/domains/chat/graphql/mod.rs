@@ -133,7 +133,7 @@ impl Chat {
             .filter_map(|f| ChatKpiKey::from_field(f.name()))
             .collect();
         let q = &self.q;
-        let compute = metrics::kpi_values(&self.db, q, &keys);
+        let compute = metrics::kpi_values(&self.db, q, &keys, self.active_sessions());
         let values = self
             .panels
             .get(ctx, "chat.kpis", &(&**q, &keys), compute)

@@ -3,12 +3,13 @@
 //! filtered experiments among the active sessions. Distinct counts are computed per bucket in
 //! SQL (over one row per bucket and session), never by adding finer buckets.
 
-use super::{ChatQuery, by_bucket};
+use super::{ActiveSession, ChatQuery, by_bucket};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
 use crate::kernel::AppResult;
 use crate::kernel::sql::{count_if, get, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use std::collections::HashSet;
 
 /// What one bucket of the scan holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,6 +26,36 @@ pub struct ActivityCounts {
     pub completed_sessions: i64,
     /// Distinct filtered experiments of `sessions` (with `session_stats`).
     pub experiments: i64,
+}
+
+impl ActivityCounts {
+    /// The counts of a window from its active sessions; `experiments` counts those in
+    /// `filtered_experiments`.
+    pub fn of_sessions(
+        sessions: &[ActiveSession],
+        filtered_experiments: &HashSet<String>,
+    ) -> ActivityCounts {
+        let mut writers = HashSet::new();
+        let mut experiments = HashSet::new();
+        let mut out = ActivityCounts {
+            sessions: sessions.len() as i64,
+            ..ActivityCounts::default()
+        };
+        for s in sessions {
+            out.human += s.human;
+            out.ai += s.ai;
+            out.completed_sessions += i64::from(s.length_ms.is_some());
+            if s.human > 0 {
+                writers.insert(s.participant_id.as_str());
+            }
+            if filtered_experiments.contains(&s.experiment_id) {
+                experiments.insert(s.experiment_id.as_str());
+            }
+        }
+        out.participants = writers.len() as i64;
+        out.experiments = experiments.len() as i64;
+        out
+    }
 }
 
 fn col(name: &str) -> Expr {

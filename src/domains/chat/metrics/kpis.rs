@@ -1,8 +1,9 @@
-//! The chat KPIs over the window and its previous window. Activity KPIs share one grouped
-//! scan (`activity` with the previous window as its first bucket); the all-time sets and the
-//! response time are their own queries, run concurrently and only when selected.
+//! The chat KPIs over the window and its previous window. Activity KPIs of the window come
+//! from the request's shared active-session scan, those of the previous window from one
+//! grouped scan; the all-time sets and the response time are their own queries, run
+//! concurrently and only when selected.
 
-use super::{ChatQuery, activity, traces_in};
+use super::{ActiveSession, ActivityCounts, ChatQuery, activity, traces_in};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatParticipants as P};
 use crate::kernel::kpi::{KpiDef, ratio};
 use crate::kernel::sql::{count_if, get};
@@ -10,7 +11,9 @@ use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, IntoTableRef, Query};
 use sea_orm::{Condition, ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
+use std::sync::Arc;
 
 /// Every chat KPI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -57,6 +60,7 @@ pub async fn kpi_values(
     db: &DatabaseConnection,
     q: &ChatQuery,
     keys: &BTreeSet<ChatKpiKey>,
+    sessions: impl Future<Output = AppResult<Arc<Vec<ActiveSession>>>>,
 ) -> AppResult<BTreeMap<ChatKpiKey, (Option<f64>, Option<f64>)>> {
     use ChatKpiKey::*;
     let (start, end) = q.span();
@@ -89,9 +93,29 @@ pub async fn kpi_values(
             AvgSessionsPerParticipant,
         ];
         if !wants(&derived_from_scan) {
-            return Ok(Vec::new());
+            return Ok([ActivityCounts::default(); 2]);
         }
-        activity(db, q, &[previous_start, start, end], true).await
+        // The window from the request's shared active-session scan; the previous window
+        // from its own grouped scan.
+        let filtered = Query::select()
+            .column((E::Table, E::Id))
+            .from(E::Table)
+            .cond_where(q.filter.experiments(team))
+            .to_owned();
+        let current = async {
+            let (rows, sessions) = tokio::try_join!(
+                async { Ok::<_, AppError>(db.query_all(&filtered).await?) },
+                sessions
+            )?;
+            let ids = rows
+                .iter()
+                .map(|r| get::<String>(r, 0))
+                .collect::<Result<HashSet<_>, _>>()?;
+            Ok::<_, AppError>(ActivityCounts::of_sessions(&sessions, &ids))
+        };
+        let before = [previous_start, start];
+        let (previous, current) = tokio::try_join!(activity(db, q, &before, true), current)?;
+        Ok([previous[0], current])
     };
     let response = async {
         if !wants(&[AvgResponseTimeSeconds]) {
@@ -106,8 +130,7 @@ pub async fn kpi_values(
         tokio::try_join!(experiments, participants, scan, response)?;
     let value = |key: ChatKpiKey, current: bool| -> Option<f64> {
         let i = usize::from(!current);
-        // The scan's buckets are [previous, current].
-        let a = scan.get(usize::from(current)).copied().unwrap_or_default();
+        let a = scan[usize::from(current)];
         let (sessions, participants_active) = (a.sessions as f64, a.participants as f64);
         let messages = (a.human + a.ai) as f64;
         match key {
