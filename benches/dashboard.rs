@@ -365,7 +365,7 @@ async fn main() {
     let (query, plain) = if chat {
         let rows = seed_chat(&state, &scope, args.chat_participants).await;
         println!(
-            "database: {}  chat rows: {rows}  window: LAST_30_DAYS (DAY buckets)",
+            "database: {}  chat sessions: {rows}  window: LAST_30_DAYS (DAY buckets)",
             args.database_url
         );
         (CHAT, None)
