@@ -29,19 +29,19 @@ pub async fn tag_counts(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec
         .from(S::Table)
         .cond_where(q.filter.sessions(team))
         .to_owned();
-    let messages = Query::select()
-        .column(M::Id)
-        .from(M::Table)
-        .and_where(Expr::col(M::TeamId).eq(team))
-        .and_where(Expr::col(M::CreatedAtMs).gte(start))
-        .and_where(Expr::col(M::CreatedAtMs).lt(end))
-        .and_where(Expr::col(M::SessionId).in_subquery(sessions))
-        .to_owned();
+    // link → message and link → tag are both many-to-one joins (primary keys): no link is
+    // counted twice.
     let stmt = Query::select()
         .columns([(Mt::Table, Mt::TagId)])
         .columns([(T::Table, T::Name), (T::Table, T::Category)])
         .expr(Expr::cust("COUNT(*)"))
         .from(Mt::Table)
+        .inner_join(
+            M::Table,
+            Expr::col((M::Table, M::TeamId))
+                .equals((Mt::Table, Mt::TeamId))
+                .and(Expr::col((M::Table, M::Id)).equals((Mt::Table, Mt::MessageId))),
+        )
         .inner_join(
             T::Table,
             Expr::col((T::Table, T::TeamId))
@@ -50,7 +50,9 @@ pub async fn tag_counts(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec
         )
         .and_where(Expr::col((Mt::Table, Mt::TeamId)).eq(team))
         .and_where(Expr::col((T::Table, T::Category)).ne("experiment_version"))
-        .and_where(Expr::col((Mt::Table, Mt::MessageId)).in_subquery(messages))
+        .and_where(Expr::col((M::Table, M::CreatedAtMs)).gte(start))
+        .and_where(Expr::col((M::Table, M::CreatedAtMs)).lt(end))
+        .and_where(Expr::col((M::Table, M::SessionId)).in_subquery(sessions))
         .group_by_col((Mt::Table, Mt::TagId))
         .group_by_col((T::Table, T::Name))
         .group_by_col((T::Table, T::Category))
