@@ -13,4 +13,5 @@ mod export;
 mod ingest;
 mod isolation;
 mod presets;
+mod publishing_ingest;
 mod schema;

@@ -7,6 +7,8 @@ mod m0001_core;
 mod m0002_api_usage;
 mod m0003_filter_presets;
 mod m0004_chat;
+mod m0005_publishing;
+mod tables;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -19,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_api_usage::Migration),
             Box::new(m0003_filter_presets::Migration),
             Box::new(m0004_chat::Migration),
+            Box::new(m0005_publishing::Migration),
         ]
     }
 }

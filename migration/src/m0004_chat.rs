@@ -1,27 +1,10 @@
 //! The nine chat datasets. Every table is keyed by `(team_id, id)`; instants are epoch ms.
 
+use crate::tables::{C, TableDef, create_tables};
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// Column kinds of the chat tables (mirrors `dashgate::domains::chat::datasets`).
-enum C {
-    Str(u32),
-    OptStr(u32),
-    Bool,
-    Ms,
-    OptMs,
-    Number,
-}
-
-/// A table: name, columns after `team_id`/`id`, and columns indexed after `team_id`.
-type TableDef = (
-    &'static str,
-    &'static [(&'static str, C)],
-    &'static [&'static str],
-);
 
 const TABLES: &[TableDef] = &[
     (
@@ -104,44 +87,6 @@ const TABLES: &[TableDef] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, columns, indexes) in TABLES {
-            let mut create = Table::create();
-            create
-                .table(Alias::new(*table))
-                .if_not_exists()
-                .col(big_integer(Alias::new("team_id")))
-                .col(string_len(Alias::new("id"), 64));
-            for (name, kind) in columns.iter() {
-                let n = Alias::new(*name);
-                create.col(match kind {
-                    C::Str(len) => string_len(n, *len),
-                    C::OptStr(len) => string_len_null(n, *len),
-                    C::Bool => boolean(n),
-                    C::Ms => big_integer(n),
-                    C::OptMs => big_integer_null(n),
-                    C::Number => double(n),
-                });
-            }
-            create.primary_key(
-                Index::create()
-                    .col(Alias::new("team_id"))
-                    .col(Alias::new("id")),
-            );
-            manager.create_table(create.to_owned()).await?;
-            for column in indexes.iter() {
-                manager
-                    .create_index(
-                        Index::create()
-                            .if_not_exists()
-                            .name(format!("idx_{table}_team_{column}"))
-                            .table(Alias::new(*table))
-                            .col(Alias::new("team_id"))
-                            .col(Alias::new(*column))
-                            .to_owned(),
-                    )
-                    .await?;
-            }
-        }
-        Ok(())
+        create_tables(manager, TABLES).await
     }
 }

@@ -87,22 +87,22 @@ pub async fn seed_chat(
     scope: &TeamScope,
     demo: ChatDemo,
 ) -> AppResult<u64> {
-    use crate::domains::chat::{datasets, ingest};
+    use crate::domains::tables;
     let txn = db.begin().await?;
     let mut inserted = 0;
     for (name, values) in demo.datasets {
-        let ds = datasets::find(name).ok_or_else(|| {
+        let ds = tables::find(name).ok_or_else(|| {
             crate::kernel::AppError::internal(anyhow::anyhow!("no dataset `{name}`"))
         })?;
         let rows = values
             .iter()
-            .map(|v| ingest::validate(ds, v))
+            .map(|v| tables::validate(ds, v))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| {
                 let msg = format!("demo {name}: field `{}`: {}", e.field, e.message);
                 crate::kernel::AppError::internal(anyhow::anyhow!(msg))
             })?;
-        inserted += ingest::write(&txn, scope, ds, &rows).await?;
+        inserted += tables::write(&txn, scope, ds, &rows).await?;
     }
     txn.commit().await?;
     Ok(inserted)

@@ -4,3 +4,5 @@ pub mod api_usage;
 pub mod chat;
 pub mod countries;
 pub mod dashboard;
+pub mod publishing;
+pub mod tables;

@@ -4,8 +4,8 @@
 use super::HttpState;
 use super::auth::caller;
 use crate::app::AppState;
-use crate::domains::chat::datasets::Dataset;
-use crate::domains::{api_usage, chat};
+use crate::domains::api_usage;
+use crate::domains::tables::{self, Dataset};
 use crate::kernel::record::{FieldError, RowError, parse_rows};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
@@ -59,10 +59,10 @@ async fn run(
     let state = &http.app;
     let principal = caller(state, headers).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Editor)?;
-    let chat_dataset = chat::datasets::find(dataset);
-    if dataset != "request_logs" && chat_dataset.is_none() {
+    let table_dataset = tables::find(dataset);
+    if dataset != "request_logs" && table_dataset.is_none() {
         let mut known = vec!["request_logs"];
-        known.extend(chat::datasets::DATASETS.iter().map(|d| d.name));
+        known.extend(tables::all().map(|d| d.name));
         return Err(AppError::NotFound(format!(
             "dataset `{dataset}` (known: {})",
             known.join(", ")
@@ -78,12 +78,12 @@ async fn run(
         Ok(v) => v,
         Err(e) => return Ok(rejected(vec![e])),
     };
-    let (total, inserted) = match chat_dataset {
+    let (total, inserted) = match table_dataset {
         None => match write_request_logs(state, &scope, &values).await? {
             Ok(counts) => counts,
             Err(errors) => return Ok(rejected(errors)),
         },
-        Some(ds) => match write_chat(state, &scope, ds, &values).await? {
+        Some(ds) => match write_table(state, &scope, ds, &values).await? {
             Ok(counts) => counts,
             Err(errors) => return Ok(rejected(errors)),
         },
@@ -136,8 +136,8 @@ async fn write_request_logs(
     Ok(Ok((rows.len() as u64, inserted)))
 }
 
-/// Validates, checks references and writes one chat dataset, all or nothing.
-async fn write_chat(
+/// Validates, checks references and writes one table-driven dataset, all or nothing.
+async fn write_table(
     state: &AppState,
     scope: &TeamScope,
     ds: &Dataset,
@@ -146,7 +146,7 @@ async fn write_chat(
     let mut rows = Vec::with_capacity(values.len());
     let mut errors = Vec::new();
     for (line, value) in values {
-        match chat::ingest::validate(ds, value) {
+        match tables::validate(ds, value) {
             Ok(row) => rows.push((*line, row)),
             Err(e) => errors.push(row_error(*line, e)),
         }
@@ -155,13 +155,13 @@ async fn write_chat(
         return Ok(Err(errors));
     }
     let txn = state.db.begin().await?;
-    let missing = chat::ingest::check_references(&txn, scope, ds, &rows).await?;
+    let missing = tables::check_references(&txn, scope, ds, &rows).await?;
     if !missing.is_empty() {
         txn.rollback().await?;
         return Ok(Err(missing));
     }
     let rows: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
-    let inserted = chat::ingest::write(&txn, scope, ds, &rows).await?;
+    let inserted = tables::write(&txn, scope, ds, &rows).await?;
     txn.commit().await?;
     Ok(Ok((rows.len() as u64, inserted)))
 }

@@ -1,58 +1,7 @@
-//! The nine chat datasets, described once as data: field kinds drive validation, storage
-//! columns, reference checks and the migration alike.
+//! The nine chat datasets, described as data (see `domains::tables`): field kinds drive
+//! validation, storage columns, reference checks and the migration alike.
 
-/// How a field is read, validated and stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Required string of at most N characters.
-    Str(usize),
-    /// Optional string (empty = none).
-    OptStr(usize),
-    /// Optional lower-case string (empty = none).
-    OptLower(usize),
-    /// Boolean, false when absent.
-    Bool,
-    /// Required RFC 3339 instant, stored as `<name>_ms`.
-    Instant,
-    /// Optional RFC 3339 instant, stored as `<name>_ms`.
-    OptInstant,
-    /// Required non-negative number.
-    Number,
-    /// Required value from a fixed list.
-    OneOf(&'static [&'static str]),
-    /// Required id of a row of the named dataset (same team).
-    Ref(&'static str),
-    /// Optional id of a row of the named dataset (same team).
-    OptRef(&'static str),
-}
-
-/// One field of a dataset.
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    pub name: &'static str,
-    pub kind: Kind,
-}
-
-impl Field {
-    /// The storage column.
-    pub fn column(&self) -> String {
-        match self.kind {
-            Kind::Instant | Kind::OptInstant => format!("{}_ms", self.name),
-            _ => self.name.to_string(),
-        }
-    }
-}
-
-/// One dataset: its name (= table) and fields after `id`.
-#[derive(Debug, Clone, Copy)]
-pub struct Dataset {
-    pub name: &'static str,
-    pub fields: &'static [Field],
-}
-
-const fn f(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind }
-}
+use crate::domains::tables::{Dataset, Kind, f};
 
 pub const SESSION_STATUSES: &[&str] = &[
     "setup",
@@ -151,8 +100,3 @@ pub const DATASETS: &[Dataset] = &[
         ],
     },
 ];
-
-/// The dataset with this name.
-pub fn find(name: &str) -> Option<&'static Dataset> {
-    DATASETS.iter().find(|d| d.name == name)
-}

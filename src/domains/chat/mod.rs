@@ -6,7 +6,6 @@ pub mod datasets;
 pub mod entity;
 pub mod filter;
 pub mod graphql;
-pub mod ingest;
 pub mod loaders;
 pub mod metrics;
 

@@ -1,15 +1,90 @@
-//! Validation, reference checks and writing of the chat datasets.
+//! Table-driven datasets: a dataset is described once as data (its fields and their kinds),
+//! and that description drives validation, storage columns, same-team reference checks and
+//! idempotent writes. The chat and publishing datasets are all described this way; the
+//! migrations mirror the descriptions.
 
-use super::datasets::{Dataset, Kind};
 use crate::kernel::record::{FieldError, Record, RowError};
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use std::collections::BTreeSet;
 
+/// How a field is read, validated and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Required string of at most N characters.
+    Str(usize),
+    /// Optional string (empty = none).
+    OptStr(usize),
+    /// Optional lower-case string (empty = none).
+    OptLower(usize),
+    /// Boolean, false when absent.
+    Bool,
+    /// Required RFC 3339 instant, stored as `<name>_ms`.
+    Instant,
+    /// Optional RFC 3339 instant, stored as `<name>_ms`.
+    OptInstant,
+    /// Required non-negative number.
+    Number,
+    /// Optional non-negative number.
+    OptNumber,
+    /// Non-negative number, 0 when absent.
+    NumberOrZero,
+    /// Optional number between 0 and 1.
+    OptFraction,
+    /// Required lower-case string of at most N characters.
+    Lower(usize),
+    /// Required value from a fixed list.
+    OneOf(&'static [&'static str]),
+    /// Required id of a row of the named dataset (same team).
+    Ref(&'static str),
+    /// Optional id of a row of the named dataset (same team).
+    OptRef(&'static str),
+}
+
+/// One field of a dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+impl Field {
+    /// The storage column.
+    pub fn column(&self) -> String {
+        match self.kind {
+            Kind::Instant | Kind::OptInstant => format!("{}_ms", self.name),
+            _ => self.name.to_string(),
+        }
+    }
+}
+
+/// One dataset: its name (= table) and fields after `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    pub name: &'static str,
+    pub fields: &'static [Field],
+}
+
+pub const fn f(name: &'static str, kind: Kind) -> Field {
+    Field { name, kind }
+}
+
+/// Every table-driven dataset of every domain.
+pub fn all() -> impl Iterator<Item = &'static Dataset> {
+    super::chat::datasets::DATASETS
+        .iter()
+        .chain(super::publishing::datasets::DATASETS)
+}
+
+/// The table-driven dataset with this name.
+pub fn find(name: &str) -> Option<&'static Dataset> {
+    all().find(|d| d.name == name)
+}
+
 /// One validated row: its id and a value per dataset field, in field order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChatRow {
+pub struct Row {
     pub id: String,
     pub values: Vec<Value>,
 }
@@ -22,7 +97,7 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
 }
 
 /// Validates one row of `ds`.
-pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<ChatRow, FieldError> {
+pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<Row, FieldError> {
     let mut allowed = vec!["id"];
     allowed.extend(ds.fields.iter().map(|f| f.name));
     let r = Record::new(value, &allowed)?;
@@ -45,6 +120,20 @@ pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<ChatRow, Fiel
                 Some(_) => Some(r.instant(name)?.timestamp_millis()).into(),
             },
             Kind::Number => r.number(name, 0.0)?.into(),
+            Kind::OptNumber | Kind::NumberOrZero | Kind::OptFraction => {
+                let v = match value.get(name) {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(_) => Some(r.number(name, 0.0)?),
+                };
+                match (field.kind, v) {
+                    (Kind::NumberOrZero, v) => v.unwrap_or(0.0).into(),
+                    (Kind::OptFraction, Some(v)) if v > 1.0 => {
+                        return Err(err(name, "must be between 0 and 1"));
+                    }
+                    (_, v) => v.into(),
+                }
+            }
+            Kind::Lower(max) => r.string(name, max)?.to_lowercase().into(),
             Kind::OneOf(allowed) => {
                 let s = r.opt_string(name, 64)?.unwrap_or_default();
                 if !allowed.contains(&s.as_str()) {
@@ -62,7 +151,7 @@ pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<ChatRow, Fiel
         };
         values.push(v);
     }
-    Ok(ChatRow { id, values })
+    Ok(Row { id, values })
 }
 
 /// Rows whose references point at no row of the caller's team (a foreign row counts as missing).
@@ -70,7 +159,7 @@ pub async fn check_references(
     db: &impl ConnectionTrait,
     scope: &TeamScope,
     ds: &Dataset,
-    rows: &[(usize, ChatRow)],
+    rows: &[(usize, Row)],
 ) -> AppResult<Vec<RowError>> {
     let mut errors = Vec::new();
     for (i, field) in ds.fields.iter().enumerate() {
@@ -122,7 +211,7 @@ pub async fn write(
     txn: &DatabaseTransaction,
     scope: &TeamScope,
     ds: &Dataset,
-    rows: &[ChatRow],
+    rows: &[Row],
 ) -> AppResult<u64> {
     let mut columns = vec![Alias::new("team_id"), Alias::new("id")];
     columns.extend(ds.fields.iter().map(|f| Alias::new(f.column())));

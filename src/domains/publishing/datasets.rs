@@ -1,0 +1,57 @@
+//! The five publishing datasets, described as data (see `domains::tables`).
+
+use crate::domains::tables::{Dataset, Kind, f};
+
+pub const JOB_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
+pub const CAMPAIGN_STATUSES: &[&str] = &["draft", "active", "paused", "completed"];
+pub const LOG_STATUSES: &[&str] = &["pending", "scheduled", "processing", "success", "failed"];
+
+/// Every publishing dataset, in dependency order (a dataset only references earlier ones).
+pub const DATASETS: &[Dataset] = &[
+    Dataset {
+        name: "pub_videos",
+        fields: &[f("title", Kind::Str(300)), f("created_at", Kind::Instant)],
+    },
+    Dataset {
+        name: "pub_clips",
+        fields: &[
+            f("video_id", Kind::Ref("pub_videos")),
+            f("visual_score", Kind::OptFraction),
+            f("created_at", Kind::Instant),
+        ],
+    },
+    Dataset {
+        name: "pub_jobs",
+        fields: &[
+            f("video_id", Kind::OptRef("pub_videos")),
+            f("clip_id", Kind::OptRef("pub_clips")),
+            f("status", Kind::OneOf(JOB_STATUSES)),
+            f("platform", Kind::OptLower(32)),
+            f("created_at", Kind::Instant),
+            f("updated_at", Kind::Instant),
+        ],
+    },
+    Dataset {
+        name: "pub_campaigns",
+        fields: &[
+            f("clip_id", Kind::OptRef("pub_clips")),
+            f("name", Kind::Str(200)),
+            f("status", Kind::OneOf(CAMPAIGN_STATUSES)),
+            f("budget", Kind::OptNumber),
+            f("spent", Kind::NumberOrZero),
+            f("created_at", Kind::Instant),
+        ],
+    },
+    Dataset {
+        name: "pub_publish_logs",
+        fields: &[
+            f("clip_id", Kind::Ref("pub_clips")),
+            f("platform", Kind::Lower(32)),
+            f("status", Kind::OneOf(LOG_STATUSES)),
+            f("social_account_id", Kind::OptStr(64)),
+            f("requested_at", Kind::Instant),
+            f("published_at", Kind::OptInstant),
+            f("created_at", Kind::Instant),
+        ],
+    },
+];
