@@ -13,5 +13,6 @@ mod export;
 mod ingest;
 mod isolation;
 mod presets;
+mod publishing;
 mod publishing_ingest;
 mod schema;

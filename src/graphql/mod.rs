@@ -8,6 +8,7 @@ mod system;
 use crate::app::AppState;
 use crate::domains::api_usage::ApiUsageRoot;
 use crate::domains::chat::ChatRoot;
+use crate::domains::publishing::PublishingRoot;
 use crate::presets::{PresetsMutation, PresetsQuery};
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -15,7 +16,13 @@ pub use limits::Limits;
 
 /// The root query: one root field per dashboard plus the system fields.
 #[derive(MergedObject, Default)]
-pub struct Query(system::SystemQuery, ApiUsageRoot, ChatRoot, PresetsQuery);
+pub struct Query(
+    system::SystemQuery,
+    ApiUsageRoot,
+    ChatRoot,
+    PublishingRoot,
+    PresetsQuery,
+);
 
 /// The root mutation.
 #[derive(MergedObject, Default)]

@@ -6,6 +6,7 @@ use super::service::{self, Changes, Draft};
 use crate::app::AppState;
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use crate::domains::chat::filter::{ChatFilter, ChatFilterInput};
+use crate::domains::publishing::filter::{PublishingFilter, PublishingFilterInput};
 use crate::kernel::calendar::Granularity;
 use crate::kernel::window::{RangePreset, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
@@ -85,6 +86,10 @@ impl FilterPreset {
     async fn api_usage(&self) -> Option<ApiUsageFilter> {
         self.preset.api_usage_filter().cloned()
     }
+    /// The filter, when this is a `PUBLISHING` preset.
+    async fn publishing(&self) -> Option<PublishingFilter> {
+        self.preset.publishing_filter().cloned()
+    }
     /// The filter, when this is a `CHAT` preset.
     async fn chat(&self) -> Option<ChatFilter> {
         self.preset.chat_filter().cloned()
@@ -159,6 +164,7 @@ pub struct CreateFilterPresetInput {
     pub window: Option<WindowInput>,
     pub api_usage: Option<ApiUsageFilterInput>,
     pub chat: Option<ChatFilterInput>,
+    pub publishing: Option<PublishingFilterInput>,
 }
 
 /// Changes to a preset; absent fields keep their value.
@@ -170,6 +176,7 @@ pub struct UpdateFilterPresetInput {
     pub window: Option<WindowInput>,
     pub api_usage: Option<ApiUsageFilterInput>,
     pub chat: Option<ChatFilterInput>,
+    pub publishing: Option<PublishingFilterInput>,
 }
 
 /// The result of a preset mutation: the preset, or what is wrong with the input.
@@ -191,6 +198,7 @@ pub struct DeleteFilterPresetPayload {
 struct FilterInputs {
     api_usage: Option<ApiUsageFilterInput>,
     chat: Option<ChatFilterInput>,
+    publishing: Option<PublishingFilterInput>,
 }
 
 /// The filter given in a mutation input, validated, and checked against the dashboard when
@@ -209,6 +217,10 @@ fn filter_of(
     if let Some(input) = inputs.chat {
         let f = ChatFilter::from_input(input).map_err(|e| invalid("chat", e))?;
         given.push(("chat", PresetFilter::Chat(f)));
+    }
+    if let Some(input) = inputs.publishing {
+        let f = PublishingFilter::from_input(input).map_err(|e| invalid("publishing", e))?;
+        given.push(("publishing", PresetFilter::Publishing(f)));
     }
     match (given.len(), dashboard) {
         (0, _) => Ok(None),
@@ -239,6 +251,7 @@ fn no_filter(dashboard: DashboardKind) -> PresetFilter {
     match dashboard {
         DashboardKind::ApiUsage => PresetFilter::ApiUsage(ApiUsageFilter::default()),
         DashboardKind::Chat => PresetFilter::Chat(ChatFilter::default()),
+        DashboardKind::Publishing => PresetFilter::Publishing(PublishingFilter::default()),
     }
 }
 
@@ -272,6 +285,7 @@ impl PresetsMutation {
         let inputs = FilterInputs {
             api_usage: input.api_usage,
             chat: input.chat,
+            publishing: input.publishing,
         };
         let filter = match filter_of(Some(input.dashboard), inputs) {
             Ok(f) => f.unwrap_or_else(|| no_filter(input.dashboard)),
@@ -308,6 +322,7 @@ impl PresetsMutation {
         let inputs = FilterInputs {
             api_usage: input.api_usage,
             chat: input.chat,
+            publishing: input.publishing,
         };
         let filter = match filter_of(None, inputs) {
             Ok(f) => f,

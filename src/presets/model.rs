@@ -3,6 +3,7 @@
 use super::entity;
 use crate::domains::api_usage::filter::ApiUsageFilter;
 use crate::domains::chat::filter::ChatFilter;
+use crate::domains::publishing::filter::PublishingFilter;
 use crate::kernel::window::WindowInput;
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use async_graphql::Enum;
@@ -16,6 +17,8 @@ pub enum DashboardKind {
     ApiUsage,
     /// The `chat` dashboard.
     Chat,
+    /// The `publishing` dashboard.
+    Publishing,
 }
 
 impl DashboardKind {
@@ -23,6 +26,7 @@ impl DashboardKind {
         match self {
             DashboardKind::ApiUsage => "API_USAGE",
             DashboardKind::Chat => "CHAT",
+            DashboardKind::Publishing => "PUBLISHING",
         }
     }
 
@@ -30,6 +34,7 @@ impl DashboardKind {
         match s {
             "API_USAGE" => Ok(DashboardKind::ApiUsage),
             "CHAT" => Ok(DashboardKind::Chat),
+            "PUBLISHING" => Ok(DashboardKind::Publishing),
             other => Err(AppError::internal(anyhow::anyhow!(
                 "unknown dashboard kind `{other}`"
             ))),
@@ -61,6 +66,7 @@ impl PresetVisibility {
 pub enum PresetFilter {
     ApiUsage(ApiUsageFilter),
     Chat(ChatFilter),
+    Publishing(PublishingFilter),
 }
 
 impl PresetFilter {
@@ -68,6 +74,7 @@ impl PresetFilter {
         match self {
             PresetFilter::ApiUsage(_) => DashboardKind::ApiUsage,
             PresetFilter::Chat(_) => DashboardKind::Chat,
+            PresetFilter::Publishing(_) => DashboardKind::Publishing,
         }
     }
 
@@ -75,6 +82,7 @@ impl PresetFilter {
         let json = match self {
             PresetFilter::ApiUsage(f) => serde_json::to_string(f),
             PresetFilter::Chat(f) => serde_json::to_string(f),
+            PresetFilter::Publishing(f) => serde_json::to_string(f),
         };
         json.unwrap_or_else(|_| "{}".into())
     }
@@ -90,6 +98,10 @@ impl PresetFilter {
             DashboardKind::Chat => {
                 let f: ChatFilter = serde_json::from_str(json).map_err(AppError::internal)?;
                 Ok(PresetFilter::Chat(f.normalised()?))
+            }
+            DashboardKind::Publishing => {
+                let f: PublishingFilter = serde_json::from_str(json).map_err(AppError::internal)?;
+                Ok(PresetFilter::Publishing(f.normalised()?))
             }
         }
     }
@@ -148,6 +160,14 @@ impl Preset {
     pub fn api_usage_filter(&self) -> Option<&ApiUsageFilter> {
         match &self.filter {
             PresetFilter::ApiUsage(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The publishing filter, when this is a publishing preset.
+    pub fn publishing_filter(&self) -> Option<&PublishingFilter> {
+        match &self.filter {
+            PresetFilter::Publishing(f) => Some(f),
             _ => None,
         }
     }

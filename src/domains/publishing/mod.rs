@@ -1,5 +1,11 @@
 //! publishing: the video publishing pipeline — videos, clips, jobs, campaigns and publish logs
-//! (spec/publishing.md). This increment holds the five datasets and their ingestion; the
-//! dashboard's panels follow.
+//! (spec/publishing.md): the five datasets with their ingestion, the snapshot panels
+//! (overview, queue, orchestrator, platforms, campaigns) and the windowed series.
 
 pub mod datasets;
+pub mod entity;
+pub mod filter;
+pub mod graphql;
+pub mod metrics;
+
+pub use graphql::PublishingRoot;

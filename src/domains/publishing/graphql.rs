@@ -1,0 +1,288 @@
+//! GraphQL surface of publishing: the root field, its panels and output objects. Thin: the
+//! numbers come from `metrics` through the panel cache; "now" comes from the injected clock.
+
+use super::filter::{PublishingFilter, PublishingFilterInput};
+use super::metrics::{
+    self, CampaignStats, JobStats, LogStats, PlatformRow, ProcessingTimePoint, PublicationPoint,
+    PublishingQuery,
+};
+use crate::domains::dashboard::{Panels, RootArgs, open};
+use crate::kernel::AppResult;
+use crate::kernel::cache::RefreshPolicy;
+use crate::kernel::window::{ResolvedWindow, WindowInput};
+use crate::presets::Preset;
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, FixedOffset};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+/// Root field of the publishing dashboard.
+#[derive(Default)]
+pub struct PublishingRoot;
+
+/// Root field of the publishing dashboard.
+#[Object]
+impl PublishingRoot {
+    /// The video publishing pipeline of the caller's team: overview, queue, orchestrator,
+    /// platforms and campaigns (all-time snapshots), and the windowed publication series.
+    async fn publishing(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Time range of the series; defaults to the last 7 days.")] window: Option<
+            WindowInput,
+        >,
+        #[graphql(desc = "Narrows jobs and publish logs to some platforms.")] filter: Option<
+            PublishingFilterInput,
+        >,
+        #[graphql(desc = "A saved filter preset to apply (explicit arguments win).")]
+        preset_id: Option<ID>,
+        #[graphql(desc = "`FORCE` recomputes the selected panels now (rate-limited per team).")]
+        refresh: Option<RefreshPolicy>,
+    ) -> Result<Publishing> {
+        let args = RootArgs {
+            window,
+            filter,
+            preset_id,
+            refresh,
+        };
+        let saved = |p: &Preset| p.publishing_filter().map(|f| f.clone().into_input());
+        let opened = open(ctx, args, saved, PublishingFilterInput::overlay).await?;
+        Ok(Publishing {
+            now_ms: opened.state.clock.now().timestamp_millis(),
+            panels: Panels {
+                scope: opened.scope.clone(),
+                force: opened.force,
+            },
+            db: opened.state.db.clone(),
+            logs: OnceCell::new(),
+            jobs: OnceCell::new(),
+            q: Arc::new(PublishingQuery {
+                scope: opened.scope,
+                window: opened.window,
+                filter: PublishingFilter::from_input(opened.filter)?,
+            }),
+        })
+    }
+}
+
+/// The publishing dashboard.
+pub struct Publishing {
+    q: Arc<PublishingQuery>,
+    now_ms: i64,
+    panels: Panels,
+    db: DatabaseConnection,
+    logs: OnceCell<LogStats>,
+    jobs: OnceCell<JobStats>,
+}
+
+impl Publishing {
+    /// Publish logs by status, cached, read at most once per request.
+    async fn logs(&self, ctx: &Context<'_>) -> Result<&LogStats> {
+        self.logs
+            .get_or_try_init(|| async {
+                let compute = metrics::log_stats(&self.db, &self.q);
+                self.panels
+                    .get(ctx, "publishing.logs", &*self.q, compute)
+                    .await
+            })
+            .await
+    }
+
+    /// Jobs by status and platform, cached, read at most once per request.
+    async fn jobs(&self, ctx: &Context<'_>) -> Result<&JobStats> {
+        self.jobs
+            .get_or_try_init(|| async {
+                let compute = metrics::job_stats(&self.db, &self.q);
+                self.panels
+                    .get(ctx, "publishing.jobs", &*self.q, compute)
+                    .await
+            })
+            .await
+    }
+
+    fn at(&self, ms: Option<i64>) -> Option<DateTime<FixedOffset>> {
+        ms.map(|ms| self.q.window.local_ms(ms))
+    }
+}
+
+/// Pipeline totals (all time).
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct PublishingOverview {
+    pub total_videos: i64,
+    pub total_clips: i64,
+    pub total_jobs: i64,
+    pub total_campaigns: i64,
+    pub pending_jobs: i64,
+    pub processing_jobs: i64,
+    pub failed_jobs: i64,
+    /// Publish logs in status `success`.
+    pub success_logs: i64,
+    /// Publish logs in status `failed`.
+    pub failed_logs: i64,
+    /// Publish logs in status `pending` or `scheduled`.
+    pub scheduled_publications: i64,
+}
+
+/// The publication queue now.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct PublishingQueue {
+    pub pending: i64,
+    pub processing: i64,
+    pub success: i64,
+    pub failed: i64,
+    /// Mean `published_at − requested_at` of successful logs that have both; null when none.
+    pub avg_processing_time_ms: Option<f64>,
+    /// Now − the earliest `requested_at` of pending logs; null when none.
+    pub oldest_pending_age_seconds: Option<f64>,
+}
+
+/// What the publishing orchestrator has been doing.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct PublishingOrchestrator {
+    /// The latest publish log's `created_at`; null without logs.
+    pub last_run_at: Option<DateTime<FixedOffset>>,
+    /// Logs created in `[now − 1 h, now]`.
+    pub actions_last_hour: i64,
+    /// Logs created in `[now − 24 h, now]`.
+    #[graphql(name = "actionsLast24h")]
+    pub actions_last_24h: i64,
+    /// (pending + processing) / all logs, at most 1; 0 without logs.
+    pub queue_saturation: f64,
+    /// Distinct social accounts among `processing` logs.
+    pub active_workers: i64,
+}
+
+/// Campaigns by status, with Σ budget and Σ spent.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct PublishingCampaigns {
+    pub draft: i64,
+    pub active: i64,
+    pub paused: i64,
+    pub completed: i64,
+    pub total_budget: f64,
+    pub total_spent: f64,
+}
+
+/// The publishing dashboard: all-time snapshots and the windowed series.
+#[Object]
+impl Publishing {
+    /// The resolved window of the series (echoed back).
+    async fn window(&self) -> ResolvedWindow {
+        self.q.window.resolved()
+    }
+
+    /// Totals over videos, clips, jobs, campaigns and publish logs.
+    async fn overview(&self, ctx: &Context<'_>) -> Result<PublishingOverview> {
+        let q = &self.q;
+        let totals = self
+            .panels
+            .get(ctx, "publishing.totals", &**q, metrics::totals(&self.db, q));
+        let (totals, jobs, logs) = tokio::try_join!(totals, self.jobs(ctx), self.logs(ctx))?;
+        Ok(PublishingOverview {
+            total_videos: totals.videos,
+            total_clips: totals.clips,
+            total_jobs: jobs.total(),
+            total_campaigns: totals.campaigns,
+            pending_jobs: jobs.with_status("pending"),
+            processing_jobs: jobs.with_status("processing"),
+            failed_jobs: jobs.with_status("failed"),
+            success_logs: logs.status("success").count,
+            failed_logs: logs.status("failed").count,
+            scheduled_publications: logs.status("pending").count + logs.status("scheduled").count,
+        })
+    }
+
+    /// Publish logs by status, processing time and the age of the oldest pending one.
+    async fn queue(&self, ctx: &Context<'_>) -> Result<PublishingQueue> {
+        let logs = self.logs(ctx).await?;
+        let success = logs.status("success");
+        let pending = logs.status("pending");
+        Ok(PublishingQueue {
+            pending: pending.count,
+            processing: logs.status("processing").count,
+            success: success.count,
+            failed: logs.status("failed").count,
+            avg_processing_time_ms: (success.processed > 0)
+                .then(|| success.processing_ms / success.processed as f64),
+            oldest_pending_age_seconds: pending
+                .first_requested_ms
+                .map(|t| (self.now_ms - t) as f64 / 1000.0),
+        })
+    }
+
+    /// Recent activity and load of the orchestrator ("now" is the gateway clock).
+    async fn orchestrator(&self, ctx: &Context<'_>) -> Result<PublishingOrchestrator> {
+        let q = &self.q;
+        let args = (&**q, self.now_ms);
+        let actions = metrics::actions_since(&self.db, q, self.now_ms);
+        let actions = self.panels.get(ctx, "publishing.actions", &args, actions);
+        let (logs, (last_hour, last_day)) = tokio::try_join!(self.logs(ctx), actions)?;
+        let total = logs.total();
+        let busy = logs.status("pending").count + logs.status("processing").count;
+        Ok(PublishingOrchestrator {
+            last_run_at: self.at(logs.last_created_ms()),
+            actions_last_hour: last_hour,
+            actions_last_24h: last_day,
+            queue_saturation: if total == 0 {
+                0.0
+            } else {
+                (busy as f64 / total as f64).min(1.0)
+            },
+            active_workers: logs.status("processing").accounts,
+        })
+    }
+
+    /// One row per platform: `instagram`, `tiktok`, `youtube` and every other one present.
+    async fn platforms(&self, ctx: &Context<'_>) -> Result<Vec<PlatformRow>> {
+        let jobs = self.jobs(ctx).await?.clone();
+        let q = &self.q;
+        let compute = async move { metrics::platforms(&self.db, q, &jobs).await };
+        self.panels
+            .get(ctx, "publishing.platforms", &**q, compute)
+            .await
+    }
+
+    /// Campaigns by status with total budget and spend.
+    async fn campaigns(&self, ctx: &Context<'_>) -> Result<PublishingCampaigns> {
+        let q = &self.q;
+        let compute = metrics::campaign_stats(&self.db, q);
+        let c: CampaignStats = self
+            .panels
+            .get(ctx, "publishing.campaigns", &**q, compute)
+            .await?;
+        Ok(PublishingCampaigns {
+            draft: c.count("draft"),
+            active: c.count("active"),
+            paused: c.count("paused"),
+            completed: c.count("completed"),
+            total_budget: c.budget(),
+            total_spent: c.spent(),
+        })
+    }
+
+    /// Per bucket: successful (by `published_at`), failed and requested (by `created_at`)
+    /// publications.
+    async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<PublicationPoint>> {
+        Ok(self.series(ctx).await?.0)
+    }
+
+    /// Per bucket: mean and p95 processing time of successful publications.
+    async fn processing_time(&self, ctx: &Context<'_>) -> Result<Vec<ProcessingTimePoint>> {
+        Ok(self.series(ctx).await?.1)
+    }
+}
+
+impl Publishing {
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)> {
+        let q = &self.q;
+        let compute: std::pin::Pin<Box<dyn std::future::Future<Output = AppResult<_>> + Send>> =
+            Box::pin(metrics::publications_and_processing(&self.db, q));
+        self.panels
+            .get(ctx, "publishing.series", &**q, compute)
+            .await
+    }
+}

@@ -1,0 +1,56 @@
+//! SQL for every publishing panel (spec/publishing.md). Snapshot panels read all-time state
+//! in a few grouped queries (never one per status or platform); the two series are windowed.
+
+mod platforms;
+mod series;
+mod snapshot;
+
+pub use platforms::{PlatformRow, platforms};
+pub use series::{ProcessingTimePoint, PublicationPoint, publications_and_processing};
+pub use snapshot::{
+    CampaignStats, JobStats, LogStats, Totals, actions_since, campaign_stats, job_stats, log_stats,
+    totals,
+};
+
+use super::entity::{PubJobs as J, PubPublishLogs as L};
+use super::filter::PublishingFilter;
+use crate::kernel::TeamScope;
+use crate::kernel::window::TimeWindow;
+use sea_orm::Condition;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use serde::Serialize;
+
+/// One publishing request: the team, the resolved window and the filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishingQuery {
+    #[serde(skip)]
+    pub scope: TeamScope,
+    pub window: TimeWindow,
+    pub filter: PublishingFilter,
+}
+
+impl PublishingQuery {
+    pub fn team(&self) -> i64 {
+        self.scope.team_id().0
+    }
+
+    /// The team's publish logs on the filtered platforms.
+    pub fn logs(&self) -> Condition {
+        let mut cond = Condition::all().add(Expr::col((L::Table, L::TeamId)).eq(self.team()));
+        if !self.filter.platforms.is_empty() {
+            let platforms = self.filter.platforms.iter().cloned();
+            cond = cond.add(Expr::col((L::Table, L::Platform)).is_in(platforms));
+        }
+        cond
+    }
+
+    /// The team's jobs on the filtered platforms.
+    pub fn jobs(&self) -> Condition {
+        let mut cond = Condition::all().add(Expr::col((J::Table, J::TeamId)).eq(self.team()));
+        if !self.filter.platforms.is_empty() {
+            let platforms = self.filter.platforms.iter().cloned();
+            cond = cond.add(Expr::col((J::Table, J::Platform)).is_in(platforms));
+        }
+        cond
+    }
+}

@@ -1,0 +1,135 @@
+//! The windowed series: publications by outcome and the processing time of successful ones.
+
+use super::PublishingQuery;
+use crate::domains::publishing::entity::PubPublishLogs as L;
+use crate::kernel::AppResult;
+use crate::kernel::sql::{P95, bucket_index, count_if, get, ms, percentiles};
+use async_graphql::SimpleObject;
+use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// Publications in one bucket.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct PublicationPoint {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub is_partial: bool,
+    /// Logs in status `success`, by `published_at`.
+    pub success: i64,
+    /// Logs in status `failed`, by `created_at`.
+    pub failed: i64,
+    /// Every log, by `created_at` (publication requests made).
+    pub requested: i64,
+}
+
+/// Processing time (`published_at − requested_at`) of the bucket's successful publications.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct ProcessingTimePoint {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub is_partial: bool,
+    /// Mean in ms; null when none.
+    pub avg_ms: Option<f64>,
+    /// 95th percentile in ms (exact, like `percentile_cont`); null when none.
+    pub p95_ms: Option<f64>,
+}
+
+/// `SELECT <bucket of time_col> AS b, … FROM pub_publish_logs` in the window.
+fn bucketed(q: &PublishingQuery, time_col: L, bounds: &[i64]) -> SelectStatement {
+    let t = || Expr::col((L::Table, time_col));
+    Query::select()
+        .expr_as(bucket_index(t(), bounds), Alias::new("b"))
+        .expr_as(Expr::col((L::Table, L::Status)), Alias::new("s"))
+        .expr_as(
+            Expr::col((L::Table, L::PublishedAtMs)).sub(Expr::col((L::Table, L::RequestedAtMs))),
+            Alias::new("v"),
+        )
+        .from(L::Table)
+        .cond_where(q.logs())
+        .and_where(t().gte(bounds[0]))
+        .and_where(t().lt(bounds[bounds.len() - 1]))
+        .to_owned()
+}
+
+/// Both series (they share the success scan).
+pub async fn publications_and_processing(
+    db: &DatabaseConnection,
+    q: &PublishingQuery,
+) -> AppResult<(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)> {
+    let buckets = q.window.buckets();
+    let mut bounds: Vec<i64> = buckets.iter().map(|b| ms(b.start)).collect();
+    bounds.push(ms(q.window.end));
+    let n = buckets.len();
+    let success = bucketed(q, L::PublishedAtMs, &bounds)
+        .and_where(Expr::col((L::Table, L::Status)).eq("success"))
+        .to_owned();
+    let success_counts = Query::select()
+        .column(Alias::new("b"))
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(avg_f64_col("v"))
+        .from_subquery(success.clone(), Alias::new("t"))
+        .group_by_col(Alias::new("b"))
+        .to_owned();
+    let created = Query::select()
+        .column(Alias::new("b"))
+        .expr(count_if(Expr::col(Alias::new("s")).eq("failed")))
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(bucketed(q, L::CreatedAtMs, &bounds), Alias::new("t"))
+        .group_by_col(Alias::new("b"))
+        .to_owned();
+    let p95 = Query::select()
+        .column(Alias::new("b"))
+        .expr_as(
+            Expr::col(Alias::new("v")).cast_as(Alias::new("DOUBLE PRECISION")),
+            Alias::new("v"),
+        )
+        .from_subquery(success, Alias::new("t"))
+        .and_where(Expr::col(Alias::new("v")).is_not_null())
+        .to_owned();
+    let p95 = async { Ok::<_, crate::kernel::AppError>(percentiles(db, p95, &[P95]).await?) };
+    let (success_rows, created_rows, p95) = tokio::try_join!(
+        async { Ok(db.query_all(&success_counts).await?) },
+        async { Ok(db.query_all(&created).await?) },
+        p95
+    )?;
+    let mut succeeded = vec![(0i64, None::<f64>); n];
+    for row in success_rows {
+        let b: i32 = get(&row, 0)?;
+        if let Some(slot) = succeeded.get_mut(b as usize) {
+            *slot = (get(&row, 1)?, get(&row, 2)?);
+        }
+    }
+    let mut made = vec![(0i64, 0i64); n];
+    for row in created_rows {
+        let b: i32 = get(&row, 0)?;
+        if let Some(slot) = made.get_mut(b as usize) {
+            *slot = (get::<Option<i64>>(&row, 1)?.unwrap_or(0), get(&row, 2)?);
+        }
+    }
+    let mut publications = Vec::with_capacity(n);
+    let mut processing = Vec::with_capacity(n);
+    for (i, bucket) in buckets.iter().enumerate() {
+        let (start, end) = (q.window.local(bucket.start), q.window.local(bucket.end));
+        publications.push(PublicationPoint {
+            start,
+            end,
+            is_partial: bucket.is_partial,
+            success: succeeded[i].0,
+            failed: made[i].0,
+            requested: made[i].1,
+        });
+        processing.push(ProcessingTimePoint {
+            start,
+            end,
+            is_partial: bucket.is_partial,
+            avg_ms: succeeded[i].1,
+            p95_ms: p95.get(&(i as i32)).and_then(|v| v.first().copied()),
+        });
+    }
+    Ok((publications, processing))
+}
+
+fn avg_f64_col(name: &str) -> Expr {
+    crate::kernel::sql::avg_f64(Expr::col(Alias::new(name)))
+}
