@@ -131,9 +131,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let s = demo::seed(&state.db, &team, rows, now).await?;
             println!(
-                "seeded {} new request logs and {} new chat rows into `{}` in {:.1?}",
+                "seeded {} new request logs, {} chat rows and {} publishing rows into `{}` in {:.1?}",
                 s.request_logs,
                 s.chat_rows,
+                s.publishing_rows,
                 s.team.slug,
                 started.elapsed()
             );
@@ -183,9 +184,10 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if let Some(s) = demo::seed_if_empty(&state, demo::DEMO_ROWS).await? {
         println!(
-            "first start: seeded the `demo` team with {} request logs and {} chat rows in {:.1?}",
+            "first start: seeded the `demo` team with {} request logs, {} chat rows and {} publishing rows in {:.1?}",
             s.request_logs,
             s.chat_rows,
+            s.publishing_rows,
             started.elapsed()
         );
     }

@@ -52,6 +52,7 @@ async fn the_demo_is_seeded_once_and_deterministically() {
         .expect("first start seeds");
     assert_eq!(seeded.request_logs, 2_000);
     assert!(seeded.chat_rows > 100_000, "{}", seeded.chat_rows);
+    assert!(seeded.publishing_rows > 5_000, "{}", seeded.publishing_rows);
     assert_eq!(
         dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7).datasets,
         dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7).datasets
@@ -95,6 +96,21 @@ async fn the_demo_is_seeded_once_and_deterministically() {
         .collect();
     assert_eq!(labels.len(), 6, "{labels:?}");
     assert!(!labels.contains(&"Experiment Version"));
+    let d = app
+        .data(&p, "{ publishing { overview { totalVideos scheduledPublications } queue { pending oldestPendingAgeSeconds }
+            platforms { platform clipsPublished } publications { success } } }")
+        .await["publishing"]
+        .clone();
+    assert_eq!(d["overview"]["totalVideos"], 400);
+    assert!(d["overview"]["scheduledPublications"].as_i64().unwrap() > 0);
+    assert_eq!(d["platforms"].as_array().unwrap().len(), 5);
+    assert!(
+        d["publications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["success"].as_i64().unwrap() > 0)
+    );
     assert!(
         dashgate::demo::seed_if_empty(&app.state, 2_000)
             .await

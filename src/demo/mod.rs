@@ -2,6 +2,7 @@
 //! and benchmarks are reproducible.
 
 mod chat;
+mod publishing;
 mod request_logs;
 
 use crate::accounts::teams;
@@ -10,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 pub use chat::{ChatDemo, generate_chat};
+pub use publishing::generate_publishing;
 pub use request_logs::generate_request_logs;
 
 /// The slug of the demo team.
@@ -18,6 +20,8 @@ pub const DEMO_TEAM: &str = "demo";
 pub const DEMO_ROWS: usize = 250_000;
 /// Days of history in the demo profile.
 pub const DEMO_DAYS: i64 = 120;
+/// Videos in the demo profile (each with a few clips, jobs and publications).
+pub const DEMO_VIDEOS: usize = 400;
 /// Chat participants in the demo profile (sessions: about 110 a day).
 pub const DEMO_CHAT_PARTICIPANTS: usize = 3_000;
 
@@ -29,6 +33,8 @@ pub struct Seeded {
     pub request_logs: u64,
     /// New rows over the nine chat datasets.
     pub chat_rows: u64,
+    /// New rows over the five publishing datasets.
+    pub publishing_rows: u64,
 }
 
 /// Finds or creates a team for seeding.
@@ -49,7 +55,7 @@ pub async fn ensure_team(
     teams::create(db, slug, &name, timezone, "USD", now.timestamp_millis()).await
 }
 
-/// Seeds `rows` request logs and the chat workload over the `DEMO_DAYS` days before `now`
+/// Seeds `rows` request logs, the chat workload and the publishing pipeline over the `DEMO_DAYS` days before `now`
 /// into team `slug` (created when missing). Re-running is idempotent: rows keep their ids.
 pub async fn seed(
     db: &DatabaseConnection,
@@ -72,25 +78,28 @@ pub async fn seed(
         txn.commit().await?;
     }
     let chat = generate_chat(DEMO_CHAT_PARTICIPANTS, 110, now, DEMO_DAYS, 7);
-    let chat_rows = seed_chat(db, &scope, chat).await?;
+    let chat_rows = seed_tables(db, &scope, chat.datasets).await?;
+    let publishing = generate_publishing(DEMO_VIDEOS, now, DEMO_DAYS, 11);
+    let publishing_rows = seed_tables(db, &scope, publishing).await?;
     Ok(Seeded {
         team,
         request_logs,
         chat_rows,
+        publishing_rows,
     })
 }
 
-/// Validates the generated chat rows like the ingest endpoint does and writes them in one
-/// transaction.
-pub async fn seed_chat(
+/// Validates generated rows of table-driven datasets like the ingest endpoint does and writes
+/// them in one transaction.
+pub async fn seed_tables(
     db: &DatabaseConnection,
     scope: &TeamScope,
-    demo: ChatDemo,
+    datasets: Vec<(&'static str, Vec<serde_json::Value>)>,
 ) -> AppResult<u64> {
     use crate::domains::tables;
     let txn = db.begin().await?;
     let mut inserted = 0;
-    for (name, values) in demo.datasets {
+    for (name, values) in datasets {
         let ds = tables::find(name).ok_or_else(|| {
             crate::kernel::AppError::internal(anyhow::anyhow!("no dataset `{name}`"))
         })?;
