@@ -34,7 +34,8 @@ pub const P95: i64 = 950;
 
 /// Exact `percentile_cont` per group, identical on both databases.
 ///
-/// `inner` must select two columns named `b` (group) and `v` (value). PostgreSQL runs its own
+/// `inner` must select two columns named `b` (group) and `v` (value, any numeric type: it is
+/// read as DOUBLE PRECISION). PostgreSQL runs its own
 /// `percentile_cont`; SQLite ranks rows with window functions, returns only the one or two
 /// rows each percentile interpolates between, and the interpolation happens in Rust.
 pub async fn percentiles<C: ConnectionTrait>(
@@ -47,7 +48,10 @@ pub async fn percentiles<C: ConnectionTrait>(
     }
     let ranked = sea_orm::sea_query::Query::select()
         .column(Alias::new("b"))
-        .column(Alias::new("v"))
+        .expr_as(
+            Expr::col(Alias::new("v")).cast_as(Alias::new("DOUBLE PRECISION")),
+            Alias::new("v"),
+        )
         .expr_as(
             Expr::cust("ROW_NUMBER() OVER (PARTITION BY b ORDER BY v)"),
             Alias::new("rn"),
@@ -128,6 +132,23 @@ async fn percentiles_native<C: ConnectionTrait>(
             .map(|i| get::<f64>(&row, i + 1))
             .collect::<Result<Vec<_>, _>>()?;
         out.insert(b, values);
+    }
+    Ok(out)
+}
+
+/// Splits the rows of a grouped query by their leading bucket column (`b`, an integer) into
+/// `n` slots read by `read`; buckets without a row keep `T::default()`.
+pub fn by_bucket<T: Default + Clone>(
+    n: usize,
+    rows: Vec<QueryResult>,
+    read: impl Fn(&QueryResult) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    let mut out = vec![T::default(); n];
+    for row in rows {
+        let b: i32 = get(&row, 0)?;
+        if let Some(slot) = out.get_mut(b as usize) {
+            *slot = read(&row)?;
+        }
     }
     Ok(out)
 }

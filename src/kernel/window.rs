@@ -235,6 +235,27 @@ impl TimeWindow {
         &self.buckets
     }
 
+    /// Epoch-ms bounds of the buckets: each bucket's start, then the window's end (the
+    /// `bounds` every bucketed query takes).
+    pub fn bucket_bounds(&self) -> Vec<i64> {
+        let mut bounds: Vec<i64> = self
+            .buckets
+            .iter()
+            .map(|b| b.start.timestamp_millis())
+            .collect();
+        bounds.push(self.end.timestamp_millis());
+        bounds
+    }
+
+    /// Each bucket as a series point frame: local start, local end, partial.
+    pub fn frames(
+        &self,
+    ) -> impl Iterator<Item = (DateTime<FixedOffset>, DateTime<FixedOffset>, bool)> + '_ {
+        self.buckets
+            .iter()
+            .map(|b| (self.local(b.start), self.local(b.end), b.is_partial))
+    }
+
     /// An instant in the window's offset at that instant.
     pub fn local(&self, t: DateTime<Utc>) -> DateTime<FixedOffset> {
         let off = calendar::offset_seconds(self.tz, t) as i32;

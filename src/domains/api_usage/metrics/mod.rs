@@ -42,10 +42,7 @@ impl ApiUsageQuery {
     /// `SELECT <bucket index> AS b, <columns> FROM request_logs WHERE …` over the window's
     /// buckets; `extra` narrows further (e.g. errors only).
     fn bucketed(&self, columns: &[Column], extra: Option<Condition>) -> SelectStatement {
-        let buckets = self.window.buckets();
-        let mut bounds: Vec<i64> = buckets.iter().map(|b| ms(b.start)).collect();
-        bounds.push(ms(self.window.end));
-        self.by_bounds(&bounds, columns, extra)
+        self.by_bounds(&self.window.bucket_bounds(), columns, extra)
     }
 
     /// Like `bucketed`, with explicit ascending bounds.

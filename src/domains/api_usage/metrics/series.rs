@@ -60,20 +60,10 @@ pub struct LatencyPoint {
     pub p95_ms: Option<f64>,
 }
 
-type Frame = (DateTime<FixedOffset>, DateTime<FixedOffset>, bool);
-
-fn frames(q: &ApiUsageQuery) -> Vec<Frame> {
-    q.window
-        .buckets()
-        .iter()
-        .map(|b| (q.window.local(b.start), q.window.local(b.end), b.is_partial))
-        .collect()
-}
-
 /// `success`, `error`, `total` per bucket.
 pub fn requests(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<RequestPoint> {
-    frames(q)
-        .into_iter()
+    q.window
+        .frames()
         .zip(&sums.buckets)
         .map(|((start, end, is_partial), b)| RequestPoint {
             start,
@@ -88,8 +78,8 @@ pub fn requests(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<RequestPoint> {
 
 /// Σ cost per bucket.
 pub fn costs(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<CostPoint> {
-    frames(q)
-        .into_iter()
+    q.window
+        .frames()
         .zip(&sums.buckets)
         .map(|((start, end, is_partial), b)| CostPoint {
             start,
@@ -114,8 +104,8 @@ pub async fn latency(
         .to_owned();
     let percentiles = async { Ok(percentiles(db, ranked, &[P50, P95]).await?) };
     let (sums, pct) = tokio::try_join!(sums, percentiles)?;
-    Ok(frames(q)
-        .into_iter()
+    Ok(q.window
+        .frames()
         .zip(&sums.buckets)
         .enumerate()
         .map(|(i, ((start, end, is_partial), b))| {

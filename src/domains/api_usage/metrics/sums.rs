@@ -5,7 +5,7 @@
 use super::ApiUsageQuery;
 use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{count_if, get, ms, sum_i64};
+use crate::kernel::sql::{by_bucket, count_if, get, ms, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -52,10 +52,8 @@ impl WindowSums {
 
 /// Scans `[previous_start, end)` once, grouped by the window's buckets.
 pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<WindowSums> {
-    let buckets = q.window.buckets();
     let mut bounds = vec![ms(q.window.previous_start)];
-    bounds.extend(buckets.iter().map(|b| ms(b.start)));
-    bounds.push(ms(q.window.end));
+    bounds.extend(q.window.bucket_bounds());
     let columns = [
         Column::StatusCode,
         Column::CostMicros,
@@ -77,27 +75,17 @@ pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResul
         .from_subquery(inner, Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
-    let mut out = WindowSums {
-        previous: Sums::default(),
-        buckets: vec![Sums::default(); buckets.len()],
-    };
-    for row in db.query_all(&stmt).await? {
-        let b: i32 = get(&row, 0)?;
-        let sums = Sums {
-            count: get(&row, 1)?,
-            errors: get::<Option<i64>>(&row, 2)?.unwrap_or(0),
-            cost_micros: get::<Option<i64>>(&row, 3)?.unwrap_or(0),
-            latency_ms: get::<Option<f64>>(&row, 4)?.unwrap_or(0.0),
-            tokens: get::<Option<i64>>(&row, 5)?.unwrap_or(0),
-        };
-        match b {
-            0 => out.previous = sums,
-            i => {
-                if let Some(slot) = out.buckets.get_mut(i as usize - 1) {
-                    *slot = sums;
-                }
-            }
-        }
-    }
-    Ok(out)
+    let rows = db.query_all(&stmt).await?;
+    let mut buckets = by_bucket(bounds.len() - 1, rows, |row| {
+        Ok(Sums {
+            count: get(row, 1)?,
+            errors: get::<Option<i64>>(row, 2)?.unwrap_or(0),
+            cost_micros: get::<Option<i64>>(row, 3)?.unwrap_or(0),
+            latency_ms: get::<Option<f64>>(row, 4)?.unwrap_or(0.0),
+            tokens: get::<Option<i64>>(row, 5)?.unwrap_or(0),
+        })
+    })?;
+    // Bucket 0 is the previous window.
+    let previous = buckets.remove(0);
+    Ok(WindowSums { previous, buckets })
 }

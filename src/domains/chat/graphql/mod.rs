@@ -102,7 +102,7 @@ impl Chat {
     async fn activity(&self) -> AppResult<Arc<Vec<ActivityCounts>>> {
         self.activity
             .get_or_try_init(|| async {
-                let bounds = self.q.bucket_bounds();
+                let bounds = self.q.window.bucket_bounds();
                 metrics::activity(&self.db, &self.q, &bounds, false)
                     .await
                     .map(Arc::new)
@@ -180,7 +180,7 @@ impl Chat {
     async fn response_time(&self, ctx: &Context<'_>) -> Result<Vec<ResponseTimePoint>> {
         let q = &self.q;
         let compute = async {
-            let traces = metrics::traces_in(&self.db, q, &q.bucket_bounds()).await?;
+            let traces = metrics::traces_in(&self.db, q, &q.window.bucket_bounds()).await?;
             Ok(series::response_time(&q.window, &traces))
         };
         self.panels

@@ -52,16 +52,8 @@ pub struct ResponseTimePoint {
     pub avg_seconds: Option<f64>,
 }
 
-type Frame = (DateTime<FixedOffset>, DateTime<FixedOffset>, bool);
-
-fn frames(w: &TimeWindow) -> impl Iterator<Item = Frame> + '_ {
-    w.buckets()
-        .iter()
-        .map(|b| (w.local(b.start), w.local(b.end), b.is_partial))
-}
-
 pub fn active_participants(w: &TimeWindow, a: &[ActivityCounts]) -> Vec<ActiveParticipantsPoint> {
-    frames(w)
+    w.frames()
         .zip(a)
         .map(|((start, end, is_partial), a)| ActiveParticipantsPoint {
             start,
@@ -73,7 +65,7 @@ pub fn active_participants(w: &TimeWindow, a: &[ActivityCounts]) -> Vec<ActivePa
 }
 
 pub fn sessions(w: &TimeWindow, a: &[ActivityCounts]) -> Vec<SessionsPoint> {
-    frames(w)
+    w.frames()
         .zip(a)
         .map(|((start, end, is_partial), a)| SessionsPoint {
             start,
@@ -86,7 +78,7 @@ pub fn sessions(w: &TimeWindow, a: &[ActivityCounts]) -> Vec<SessionsPoint> {
 }
 
 pub fn message_volume(w: &TimeWindow, a: &[ActivityCounts]) -> Vec<MessageVolumePoint> {
-    frames(w)
+    w.frames()
         .zip(a)
         .map(|((start, end, is_partial), a)| MessageVolumePoint {
             start,
@@ -100,7 +92,7 @@ pub fn message_volume(w: &TimeWindow, a: &[ActivityCounts]) -> Vec<MessageVolume
 }
 
 pub fn response_time(w: &TimeWindow, t: &[TraceSums]) -> Vec<ResponseTimePoint> {
-    frames(w)
+    w.frames()
         .zip(t)
         .map(|((start, end, is_partial), t)| ResponseTimePoint {
             start,

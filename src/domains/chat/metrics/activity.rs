@@ -3,10 +3,10 @@
 //! filtered experiments among the active sessions. Distinct counts are computed per bucket in
 //! SQL (over one row per bucket and session), never by adding finer buckets.
 
-use super::{ActiveSession, ChatQuery, by_bucket};
+use super::{ActiveSession, ChatQuery};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
 use crate::kernel::AppResult;
-use crate::kernel::sql::{count_if, get, sum_i64};
+use crate::kernel::sql::{by_bucket, count_if, get, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::collections::HashSet;

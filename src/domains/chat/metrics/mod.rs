@@ -27,8 +27,8 @@ use super::filter::ChatFilter;
 use crate::kernel::TeamScope;
 use crate::kernel::sql::{bucket_index, count_if, ms};
 use crate::kernel::window::TimeWindow;
+use sea_orm::Condition;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{Condition, DbErr};
 use serde::Serialize;
 
 /// Messages that count: `human` (participant) and `ai` (bot); `system` never counts.
@@ -56,13 +56,6 @@ impl ChatQuery {
     /// `[previous_start, start)` in epoch ms.
     pub fn previous_span(&self) -> (i64, i64) {
         (ms(self.window.previous_start), ms(self.window.start))
-    }
-
-    /// Bounds of the window's buckets: each bucket start, then the window end.
-    pub fn bucket_bounds(&self) -> Vec<i64> {
-        let mut bounds: Vec<i64> = self.window.buckets().iter().map(|b| ms(b.start)).collect();
-        bounds.push(ms(self.window.end));
-        bounds
     }
 
     /// The counted (`human`/`ai`) messages of `[bounds[0], bounds[last])`, grouped per bucket
@@ -145,20 +138,4 @@ impl ChatQuery {
             .sessions(self.team())
             .add(Expr::col((S::Table, S::Id)).in_subquery(self.active_ids(from, to)))
     }
-}
-
-/// Splits `rows` of a grouped query by its leading bucket column `b` into `n` slots.
-pub fn by_bucket<T: Default + Clone>(
-    n: usize,
-    rows: Vec<sea_orm::QueryResult>,
-    read: impl Fn(&sea_orm::QueryResult) -> Result<T, DbErr>,
-) -> Result<Vec<T>, DbErr> {
-    let mut out = vec![T::default(); n];
-    for row in rows {
-        let b: i32 = crate::kernel::sql::get(&row, 0)?;
-        if let Some(slot) = out.get_mut(b as usize) {
-            *slot = read(&row)?;
-        }
-    }
-    Ok(out)
 }

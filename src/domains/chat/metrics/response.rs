@@ -1,9 +1,9 @@
 //! Bot response time: trace durations (one trace per bot turn) of active sessions.
 
-use super::{ChatQuery, by_bucket};
+use super::ChatQuery;
 use crate::domains::chat::entity::{ChatSessions as S, ChatTraces as T};
 use crate::kernel::AppResult;
-use crate::kernel::sql::{bucket_index, get};
+use crate::kernel::sql::{bucket_index, by_bucket, get};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 

@@ -3,7 +3,7 @@
 use super::PublishingQuery;
 use crate::domains::publishing::entity::PubPublishLogs as L;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{P95, bucket_index, count_if, get, ms, percentiles};
+use crate::kernel::sql::{P95, avg_f64, bucket_index, by_bucket, count_if, get, percentiles};
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
@@ -57,17 +57,15 @@ pub async fn publications_and_processing(
     db: &DatabaseConnection,
     q: &PublishingQuery,
 ) -> AppResult<(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)> {
-    let buckets = q.window.buckets();
-    let mut bounds: Vec<i64> = buckets.iter().map(|b| ms(b.start)).collect();
-    bounds.push(ms(q.window.end));
-    let n = buckets.len();
+    let bounds = q.window.bucket_bounds();
+    let n = bounds.len() - 1;
     let success = bucketed(q, L::PublishedAtMs, &bounds)
         .and_where(Expr::col((L::Table, L::Status)).eq("success"))
         .to_owned();
     let success_counts = Query::select()
         .column(Alias::new("b"))
         .expr(Expr::cust("COUNT(*)"))
-        .expr(avg_f64_col("v"))
+        .expr(avg_f64(Expr::col(Alias::new("v"))))
         .from_subquery(success.clone(), Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
@@ -80,10 +78,7 @@ pub async fn publications_and_processing(
         .to_owned();
     let p95 = Query::select()
         .column(Alias::new("b"))
-        .expr_as(
-            Expr::col(Alias::new("v")).cast_as(Alias::new("DOUBLE PRECISION")),
-            Alias::new("v"),
-        )
+        .column(Alias::new("v"))
         .from_subquery(success, Alias::new("t"))
         .and_where(Expr::col(Alias::new("v")).is_not_null())
         .to_owned();
@@ -93,28 +88,22 @@ pub async fn publications_and_processing(
         async { Ok(db.query_all(&created).await?) },
         p95
     )?;
-    let mut succeeded = vec![(0i64, None::<f64>); n];
-    for row in success_rows {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = succeeded.get_mut(b as usize) {
-            *slot = (get(&row, 1)?, get(&row, 2)?);
-        }
-    }
-    let mut made = vec![(0i64, 0i64); n];
-    for row in created_rows {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = made.get_mut(b as usize) {
-            *slot = (get::<Option<i64>>(&row, 1)?.unwrap_or(0), get(&row, 2)?);
-        }
-    }
+    let succeeded = by_bucket(n, success_rows, |row| {
+        Ok((get::<i64>(row, 1)?, get::<Option<f64>>(row, 2)?))
+    })?;
+    let made = by_bucket(n, created_rows, |row| {
+        Ok((
+            get::<Option<i64>>(row, 1)?.unwrap_or(0),
+            get::<i64>(row, 2)?,
+        ))
+    })?;
     let mut publications = Vec::with_capacity(n);
     let mut processing = Vec::with_capacity(n);
-    for (i, bucket) in buckets.iter().enumerate() {
-        let (start, end) = (q.window.local(bucket.start), q.window.local(bucket.end));
+    for (i, (start, end, is_partial)) in q.window.frames().enumerate() {
         publications.push(PublicationPoint {
             start,
             end,
-            is_partial: bucket.is_partial,
+            is_partial,
             success: succeeded[i].0,
             failed: made[i].0,
             requested: made[i].1,
@@ -122,14 +111,10 @@ pub async fn publications_and_processing(
         processing.push(ProcessingTimePoint {
             start,
             end,
-            is_partial: bucket.is_partial,
+            is_partial,
             avg_ms: succeeded[i].1,
             p95_ms: p95.get(&(i as i32)).and_then(|v| v.first().copied()),
         });
     }
     Ok((publications, processing))
-}
-
-fn avg_f64_col(name: &str) -> Expr {
-    crate::kernel::sql::avg_f64(Expr::col(Alias::new(name)))
 }
