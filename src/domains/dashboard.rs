@@ -35,6 +35,16 @@ pub struct Opened<I> {
     pub force: bool,
 }
 
+impl<I> Opened<I> {
+    /// The panel computer of this request.
+    pub fn panels(&self) -> Panels {
+        Panels {
+            scope: self.scope.clone(),
+            force: self.force,
+        }
+    }
+}
+
 /// The root-field arguments every dashboard takes.
 pub struct RootArgs<I> {
     pub window: Option<WindowInput>,

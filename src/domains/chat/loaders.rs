@@ -6,7 +6,7 @@ use super::entity::{ChatExperiments as E, ChatParticipants as P, ChatTags as T};
 use crate::kernel::TeamScope;
 use crate::kernel::sql::get;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::{Object, SimpleObject};
+use async_graphql::{Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
@@ -88,6 +88,19 @@ pub type ChatObjects = DataLoader<ChatLoader, HashMapCache>;
 /// A new per-request loader for the caller's team.
 pub fn chat_objects(db: DatabaseConnection, scope: TeamScope) -> ChatObjects {
     DataLoader::with_cache(ChatLoader { db, scope }, tokio::spawn, HashMapCache::new())
+}
+
+/// Loads the object a panel row points at; a row always points at a stored object, so a
+/// missing one is an internal error (it was deleted between the panel query and the load).
+pub async fn required<K, V>(objects: &ChatObjects, key: K, what: &str, id: &str) -> Result<V>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    ChatLoader: Loader<K, Value = V, Error = async_graphql::Error>,
+{
+    objects.load_one(key).await?.ok_or_else(|| {
+        let msg = format!("{what} `{id}` vanished");
+        crate::kernel::AppError::internal(anyhow::anyhow!(msg)).into()
+    })
 }
 
 fn instant(ms: Option<i64>) -> Option<DateTime<Utc>> {

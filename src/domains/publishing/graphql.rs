@@ -50,10 +50,7 @@ impl PublishingRoot {
         let opened = open(ctx, args, saved, PublishingFilterInput::overlay).await?;
         Ok(Publishing {
             now_ms: opened.state.clock.now().timestamp_millis(),
-            panels: Panels {
-                scope: opened.scope.clone(),
-                force: opened.force,
-            },
+            panels: opened.panels(),
             db: opened.state.db.clone(),
             logs: OnceCell::new(),
             jobs: OnceCell::new(),

@@ -14,7 +14,6 @@ use super::metrics::{
 use crate::app::AppState;
 use crate::domains::countries::country_name;
 use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
-use crate::kernel::AppError;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
 use crate::kernel::cache::RefreshPolicy;
@@ -24,7 +23,6 @@ use crate::presets::Preset;
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -57,10 +55,7 @@ impl ApiUsageRoot {
         let saved = |p: &Preset| p.api_usage_filter().map(|f| f.clone().into_input());
         let opened = open(ctx, args, saved, ApiUsageFilterInput::overlay).await?;
         Ok(ApiUsage {
-            panels: Panels {
-                scope: opened.scope.clone(),
-                force: opened.force,
-            },
+            panels: opened.panels(),
             db: opened.state.db.clone(),
             sums: OnceCell::new(),
             q: Arc::new(ApiUsageQuery {
@@ -92,22 +87,6 @@ impl ApiUsage {
             .await
             .cloned()
     }
-
-    /// One panel through the team's cache.
-    async fn panel<T: Clone + Send + Sync + 'static>(
-        &self,
-        ctx: &Context<'_>,
-        panel: &str,
-        args: &impl serde::Serialize,
-        compute: impl Future<Output = AppResult<T>>,
-    ) -> Result<T> {
-        self.panels.get(ctx, panel, args, compute).await
-    }
-}
-
-/// A top-N `limit` argument: default 10, between 1 and the configured maximum.
-fn top_limit(state: &AppState, limit: Option<i32>) -> Result<usize, AppError> {
-    list_limit(state, limit, 10)
 }
 
 /// The API usage dashboard for one window and filter: KPI cards, series and breakdowns.
@@ -128,7 +107,8 @@ impl ApiUsage {
             .collect();
         let q = &self.q;
         let values = self
-            .panel(
+            .panels
+            .get(
                 ctx,
                 "apiUsage.kpis",
                 &(&**q, &keys),
@@ -146,7 +126,9 @@ impl ApiUsage {
     async fn requests(&self, ctx: &Context<'_>) -> Result<Vec<RequestPoint>> {
         let q = &self.q;
         let compute = async { Ok(metrics::requests(q, &*self.sums().await?)) };
-        self.panel(ctx, "apiUsage.requests", &**q, compute).await
+        self.panels
+            .get(ctx, "apiUsage.requests", &**q, compute)
+            .await
     }
 
     /// Error requests (status ≥ 400) by status code.
@@ -157,16 +139,17 @@ impl ApiUsage {
         #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
     ) -> Result<Breakdown> {
         let state = ctx.data::<AppState>()?;
-        let limit = top_limit(state, limit)?;
+        let limit = list_limit(state, limit, 10)?;
         let q = &self.q;
         let key = (&**q, limit);
-        self.panel(
-            ctx,
-            "apiUsage.errors",
-            &key,
-            metrics::errors(&state.db, q, limit),
-        )
-        .await
+        self.panels
+            .get(
+                ctx,
+                "apiUsage.errors",
+                &key,
+                metrics::errors(&state.db, q, limit),
+            )
+            .await
     }
 
     /// Models by request count, each with its cost, mean latency and error rate.
@@ -177,10 +160,11 @@ impl ApiUsage {
         #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
     ) -> Result<ModelBreakdown> {
         let state = ctx.data::<AppState>()?;
-        let limit = top_limit(state, limit)?;
+        let limit = list_limit(state, limit, 10)?;
         let q = &self.q;
         let groups = self
-            .panel(ctx, "apiUsage.models", &**q, metrics::models(&state.db, q))
+            .panels
+            .get(ctx, "apiUsage.models", &**q, metrics::models(&state.db, q))
             .await?;
         let r = rank(
             groups,
@@ -208,7 +192,7 @@ impl ApiUsage {
     async fn costs(&self, ctx: &Context<'_>) -> Result<Vec<CostPoint>> {
         let q = &self.q;
         let compute = async { Ok(metrics::costs(q, &*self.sums().await?)) };
-        self.panel(ctx, "apiUsage.costs", &**q, compute).await
+        self.panels.get(ctx, "apiUsage.costs", &**q, compute).await
     }
 
     /// Countries by request count, with their English names.
@@ -219,10 +203,11 @@ impl ApiUsage {
         #[graphql(desc = "Number of rows (default 10).")] limit: Option<i32>,
     ) -> Result<CountryBreakdown> {
         let state = ctx.data::<AppState>()?;
-        let limit = top_limit(state, limit)?;
+        let limit = list_limit(state, limit, 10)?;
         let q = &self.q;
         let groups = self
-            .panel(
+            .panels
+            .get(
                 ctx,
                 "apiUsage.countries",
                 &**q,
@@ -253,12 +238,13 @@ impl ApiUsage {
     async fn latency(&self, ctx: &Context<'_>) -> Result<Vec<LatencyPoint>> {
         let state = ctx.data::<AppState>()?;
         let q = &self.q;
-        self.panel(
-            ctx,
-            "apiUsage.latency",
-            &**q,
-            metrics::latency(&state.db, q, self.sums()),
-        )
-        .await
+        self.panels
+            .get(
+                ctx,
+                "apiUsage.latency",
+                &**q,
+                metrics::latency(&state.db, q, self.sums()),
+            )
+            .await
     }
 }

@@ -1,7 +1,7 @@
 //! The bot performance table: ordering by any column, pagination, experiment objects through
 //! the DataLoader.
 
-use crate::domains::chat::loaders::{ChatObjects, Experiment, ExperimentId};
+use crate::domains::chat::loaders::{ChatObjects, Experiment, ExperimentId, required};
 use crate::domains::chat::metrics::BotRow;
 use crate::kernel::AppError;
 use async_graphql::{Enum, InputObject, Object, Result, SimpleObject};
@@ -94,11 +94,8 @@ pub struct BotPerformanceRow {
 impl BotPerformanceRow {
     /// The experiment (bot).
     async fn experiment(&self) -> Result<Experiment> {
-        let id = ExperimentId(self.row.experiment_id.clone());
-        self.objects.load_one(id).await?.ok_or_else(|| {
-            let msg = format!("experiment `{}` vanished", self.row.experiment_id);
-            AppError::internal(anyhow::anyhow!(msg)).into()
-        })
+        let id = &self.row.experiment_id;
+        required(&self.objects, ExperimentId(id.clone()), "experiment", id).await
     }
     /// Distinct participants of its active sessions.
     async fn participants(&self) -> i64 {

@@ -1,8 +1,9 @@
 //! Engagement, channel and tag objects of the chat dashboard.
 
-use crate::domains::chat::loaders::{ChatObjects, Participant, ParticipantId, Tag, TagId};
+use crate::domains::chat::loaders::{
+    ChatObjects, Participant, ParticipantId, Tag, TagId, required,
+};
 use crate::domains::chat::metrics::{ChannelRow, ChannelTotals, ParticipantActivity, TagCount};
-use crate::kernel::AppError;
 use crate::kernel::kpi::ratio;
 use async_graphql::{Object, Result, SimpleObject};
 use chrono::{DateTime, FixedOffset};
@@ -21,11 +22,8 @@ pub struct ParticipantEngagement {
 impl ParticipantEngagement {
     /// The participant.
     async fn participant(&self) -> Result<Participant> {
-        let id = ParticipantId(self.row.participant_id.clone());
-        self.objects.load_one(id).await?.ok_or_else(|| {
-            let msg = format!("participant `{}` vanished", self.row.participant_id);
-            AppError::internal(anyhow::anyhow!(msg)).into()
-        })
+        let id = &self.row.participant_id;
+        required(&self.objects, ParticipantId(id.clone()), "participant", id).await
     }
     /// Human messages written in the window.
     async fn messages(&self) -> i64 {
@@ -125,11 +123,8 @@ pub struct TagUsage {
 impl TagUsage {
     /// The tag.
     async fn tag(&self) -> Result<Tag> {
-        let id = TagId(self.row.tag_id.clone());
-        self.objects.load_one(id).await?.ok_or_else(|| {
-            let msg = format!("tag `{}` vanished", self.row.tag_id);
-            AppError::internal(anyhow::anyhow!(msg)).into()
-        })
+        let id = &self.row.tag_id;
+        required(&self.objects, TagId(id.clone()), "tag", id).await
     }
     /// Messages carrying it.
     async fn count(&self) -> i64 {

@@ -59,10 +59,7 @@ impl ChatRoot {
         let db = opened.state.db.clone();
         Ok(Chat {
             objects: Arc::new(chat_objects(db.clone(), opened.scope.clone())),
-            panels: Panels {
-                scope: opened.scope.clone(),
-                force: opened.force,
-            },
+            panels: opened.panels(),
             db,
             activity: OnceCell::new(),
             sessions: OnceCell::new(),

@@ -82,17 +82,10 @@ pub async fn kpi_values(
         all_time(db, P::Table, (P::Table, P::CreatedAtMs), cond, start).await
     };
     let scan = async {
-        let derived_from_scan = [
-            ActiveExperiments,
-            ActiveParticipants,
-            Sessions,
-            CompletedSessions,
-            CompletionRate,
-            Messages,
-            AvgMessagesPerSession,
-            AvgSessionsPerParticipant,
-        ];
-        if !wants(&derived_from_scan) {
+        let from_activity = keys
+            .iter()
+            .any(|k| !matches!(k, Experiments | Participants | AvgResponseTimeSeconds));
+        if !from_activity {
             return Ok([ActivityCounts::default(); 2]);
         }
         // The window from the request's shared active-session scan; the previous window
