@@ -4,43 +4,23 @@ use crate::both_dbs;
 use crate::support::TestApp;
 use axum::http::StatusCode;
 use dashgate::kernel::{Principal, Role};
-use serde_json::{Value, json};
-
-async fn post(app: &TestApp, p: &Principal, dataset: &str, rows: &[Value]) -> (StatusCode, Value) {
-    let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    app.http(
-        "POST",
-        &format!("/v1/ingest/{dataset}"),
-        Some(&app.token(p)),
-        body,
-    )
-    .await
-}
-
-async fn ok(app: &TestApp, p: &Principal, dataset: &str, rows: &[Value]) -> Value {
-    let (status, body) = post(app, p, dataset, rows).await;
-    assert_eq!(status, StatusCode::OK, "{dataset}: {body}");
-    body
-}
+use serde_json::json;
 
 async fn base(app: &TestApp, p: &Principal) {
-    ok(
-        app,
+    app.ingest_into(
         p,
         "chat_experiments",
         &[json!({"id": "x1", "name": "Helper", "created_at": "2026-03-01T00:00:00Z"})],
     )
     .await;
-    ok(app, p, "chat_participants", &[json!({"id": "p1", "identifier": "ana@example.com", "platform": "WEB", "created_at": "2026-03-01T00:00:00Z"})]).await;
-    ok(
-        app,
+    app.ingest_into(p, "chat_participants", &[json!({"id": "p1", "identifier": "ana@example.com", "platform": "WEB", "created_at": "2026-03-01T00:00:00Z"})]).await;
+    app.ingest_into(
         p,
         "chat_channels",
         &[json!({"id": "c1", "experiment_id": "x1", "name": "Site", "platform": "web"})],
     )
     .await;
-    ok(
-        app,
+    app.ingest_into(
         p,
         "chat_sessions",
         &[
@@ -59,12 +39,12 @@ both_dbs! {
             json!({"id": "m1", "session_id": "s1", "message_type": "human", "created_at": "2026-03-01T10:00:00Z"}),
             json!({"id": "m2", "session_id": "s1", "message_type": "ai", "created_at": "2026-03-01T10:00:05Z"}),
         ];
-        assert_eq!(ok(&app, &p, "chat_messages", &messages).await["inserted"], 2);
-        assert_eq!(ok(&app, &p, "chat_messages", &messages).await, json!({"dataset": "chat_messages", "inserted": 0, "duplicates": 2}));
-        ok(&app, &p, "chat_tags", &[json!({"id": "t1", "name": "billing"}), json!({"id": "t2", "name": "v2", "category": "experiment_version"})]).await;
-        ok(&app, &p, "chat_message_tags", &[json!({"id": "mt1", "tag_id": "t1", "message_id": "m1"})]).await;
-        ok(&app, &p, "chat_session_tags", &[json!({"id": "st1", "tag_id": "t2", "session_id": "s1"})]).await;
-        let r = ok(&app, &p, "chat_traces", &[json!({"id": "tr1", "session_id": "s1", "timestamp": "2026-03-01T10:00:05Z", "duration_ms": 1234.5})]).await;
+        assert_eq!(app.ingest_into(&p, "chat_messages", &messages).await["inserted"], 2);
+        assert_eq!(app.ingest_into(&p, "chat_messages", &messages).await, json!({"dataset": "chat_messages", "inserted": 0, "duplicates": 2}));
+        app.ingest_into(&p, "chat_tags", &[json!({"id": "t1", "name": "billing"}), json!({"id": "t2", "name": "v2", "category": "experiment_version"})]).await;
+        app.ingest_into(&p, "chat_message_tags", &[json!({"id": "mt1", "tag_id": "t1", "message_id": "m1"})]).await;
+        app.ingest_into(&p, "chat_session_tags", &[json!({"id": "st1", "tag_id": "t2", "session_id": "s1"})]).await;
+        let r = app.ingest_into(&p, "chat_traces", &[json!({"id": "tr1", "session_id": "s1", "timestamp": "2026-03-01T10:00:05Z", "duration_ms": 1234.5})]).await;
         assert_eq!(r["inserted"], 1);
     }
 
@@ -76,16 +56,16 @@ both_dbs! {
             json!({"id": "m1", "session_id": "s1", "message_type": "human", "created_at": "2026-03-01T10:00:00Z"}),
             json!({"id": "m2", "session_id": "nope", "message_type": "ai", "created_at": "2026-03-01T10:00:05Z"}),
         ];
-        let (status, r) = post(&app, &p, "chat_messages", &batch).await;
+        let (status, r) = app.post_rows(&p, "chat_messages", &batch).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!((r["error"]["line"].clone(), r["error"]["field"].clone()), (json!(2), json!("session_id")));
         // Nothing was written: the valid row is new when sent alone.
-        assert_eq!(ok(&app, &p, "chat_messages", &batch[..1]).await["inserted"], 1);
+        assert_eq!(app.ingest_into(&p, "chat_messages", &batch[..1]).await["inserted"], 1);
         // Another team's session does not exist for the rival team.
-        let (status, r) = post(&app, &rival, "chat_messages", &batch[..1]).await;
+        let (status, r) = app.post_rows(&rival, "chat_messages", &batch[..1]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r["error"]["field"], "session_id");
-        let (status, r) = post(&app, &rival, "chat_sessions", &[json!({"id": "s9", "experiment_id": "x1", "participant_id": "p1",
+        let (status, r) = app.post_rows(&rival, "chat_sessions", &[json!({"id": "s9", "experiment_id": "x1", "participant_id": "p1",
             "status": "active", "created_at": "2026-03-01T10:00:00Z"})]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r["error"]["errors"].as_array().unwrap().len(), 2, "experiment and participant: {r}");
@@ -103,11 +83,11 @@ both_dbs! {
             ("chat_sessions", json!({"id": "s3", "experiment_id": "x1", "participant_id": "p1", "status": "active", "created_at": "2026-03-01T10:00:00Z", "ended_at": "soon"}), "ended_at"),
         ];
         for (dataset, row, field) in cases {
-            let (status, r) = post(&app, &p, dataset, &[row]).await;
+            let (status, r) = app.post_rows(&p, dataset, &[row]).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{dataset}");
             assert_eq!(r["error"]["field"], field, "{dataset}: {r}");
         }
-        let (status, r) = post(&app, &p, "chat_nope", &[]).await;
+        let (status, r) = app.post_rows(&p, "chat_nope", &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(r["error"]["message"].as_str().unwrap().contains("chat_traces"));
     }

@@ -1,22 +1,10 @@
 //! Publishing datasets: validation, defaults, same-team references, all-or-nothing batches.
 
 use crate::both_dbs;
-use crate::support::TestApp;
 use axum::http::StatusCode;
-use dashgate::kernel::{Principal, Role};
+use dashgate::kernel::Role;
 use sea_orm::ConnectionTrait;
-use serde_json::{Value, json};
-
-async fn post(app: &TestApp, p: &Principal, dataset: &str, rows: &[Value]) -> (StatusCode, Value) {
-    let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    app.http(
-        "POST",
-        &format!("/v1/ingest/{dataset}"),
-        Some(&app.token(p)),
-        body,
-    )
-    .await
-}
+use serde_json::json;
 
 const AT: &str = "2026-03-01T10:00:00Z";
 
@@ -61,7 +49,7 @@ both_dbs! {
             ("pub_publish_logs", json!({"id": "l9", "clip_id": "c1", "platform": "x", "status": "sent", "requested_at": AT, "created_at": AT}), "status"),
         ];
         for (dataset, row, field) in cases {
-            let (status, r) = post(&app, &p, dataset, &[row]).await;
+            let (status, r) = app.post_rows(&p, dataset, &[row]).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{dataset}");
             assert_eq!(r["error"]["field"], field, "{dataset}: {r}");
         }
@@ -70,14 +58,14 @@ both_dbs! {
             json!({"id": "l1", "clip_id": "c1", "platform": "youtube", "status": "pending", "requested_at": AT, "created_at": AT}),
             json!({"id": "l2", "clip_id": "nope", "platform": "youtube", "status": "pending", "requested_at": AT, "created_at": AT}),
         ];
-        let (status, r) = post(&app, &p, "pub_publish_logs", &batch).await;
+        let (status, r) = app.post_rows(&p, "pub_publish_logs", &batch).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!((r["error"]["line"].clone(), r["error"]["field"].clone()), (json!(2), json!("clip_id")));
         assert_eq!(app.ingest_into(&p, "pub_publish_logs", &batch[..1]).await["inserted"], 1);
         // Another team's clip does not exist for the rival.
-        let (status, r) = post(&app, &rival, "pub_publish_logs", &batch[..1]).await;
+        let (status, r) = app.post_rows(&rival, "pub_publish_logs", &batch[..1]).await;
         assert_eq!((status, r["error"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("clip_id")));
-        let (status, r) = post(&app, &p, "pub_nope", &[]).await;
+        let (status, r) = app.post_rows(&p, "pub_nope", &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(r["error"]["message"].as_str().unwrap().contains("pub_publish_logs"));
     }

@@ -113,23 +113,36 @@ fn row_error(line: usize, e: FieldError) -> RowError {
     }
 }
 
+/// Validates every row with `validate`: all of them with their lines, or every problem.
+fn validate_all<T>(
+    values: &[(usize, serde_json::Value)],
+    validate: impl Fn(&serde_json::Value) -> Result<T, FieldError>,
+) -> Result<Vec<(usize, T)>, Vec<RowError>> {
+    let mut rows = Vec::with_capacity(values.len());
+    let mut errors = Vec::new();
+    for (line, value) in values {
+        match validate(value) {
+            Ok(row) => rows.push((*line, row)),
+            Err(e) => errors.push(row_error(*line, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Validates and writes request logs: `Ok((rows, inserted))` or the rejected rows.
 async fn write_request_logs(
     state: &AppState,
     scope: &TeamScope,
     values: &[(usize, serde_json::Value)],
 ) -> Result<Result<(u64, u64), Vec<RowError>>, AppError> {
-    let mut rows = Vec::with_capacity(values.len());
-    let mut errors = Vec::new();
-    for (line, value) in values {
-        match api_usage::ingest::validate(value) {
-            Ok(row) => rows.push(row),
-            Err(e) => errors.push(row_error(*line, e)),
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
+    let rows: Vec<_> = match validate_all(values, api_usage::ingest::validate) {
+        Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
+        Err(errors) => return Ok(Err(errors)),
+    };
     let txn = state.db.begin().await?;
     let inserted = api_usage::ingest::write(&txn, scope, &rows).await?;
     txn.commit().await?;
@@ -143,17 +156,10 @@ async fn write_table(
     ds: &Dataset,
     values: &[(usize, serde_json::Value)],
 ) -> Result<Result<(u64, u64), Vec<RowError>>, AppError> {
-    let mut rows = Vec::with_capacity(values.len());
-    let mut errors = Vec::new();
-    for (line, value) in values {
-        match tables::validate(ds, value) {
-            Ok(row) => rows.push((*line, row)),
-            Err(e) => errors.push(row_error(*line, e)),
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
+    let rows = match validate_all(values, |v| tables::validate(ds, v)) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let txn = state.db.begin().await?;
     let missing = tables::check_references(&txn, scope, ds, &rows).await?;
     if !missing.is_empty() {

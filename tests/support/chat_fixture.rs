@@ -1,7 +1,6 @@
 //! The hand-computed chat fixture of `tests/chat.rs` (the tables there explain every row).
 
 use super::TestApp;
-use axum::http::StatusCode;
 use dashgate::kernel::Principal;
 use serde_json::{Value, json};
 
@@ -236,15 +235,6 @@ pub fn chat_datasets() -> Vec<(&'static str, Vec<Value>)> {
 }
 
 impl TestApp {
-    /// Ingests rows into any dataset for the principal's team; the batch must be accepted.
-    pub async fn ingest_into(&self, p: &Principal, dataset: &str, rows: &[Value]) -> Value {
-        let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
-        let path = format!("/v1/ingest/{dataset}");
-        let (status, json) = self.http("POST", &path, Some(&self.token(p)), body).await;
-        assert_eq!(status, StatusCode::OK, "{dataset}: {json:#}");
-        json
-    }
-
     /// Ingests the whole chat fixture.
     pub async fn ingest_chat_fixture(&self, p: &Principal) {
         for (dataset, rows) in chat_datasets() {

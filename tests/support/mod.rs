@@ -249,19 +249,28 @@ impl TestApp {
         (status, json)
     }
 
-    /// Ingests request-log rows (JSON objects) for the principal's team through HTTP.
-    pub async fn ingest(&self, p: &Principal, rows: &[Value]) -> Value {
+    /// Posts rows (as NDJSON) to `/v1/ingest/{dataset}` for the principal's team.
+    pub async fn post_rows(
+        &self,
+        p: &Principal,
+        dataset: &str,
+        rows: &[Value],
+    ) -> (StatusCode, Value) {
         let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
-        let (status, json) = self
-            .http(
-                "POST",
-                "/v1/ingest/request_logs",
-                Some(&self.token(p)),
-                body,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "ingest failed: {json:#}");
+        let path = format!("/v1/ingest/{dataset}");
+        self.http("POST", &path, Some(&self.token(p)), body).await
+    }
+
+    /// Ingests rows into any dataset for the principal's team; the batch must be accepted.
+    pub async fn ingest_into(&self, p: &Principal, dataset: &str, rows: &[Value]) -> Value {
+        let (status, json) = self.post_rows(p, dataset, rows).await;
+        assert_eq!(status, StatusCode::OK, "{dataset}: {json:#}");
         json
+    }
+
+    /// Ingests request-log rows (JSON objects) for the principal's team.
+    pub async fn ingest(&self, p: &Principal, rows: &[Value]) -> Value {
+        self.ingest_into(p, "request_logs", rows).await
     }
 }
 
