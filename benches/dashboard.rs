@@ -202,7 +202,7 @@ async fn seed_chat(state: &AppState, scope: &TeamScope, participants: usize) -> 
         120,
         7,
     );
-    let n = dashgate::demo::seed_tables(&state.db, scope, demo.datasets)
+    let n = dashgate::demo::seed_tables(&state.db, scope, demo)
         .await
         .unwrap();
     println!("seeded {n} chat rows in {:.1?}", t.elapsed());

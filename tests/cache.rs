@@ -54,8 +54,8 @@ async fn the_demo_is_seeded_once_and_deterministically() {
     assert!(seeded.chat_rows > 100_000, "{}", seeded.chat_rows);
     assert!(seeded.publishing_rows > 5_000, "{}", seeded.publishing_rows);
     assert_eq!(
-        dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7).datasets,
-        dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7).datasets
+        dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7),
+        dashgate::demo::generate_chat(50, 5, crate::support::test_now(), 10, 7)
     );
     // The demo chat data reads like a real dashboard, with the exclusions present in it.
     let p = dashgate::kernel::Principal {

@@ -51,11 +51,9 @@ const TAGS: [(&str, &str, &str); 14] = [
     ("tag-image", "image", "media_type"),
 ];
 
-/// The generated rows of every chat dataset, in dependency order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatDemo {
-    pub datasets: Vec<(&'static str, Vec<Value>)>,
-}
+/// Generated rows of each table-driven dataset, in dependency order (the shape the seeder
+/// and the ingest endpoint take).
+pub type DatasetRows = Vec<(&'static str, Vec<Value>)>;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -81,7 +79,7 @@ pub fn generate_chat(
     now: DateTime<Utc>,
     days: i64,
     seed: u64,
-) -> ChatDemo {
+) -> DatasetRows {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let start = now - Duration::days(days);
     let bot_pick = WeightedIndex::new(BOTS.iter().map(|b| b.2)).expect("weights");
@@ -257,17 +255,15 @@ pub fn generate_chat(
         .iter()
         .map(|(id, name, category)| json!({"id": id, "name": name, "category": category}))
         .collect();
-    ChatDemo {
-        datasets: vec![
-            ("chat_experiments", experiments),
-            ("chat_channels", channels),
-            ("chat_participants", rows_p),
-            ("chat_sessions", sessions),
-            ("chat_messages", messages),
-            ("chat_tags", tags),
-            ("chat_message_tags", message_tags),
-            ("chat_session_tags", session_tags),
-            ("chat_traces", traces),
-        ],
-    }
+    vec![
+        ("chat_experiments", experiments),
+        ("chat_channels", channels),
+        ("chat_participants", rows_p),
+        ("chat_sessions", sessions),
+        ("chat_messages", messages),
+        ("chat_tags", tags),
+        ("chat_message_tags", message_tags),
+        ("chat_session_tags", session_tags),
+        ("chat_traces", traces),
+    ]
 }

@@ -10,7 +10,7 @@ use crate::kernel::{AppResult, Principal, Role, TeamInfo, TeamScope};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
-pub use chat::{ChatDemo, generate_chat};
+pub use chat::{DatasetRows, generate_chat};
 pub use publishing::generate_publishing;
 pub use request_logs::generate_request_logs;
 
@@ -78,7 +78,7 @@ pub async fn seed(
         txn.commit().await?;
     }
     let chat = generate_chat(DEMO_CHAT_PARTICIPANTS, 110, now, DEMO_DAYS, 7);
-    let chat_rows = seed_tables(db, &scope, chat.datasets).await?;
+    let chat_rows = seed_tables(db, &scope, chat).await?;
     let publishing = generate_publishing(DEMO_VIDEOS, now, DEMO_DAYS, 11);
     let publishing_rows = seed_tables(db, &scope, publishing).await?;
     Ok(Seeded {
@@ -94,7 +94,7 @@ pub async fn seed(
 pub async fn seed_tables(
     db: &DatabaseConnection,
     scope: &TeamScope,
-    datasets: Vec<(&'static str, Vec<serde_json::Value>)>,
+    datasets: DatasetRows,
 ) -> AppResult<u64> {
     use crate::domains::tables;
     let txn = db.begin().await?;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PLATFORMS: [&str; 5] = ["instagram", "tiktok", "youtube", "linkedin", "x"];
 
@@ -20,7 +20,7 @@ pub fn generate_publishing(
     now: DateTime<Utc>,
     days: i64,
     seed: u64,
-) -> Vec<(&'static str, Vec<Value>)> {
+) -> super::DatasetRows {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut v_rows, mut c_rows, mut j_rows, mut l_rows, mut k_rows) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -72,9 +72,9 @@ pub const fn f(name: &'static str, kind: Kind) -> Field {
 
 /// Every table-driven dataset of every domain.
 pub fn all() -> impl Iterator<Item = &'static Dataset> {
-    super::chat::datasets::DATASETS
+    super::chat::ingest::DATASETS
         .iter()
-        .chain(super::publishing::datasets::DATASETS)
+        .chain(super::publishing::ingest::DATASETS)
 }
 
 /// The table-driven dataset with this name.

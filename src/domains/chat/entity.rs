@@ -1,5 +1,5 @@
 //! Identifiers of the nine chat tables for query building (the tables are created by
-//! `migration::m0004_chat` from the same descriptions as `datasets`). Timestamps are epoch ms.
+//! `migration::m0004_chat` from the same descriptions as `ingest`). Timestamps are epoch ms.
 
 use sea_orm::DeriveIden;
 

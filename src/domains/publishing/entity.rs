@@ -1,5 +1,5 @@
 //! Identifiers of the five publishing tables for query building (created by
-//! `migration::m0005_publishing` from the same descriptions as `datasets`). Times are epoch ms.
+//! `migration::m0005_publishing` from the same descriptions as `ingest`). Times are epoch ms.
 
 use sea_orm::DeriveIden;
 

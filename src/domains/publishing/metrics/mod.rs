@@ -17,7 +17,7 @@ use super::filter::PublishingFilter;
 use crate::kernel::TeamScope;
 use crate::kernel::window::TimeWindow;
 use sea_orm::Condition;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Iden};
 use serde::Serialize;
 
 /// One publishing request: the team, the resolved window and the filter.
@@ -34,23 +34,23 @@ impl PublishingQuery {
         self.scope.team_id().0
     }
 
-    /// The team's publish logs on the filtered platforms.
-    pub fn logs(&self) -> Condition {
-        let mut cond = Condition::all().add(Expr::col((L::Table, L::TeamId)).eq(self.team()));
+    /// The team's rows of `table` whose `platform` column passes the filter.
+    fn on_platforms<T: Iden + Copy + 'static>(&self, table: T, team: T, platform: T) -> Condition {
+        let mut cond = Condition::all().add(Expr::col((table, team)).eq(self.team()));
         if !self.filter.platforms.is_empty() {
             let platforms = self.filter.platforms.iter().cloned();
-            cond = cond.add(Expr::col((L::Table, L::Platform)).is_in(platforms));
+            cond = cond.add(Expr::col((table, platform)).is_in(platforms));
         }
         cond
     }
 
+    /// The team's publish logs on the filtered platforms.
+    pub fn logs(&self) -> Condition {
+        self.on_platforms(L::Table, L::TeamId, L::Platform)
+    }
+
     /// The team's jobs on the filtered platforms.
     pub fn jobs(&self) -> Condition {
-        let mut cond = Condition::all().add(Expr::col((J::Table, J::TeamId)).eq(self.team()));
-        if !self.filter.platforms.is_empty() {
-            let platforms = self.filter.platforms.iter().cloned();
-            cond = cond.add(Expr::col((J::Table, J::Platform)).is_in(platforms));
-        }
-        cond
+        self.on_platforms(J::Table, J::TeamId, J::Platform)
     }
 }

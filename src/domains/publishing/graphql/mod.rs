@@ -1,5 +1,11 @@
-//! GraphQL surface of publishing: the root field, its panels and output objects. Thin: the
-//! numbers come from `metrics` through the panel cache; "now" comes from the injected clock.
+//! GraphQL surface of publishing: the root field and its panels. Thin: the numbers come from
+//! `metrics` through the panel cache; "now" comes from the injected clock.
+
+mod panels;
+
+pub use panels::{
+    PublishingCampaigns, PublishingOrchestrator, PublishingOverview, PublishingQueue,
+};
 
 use super::filter::{PublishingFilter, PublishingFilterInput};
 use super::metrics::{
@@ -7,11 +13,10 @@ use super::metrics::{
     PublishingQuery,
 };
 use crate::domains::dashboard::{Panels, RootArgs, open};
-use crate::kernel::AppResult;
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, WindowInput};
 use crate::presets::Preset;
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, FixedOffset};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -54,6 +59,7 @@ impl PublishingRoot {
             db: opened.state.db.clone(),
             logs: OnceCell::new(),
             jobs: OnceCell::new(),
+            series: OnceCell::new(),
             q: Arc::new(PublishingQuery {
                 scope: opened.scope,
                 window: opened.window,
@@ -71,6 +77,8 @@ pub struct Publishing {
     db: DatabaseConnection,
     logs: OnceCell<LogStats>,
     jobs: OnceCell<JobStats>,
+    /// Both series come from one computation, read at most once per request.
+    series: OnceCell<(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)>,
 }
 
 impl Publishing {
@@ -101,64 +109,6 @@ impl Publishing {
     fn at(&self, ms: Option<i64>) -> Option<DateTime<FixedOffset>> {
         ms.map(|ms| self.q.window.local_ms(ms))
     }
-}
-
-/// Pipeline totals (all time).
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
-pub struct PublishingOverview {
-    pub total_videos: i64,
-    pub total_clips: i64,
-    pub total_jobs: i64,
-    pub total_campaigns: i64,
-    pub pending_jobs: i64,
-    pub processing_jobs: i64,
-    pub failed_jobs: i64,
-    /// Publish logs in status `success`.
-    pub success_logs: i64,
-    /// Publish logs in status `failed`.
-    pub failed_logs: i64,
-    /// Publish logs in status `pending` or `scheduled`.
-    pub scheduled_publications: i64,
-}
-
-/// The publication queue now.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
-pub struct PublishingQueue {
-    pub pending: i64,
-    pub processing: i64,
-    pub success: i64,
-    pub failed: i64,
-    /// Mean `published_at − requested_at` of successful logs that have both; null when none.
-    pub avg_processing_time_ms: Option<f64>,
-    /// Now − the earliest `requested_at` of pending logs; null when none.
-    pub oldest_pending_age_seconds: Option<f64>,
-}
-
-/// What the publishing orchestrator has been doing.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
-pub struct PublishingOrchestrator {
-    /// The latest publish log's `created_at`; null without logs.
-    pub last_run_at: Option<DateTime<FixedOffset>>,
-    /// Logs created in `[now − 1 h, now]`.
-    pub actions_last_hour: i64,
-    /// Logs created in `[now − 24 h, now]`.
-    #[graphql(name = "actionsLast24h")]
-    pub actions_last_24h: i64,
-    /// (pending + processing) / all logs, at most 1; 0 without logs.
-    pub queue_saturation: f64,
-    /// Distinct social accounts among `processing` logs.
-    pub active_workers: i64,
-}
-
-/// Campaigns by status, with Σ budget and Σ spent.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
-pub struct PublishingCampaigns {
-    pub draft: i64,
-    pub active: i64,
-    pub paused: i64,
-    pub completed: i64,
-    pub total_budget: f64,
-    pub total_spent: f64,
 }
 
 /// The publishing dashboard: all-time snapshots and the windowed series.
@@ -261,12 +211,12 @@ impl Publishing {
     /// Per bucket: successful (by `published_at`), failed and requested (by `created_at`)
     /// publications.
     async fn publications(&self, ctx: &Context<'_>) -> Result<Vec<PublicationPoint>> {
-        Ok(self.series(ctx).await?.0)
+        Ok(self.series(ctx).await?.0.clone())
     }
 
     /// Per bucket: mean and p95 processing time of successful publications.
     async fn processing_time(&self, ctx: &Context<'_>) -> Result<Vec<ProcessingTimePoint>> {
-        Ok(self.series(ctx).await?.1)
+        Ok(self.series(ctx).await?.1.clone())
     }
 }
 
@@ -274,12 +224,15 @@ impl Publishing {
     async fn series(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)> {
-        let q = &self.q;
-        let compute: std::pin::Pin<Box<dyn std::future::Future<Output = AppResult<_>> + Send>> =
-            Box::pin(metrics::publications_and_processing(&self.db, q));
-        self.panels
-            .get(ctx, "publishing.series", &**q, compute)
+    ) -> Result<&(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)> {
+        self.series
+            .get_or_try_init(|| async {
+                let q = &self.q;
+                let compute = metrics::publications_and_processing(&self.db, q);
+                self.panels
+                    .get(ctx, "publishing.series", &**q, compute)
+                    .await
+            })
             .await
     }
 }
