@@ -71,7 +71,8 @@ impl ChatQuery {
     ) -> SelectStatement {
         let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
         let col = |n: &str| Expr::col(Alias::new(n));
-        let per_message = Query::select()
+        let per_message = self
+            .counted_messages(from, to)
             .expr_as(
                 bucket_index(Expr::col(M::CreatedAtMs), bounds),
                 Alias::new("b"),
@@ -79,11 +80,6 @@ impl ChatQuery {
             .expr_as(Expr::col(M::SessionId), Alias::new("sid"))
             .expr_as(Expr::col(M::MessageType), Alias::new("t"))
             .expr_as(Expr::col(M::CreatedAtMs), Alias::new("at"))
-            .from(M::Table)
-            .and_where(Expr::col(M::TeamId).eq(self.team()))
-            .and_where(Expr::col(M::CreatedAtMs).gte(from))
-            .and_where(Expr::col(M::CreatedAtMs).lt(to))
-            .and_where(Expr::col(M::MessageType).is_in(COUNTED))
             .to_owned();
         let human = col("t").eq("human");
         let per_session = Query::select()
@@ -118,11 +114,9 @@ impl ChatQuery {
             .to_owned()
     }
 
-    /// Ids of sessions with a `human` or `ai` message in `[from, to)` (any session; combine
-    /// with `filter.sessions`).
-    fn active_ids(&self, from: i64, to: i64) -> SelectStatement {
+    /// `FROM chat_messages WHERE <team, [from, to), human or ai>`; the caller adds columns.
+    fn counted_messages(&self, from: i64, to: i64) -> SelectStatement {
         Query::select()
-            .column(M::SessionId)
             .from(M::Table)
             .and_where(Expr::col(M::TeamId).eq(self.team()))
             .and_where(Expr::col(M::CreatedAtMs).gte(from))
@@ -133,9 +127,13 @@ impl ChatQuery {
 
     /// The active sessions of `[from, to)`, on `chat_sessions`: countable, filtered, with at
     /// least one `human` or `ai` message in the span (whenever the session was created).
-    pub fn active_sessions(&self, from: i64, to: i64) -> Condition {
-        self.filter
-            .sessions(self.team())
-            .add(Expr::col((S::Table, S::Id)).in_subquery(self.active_ids(from, to)))
+    pub fn active_in(&self, from: i64, to: i64) -> Condition {
+        self.filter.sessions(self.team()).add(
+            Expr::col((S::Table, S::Id)).in_subquery(
+                self.counted_messages(from, to)
+                    .column(M::SessionId)
+                    .to_owned(),
+            ),
+        )
     }
 }

@@ -32,7 +32,7 @@ pub async fn traces_in(
     let active = Query::select()
         .column((S::Table, S::Id))
         .from(S::Table)
-        .cond_where(q.active_sessions(from, to))
+        .cond_where(q.active_in(from, to))
         .to_owned();
     let inner = Query::select()
         .expr_as(
