@@ -23,7 +23,7 @@ enum Command {
     Serve,
     /// Apply pending database migrations.
     Migrate,
-    /// Fill a team with deterministic demo request logs (idempotent).
+    /// Fill a team with deterministic demo data: request logs, chat, publishing (idempotent).
     Seed {
         /// Number of request logs.
         #[arg(long, default_value_t = demo::DEMO_ROWS)]
