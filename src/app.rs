@@ -23,6 +23,8 @@ pub struct AppState {
     pub requests: Arc<RateLimiter>,
     /// Per-team limit of forced refreshes.
     pub refreshes: Arc<RateLimiter>,
+    /// Per-team limit of browser events (`POST /v1/events`).
+    pub events: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             jwt: Arc::new(JwtKeys::new(&secret)),
             requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             refreshes: Arc::new(RateLimiter::new(settings.force_refresh_per_minute)),
+            events: Arc::new(RateLimiter::new(settings.events_per_minute)),
             settings: Arc::new(settings),
         })
     }

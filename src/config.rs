@@ -137,6 +137,70 @@ pub struct Settings {
         default_value_t = 6
     )]
     pub force_refresh_per_minute: u32,
+    /// Executive alert: uptime below this ratio is CRITICAL.
+    #[arg(long, global = true, env = "DASHGATE_ALERT_UPTIME_MIN", default_value_t = 0.999)]
+    pub alert_uptime_min: f64,
+    /// Executive alert: NRR below this ratio is a WARNING.
+    #[arg(long, global = true, env = "DASHGATE_ALERT_NRR_MIN", default_value_t = 1.0)]
+    pub alert_nrr_min: f64,
+    /// Executive alert: gross margin below this ratio is a WARNING.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_ALERT_GROSS_MARGIN_MIN",
+        default_value_t = 0.5
+    )]
+    pub alert_gross_margin_min: f64,
+    /// Executive alert: book-to-bill below this ratio is a WARNING.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_ALERT_BOOK_TO_BILL_MIN",
+        default_value_t = 1.0
+    )]
+    pub alert_book_to_bill_min: f64,
+    /// Executive alert: backlog coverage below this many months is a WARNING.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_ALERT_COVERAGE_MONTHS_MIN",
+        default_value_t = 3.0
+    )]
+    pub alert_coverage_months_min: f64,
+    /// Quality gates over real-user timing events: `name=maxP95Ms` pairs, comma-separated.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_QUALITY_GATES",
+        default_value = "switch_range_or_granularity=200,drilldown=200,page_load=2000"
+    )]
+    pub quality_gates: QualityGates,
+    /// Browser origins allowed to send `POST /v1/events` (comma-separated, `*` for any;
+    /// empty: same origin only).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_EVENTS_ALLOWED_ORIGINS",
+        default_value = ""
+    )]
+    pub events_allowed_origins: String,
+    /// Browser events (`POST /v1/events`) per team and minute (0 = unlimited); separate from
+    /// the request rate limit.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_EVENTS_PER_MINUTE",
+        default_value_t = 6_000
+    )]
+    pub events_per_minute: u32,
+    /// Maximum body of one `POST /v1/events` request, in bytes.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_EVENTS_BODY_LIMIT_BYTES",
+        default_value_t = 16 << 10
+    )]
+    pub events_body_limit_bytes: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,dashgate=debug`.
     #[arg(
         long,
@@ -145,6 +209,34 @@ pub struct Settings {
         default_value = "info,sea_orm_migration=warn,sqlx::postgres::notice=warn"
     )]
     pub log: String,
+}
+
+/// Quality gates: the p95 of an event's `duration_ms` must stay at or below a threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityGates(pub Vec<(String, f64)>);
+
+impl std::str::FromStr for QualityGates {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut gates: Vec<(String, f64)> = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, ms) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}`: write gates as name=maxP95Ms"))?;
+            let name = name.trim();
+            let ms: f64 = ms
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("`{part}`: the threshold is a number of ms ≥ 0"))?;
+            if name.is_empty() || gates.iter().any(|(n, _)| n == name) {
+                return Err(format!("`{part}`: each gate names one event, once"));
+            }
+            gates.push((name.to_string(), ms));
+        }
+        Ok(QualityGates(gates))
+    }
 }
 
 #[derive(Parser)]
@@ -224,7 +316,21 @@ mod tests {
         .map(String::from);
         assert!(check_env_names(ok).is_ok());
         let err = check_env_names(["DASHGATE_DATABSE_URL".to_string()]).unwrap_err();
+        assert!(err.contains("DASHGATE_QUALITY_GATES"));
         assert!(err.contains("DASHGATE_DATABSE_URL") && err.contains("DASHGATE_DATABASE_URL"));
+    }
+
+    #[test]
+    fn quality_gates_parse_and_reject_nonsense() {
+        let gates: QualityGates = "page_load=2000, drilldown = 150.5".parse().unwrap();
+        assert_eq!(
+            gates.0,
+            vec![("page_load".into(), 2000.0), ("drilldown".into(), 150.5)]
+        );
+        assert_eq!("".parse::<QualityGates>().unwrap().0, vec![]);
+        assert!("page_load".parse::<QualityGates>().is_err());
+        assert!("page_load=fast".parse::<QualityGates>().is_err());
+        assert!("a=1,a=2".parse::<QualityGates>().is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod m0002_api_usage;
 mod m0003_filter_presets;
 mod m0004_chat;
 mod m0005_publishing;
+mod m0006_executive;
 mod tables;
 
 /// All migrations, in order.
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_filter_presets::Migration),
             Box::new(m0004_chat::Migration),
             Box::new(m0005_publishing::Migration),
+            Box::new(m0006_executive::Migration),
         ]
     }
 }

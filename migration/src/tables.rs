@@ -1,5 +1,5 @@
 //! Table-driven schema: a table is its name, its columns after `team_id`/`id`, and the columns
-//! indexed after `team_id`; every table is keyed by `(team_id, id)`. Mirrors
+//! indexed after `team_id`; a table is keyed by `(team_id, id)` (or another key column). Mirrors
 //! `dashgate::domains::tables` (the descriptions that drive ingestion).
 
 use sea_orm_migration::prelude::*;
@@ -23,15 +23,25 @@ pub type TableDef = (
     &'static [&'static str],
 );
 
-/// Creates every table of `tables` with its primary key and indexes.
+/// Creates every table of `tables` with its primary key `(team_id, id)` and indexes.
 pub async fn create_tables(manager: &SchemaManager<'_>, tables: &[TableDef]) -> Result<(), DbErr> {
+    create_keyed_tables(manager, "id", 64, tables).await
+}
+
+/// Creates every table of `tables`, keyed by `(team_id, <key>)` (a string of `key_len`).
+pub async fn create_keyed_tables(
+    manager: &SchemaManager<'_>,
+    key: &str,
+    key_len: u32,
+    tables: &[TableDef],
+) -> Result<(), DbErr> {
     for (table, columns, indexes) in tables {
         let mut create = Table::create();
         create
             .table(Alias::new(*table))
             .if_not_exists()
             .col(big_integer(Alias::new("team_id")))
-            .col(string_len(Alias::new("id"), 64));
+            .col(string_len(Alias::new(key), key_len));
         for (name, kind) in columns.iter() {
             let n = Alias::new(*name);
             create.col(match kind {
@@ -47,7 +57,7 @@ pub async fn create_tables(manager: &SchemaManager<'_>, tables: &[TableDef]) -> 
         create.primary_key(
             Index::create()
                 .col(Alias::new("team_id"))
-                .col(Alias::new("id")),
+                .col(Alias::new(key)),
         );
         manager.create_table(create.to_owned()).await?;
         for column in indexes.iter() {

@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 /// Every API key starts with this, so it is told apart from a JWT.
 pub const KEY_PREFIX: &str = "dg_";
 
+/// Publishable keys (role PUBLISHABLE) start with this, so they are recognisable in a page.
+pub const PUBLISHABLE_PREFIX: &str = "dg_pk_";
+
 fn hash(key: &str) -> String {
     Sha256::digest(key.as_bytes())
         .iter()
@@ -41,7 +44,11 @@ pub async fn create(
         .take(40)
         .map(char::from)
         .collect();
-    let secret = format!("{KEY_PREFIX}{random}");
+    let secret = if role == Role::Publishable {
+        format!("{PUBLISHABLE_PREFIX}{random}")
+    } else {
+        format!("{KEY_PREFIX}{random}")
+    };
     let prefix = secret[..11].to_string();
     let model = api_key::ActiveModel {
         team_id: Set(team.id.0),

@@ -111,7 +111,8 @@ pub async fn seed_tables(
                 let msg = format!("demo {name}: field `{}`: {}", e.field, e.message);
                 crate::kernel::AppError::internal(anyhow::anyhow!(msg))
             })?;
-        inserted += tables::write(&txn, scope, ds, &rows).await?;
+        let written = tables::write(&txn, scope, ds, &rows).await?;
+        inserted += written.inserted + written.replaced;
     }
     txn.commit().await?;
     Ok(inserted)

@@ -7,6 +7,8 @@ use crate::kernel::window::{TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
 use crate::presets::model::Preset;
 use async_graphql::{Context, ID, Result};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -53,6 +55,9 @@ pub struct RootArgs<I> {
     pub refresh: Option<RefreshPolicy>,
 }
 
+/// How a dashboard resolves its window input: `(input, team timezone, now, max buckets)`.
+pub type Resolver = fn(&WindowInput, Tz, DateTime<Utc>, usize) -> AppResult<TimeWindow>;
+
 /// Authenticates, applies the preset (`saved` reads its filter, `None` when the preset belongs
 /// to another dashboard), resolves the window and checks the refresh rate limit.
 pub async fn open<I: Default>(
@@ -60,6 +65,17 @@ pub async fn open<I: Default>(
     args: RootArgs<I>,
     saved: impl FnOnce(&Preset) -> Option<I>,
     overlay: impl FnOnce(I, I) -> I,
+) -> Result<Opened<I>> {
+    open_with(ctx, args, saved, overlay, TimeWindow::resolve).await
+}
+
+/// `open` with a window resolver of the dashboard's own (e.g. whole months).
+pub async fn open_with<I: Default>(
+    ctx: &Context<'_>,
+    args: RootArgs<I>,
+    saved: impl FnOnce(&Preset) -> Option<I>,
+    overlay: impl FnOnce(I, I) -> I,
+    resolve: Resolver,
 ) -> Result<Opened<I>> {
     let state = ctx.data::<AppState>()?.clone();
     let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
@@ -80,7 +96,7 @@ pub async fn open<I: Default>(
             (window, overlay(saved, explicit_filter))
         }
     };
-    let window = TimeWindow::resolve(
+    let window = resolve(
         &window,
         scope.timezone(),
         state.clock.now(),

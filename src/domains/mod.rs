@@ -4,5 +4,6 @@ pub mod api_usage;
 pub mod chat;
 pub mod countries;
 pub mod dashboard;
+pub mod executive;
 pub mod publishing;
 pub mod tables;

@@ -40,6 +40,33 @@ pub enum Kind {
     Ref(&'static str),
     /// Optional id of a row of the named dataset (same team).
     OptRef(&'static str),
+    /// Required calendar date `YYYY-MM-DD` (an RFC 3339 instant gives its date as written),
+    /// stored as that text.
+    Date,
+    /// Required finite number of any sign.
+    Signed,
+    /// Required number between 0 and N.
+    AtMost(u32),
+}
+
+/// What identifies a row of a dataset within its team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// The source system's `id` (at most 64 characters); a re-sent id is a duplicate.
+    Id,
+    /// The calendar `month` (`YYYY-MM-01` or `YYYY-MM`, stored as `YYYY-MM-01`); a re-sent
+    /// month replaces the stored figures.
+    Month,
+}
+
+impl Key {
+    /// The key field and storage column.
+    pub fn column(self) -> &'static str {
+        match self {
+            Key::Id => "id",
+            Key::Month => "month",
+        }
+    }
 }
 
 /// One field of a dataset.
@@ -59,10 +86,11 @@ impl Field {
     }
 }
 
-/// One dataset: its name (= table) and fields after `id`.
+/// One dataset: its name (= table), its key and the fields after the key.
 #[derive(Debug, Clone, Copy)]
 pub struct Dataset {
     pub name: &'static str,
+    pub key: Key,
     pub fields: &'static [Field],
 }
 
@@ -75,6 +103,7 @@ pub fn all() -> impl Iterator<Item = &'static Dataset> {
     super::chat::ingest::DATASETS
         .iter()
         .chain(super::publishing::ingest::DATASETS)
+        .chain(super::executive::ingest::DATASETS)
 }
 
 /// The table-driven dataset with this name.
@@ -82,7 +111,7 @@ pub fn find(name: &str) -> Option<&'static Dataset> {
     all().find(|d| d.name == name)
 }
 
-/// One validated row: its id and a value per dataset field, in field order.
+/// One validated row: its key (`id` or month) and a value per dataset field, in field order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub id: String,
@@ -98,10 +127,13 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
 
 /// Validates one row of `ds`.
 pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<Row, FieldError> {
-    let mut allowed = vec!["id"];
+    let mut allowed = vec![ds.key.column()];
     allowed.extend(ds.fields.iter().map(|f| f.name));
     let r = Record::new(value, &allowed)?;
-    let id = r.string("id", 64)?;
+    let id = match ds.key {
+        Key::Id => r.string("id", 64)?,
+        Key::Month => month_key(&r.string("month", 10)?)?,
+    };
     let mut values = Vec::with_capacity(ds.fields.len());
     for field in ds.fields {
         let name = field.name;
@@ -148,10 +180,75 @@ pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<Row, FieldErr
             }
             Kind::Ref(_) => r.string(name, 64)?.into(),
             Kind::OptRef(_) => r.opt_string(name, 64)?.into(),
+            Kind::Date => date(name, &r.string(name, 40)?)?.into(),
+            Kind::Signed => match value.get(name) {
+                None | Some(serde_json::Value::Null) => return Err(err(name, "is required")),
+                Some(v) => match v.as_f64() {
+                    Some(n) if n.is_finite() => n.into(),
+                    _ => return Err(err(name, "must be a number")),
+                },
+            },
+            Kind::AtMost(max) => {
+                let n = r.number(name, 0.0)?;
+                if n > f64::from(max) {
+                    return Err(err(name, format!("must be between 0 and {max}")));
+                }
+                n.into()
+            }
         };
         values.push(v);
     }
     Ok(Row { id, values })
+}
+
+/// `YYYY-MM-01` (or `YYYY-MM`) → `YYYY-MM-01`.
+fn month_key(text: &str) -> Result<String, FieldError> {
+    let full = if text.len() == 7 {
+        format!("{text}-01")
+    } else {
+        text.to_string()
+    };
+    match chrono::NaiveDate::parse_from_str(&full, "%Y-%m-%d") {
+        Ok(d) if full.ends_with("-01") && full.len() == 10 => Ok(d.format("%Y-%m-%d").to_string()),
+        _ => Err(err(
+            "month",
+            "must be the first day of a month, `YYYY-MM-01` (or `YYYY-MM`)",
+        )),
+    }
+}
+
+/// A `YYYY-MM-DD` date, or the date of an RFC 3339 instant as written (its own offset).
+fn date(name: &str, text: &str) -> Result<String, FieldError> {
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| t.date_naive())
+        })
+        .ok_or_else(|| err(name, "must be a date `YYYY-MM-DD` or an RFC 3339 instant"))?;
+    Ok(d.format("%Y-%m-%d").to_string())
+}
+
+/// Rows of a month-keyed batch that repeat a month of an earlier row (a month is replaced
+/// as a whole, so one batch names it once).
+pub fn repeated_keys(ds: &Dataset, rows: &[(usize, Row)]) -> Vec<RowError> {
+    if ds.key == Key::Id {
+        return Vec::new();
+    }
+    let mut first_line = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for (line, row) in rows {
+        if let Some(first) = first_line.insert(row.id.as_str(), *line) {
+            errors.push(RowError {
+                line: *line,
+                field: Some(ds.key.column().into()),
+                message: format!("`{}` is already given on line {first}", row.id),
+            });
+            first_line.insert(row.id.as_str(), first);
+        }
+    }
+    errors
 }
 
 /// Rows whose references point at no row of the caller's team (a foreign row counts as missing).
@@ -206,14 +303,27 @@ pub async fn check_references(
     Ok(errors)
 }
 
-/// Inserts the rows for the team, skipping ids it already has; returns how many were new.
+/// What a write did: rows new to the team, and stored rows replaced (month-keyed datasets).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub inserted: u64,
+    pub replaced: u64,
+}
+
+/// Stores the rows for the team: ids it already has are skipped; months it already has are
+/// replaced.
 pub async fn write(
     txn: &DatabaseTransaction,
     scope: &TeamScope,
     ds: &Dataset,
     rows: &[Row],
-) -> AppResult<u64> {
-    let mut columns = vec![Alias::new("team_id"), Alias::new("id")];
+) -> AppResult<Written> {
+    let key = ds.key.column();
+    let existing = match ds.key {
+        Key::Id => 0,
+        Key::Month => count_existing(txn, scope, ds, rows).await?,
+    };
+    let mut columns = vec![Alias::new("team_id"), Alias::new(key)];
     columns.extend(ds.fields.iter().map(|f| Alias::new(f.column())));
     let per_chunk = (10_000 / columns.len()).max(1);
     let mut inserted = 0;
@@ -228,12 +338,47 @@ pub async fn write(
             values.extend(row.values.iter().cloned().map(Expr::val));
             insert.values_panic(values);
         }
-        insert.on_conflict(
-            OnConflict::columns([Alias::new("team_id"), Alias::new("id")])
-                .do_nothing()
-                .to_owned(),
-        );
+        let mut on_conflict = OnConflict::columns([Alias::new("team_id"), Alias::new(key)]);
+        match ds.key {
+            Key::Id => on_conflict.do_nothing(),
+            Key::Month => {
+                on_conflict.update_columns(ds.fields.iter().map(|f| Alias::new(f.column())))
+            }
+        };
+        insert.on_conflict(on_conflict);
         inserted += txn.execute(&insert).await?.rows_affected();
     }
-    Ok(inserted)
+    Ok(match ds.key {
+        Key::Id => Written {
+            inserted,
+            replaced: 0,
+        },
+        Key::Month => Written {
+            inserted: rows.len() as u64 - existing,
+            replaced: existing,
+        },
+    })
+}
+
+/// How many of the rows' keys the team already has.
+async fn count_existing(
+    txn: &DatabaseTransaction,
+    scope: &TeamScope,
+    ds: &Dataset,
+    rows: &[Row],
+) -> AppResult<u64> {
+    let key = ds.key.column();
+    let mut existing = 0;
+    for chunk in rows.chunks(500) {
+        let stmt = Query::select()
+            .expr(Expr::col(Alias::new(key)).count())
+            .from(Alias::new(ds.name))
+            .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
+            .and_where(Expr::col(Alias::new(key)).is_in(chunk.iter().map(|r| r.id.clone())))
+            .to_owned();
+        if let Some(row) = txn.query_one(&stmt).await? {
+            existing += crate::kernel::sql::get::<i64>(&row, 0)? as u64;
+        }
+    }
+    Ok(existing)
 }

@@ -8,6 +8,7 @@ mod system;
 use crate::app::AppState;
 use crate::domains::api_usage::ApiUsageRoot;
 use crate::domains::chat::ChatRoot;
+use crate::domains::executive::ExecutiveRoot;
 use crate::domains::publishing::PublishingRoot;
 use crate::presets::{PresetsMutation, PresetsQuery};
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -21,6 +22,7 @@ pub struct Query(
     ApiUsageRoot,
     ChatRoot,
     PublishingRoot,
+    ExecutiveRoot,
     PresetsQuery,
 );
 

@@ -1,40 +1,63 @@
-//! `Authorization: Bearer …` → `Principal`.
+//! `Authorization: Bearer …` (or a publishable key in the URL) → `Principal`.
 
 use crate::accounts;
 use crate::app::AppState;
 use crate::kernel::{AppError, AppResult, Principal};
 use axum::http::HeaderMap;
 
-/// The principal of the request's bearer credential; `None` without an `Authorization` header.
-async fn principal_from_headers(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> AppResult<Option<Principal>> {
+/// The bearer credential of the request; `None` without an `Authorization` header.
+fn bearer(headers: &HeaderMap) -> AppResult<Option<&str>> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
         .to_str()
         .map_err(|_| AppError::InvalidCredentials("unreadable header".into()))?;
-    let credential = value
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            AppError::InvalidCredentials("use `Authorization: Bearer <token>`".into())
-        })?;
-    let now = state.clock.now().timestamp();
-    accounts::authenticate(&state.db, &state.jwt, credential, now)
-        .await
         .map(Some)
+        .ok_or_else(|| AppError::InvalidCredentials("use `Authorization: Bearer <token>`".into()))
+}
+
+/// The principal of a credential (an API key `dg_…` or a JWT).
+pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Principal> {
+    let now = state.clock.now().timestamp();
+    accounts::authenticate(&state.db, &state.jwt, credential, now).await
 }
 
 /// The caller of a request: its principal (if any), after the team's rate limit.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Principal>> {
-    let principal = principal_from_headers(state, headers).await?;
+    let principal = match bearer(headers)? {
+        None => None,
+        Some(credential) => Some(authenticate(state, credential).await?),
+    };
     if let Some(p) = &principal {
         state.requests.check(p.team.id)?;
+    }
+    Ok(principal)
+}
+
+/// The sender of a browser event: the bearer credential, else `key` from the URL (for
+/// `navigator.sendBeacon`, which cannot set headers). Counted against the team's event rate
+/// limit, not its request rate limit, so busy pages never starve its dashboards.
+pub async fn event_sender(
+    state: &AppState,
+    headers: &HeaderMap,
+    url_key: Option<&str>,
+) -> AppResult<Option<Principal>> {
+    let credential = match bearer(headers)? {
+        Some(c) => Some(c),
+        None => url_key.map(str::trim).filter(|k| !k.is_empty()),
+    };
+    let principal = match credential {
+        None => None,
+        Some(credential) => Some(authenticate(state, credential).await?),
+    };
+    if let Some(p) = &principal {
+        state.events.check(p.team.id)?;
     }
     Ok(principal)
 }

@@ -4,8 +4,8 @@
 use super::HttpState;
 use super::auth::caller;
 use crate::app::AppState;
-use crate::domains::api_usage;
-use crate::domains::tables::{self, Dataset};
+use crate::domains::{api_usage, executive};
+use crate::domains::tables::{self, Dataset, Written};
 use crate::kernel::record::{FieldError, RowError, parse_rows};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
@@ -59,15 +59,21 @@ async fn run(
     let state = &http.app;
     let principal = caller(state, headers).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Editor)?;
-    let table_dataset = tables::find(dataset);
-    if dataset != "request_logs" && table_dataset.is_none() {
-        let mut known = vec!["request_logs"];
-        known.extend(tables::all().map(|d| d.name));
-        return Err(AppError::NotFound(format!(
-            "dataset `{dataset}` (known: {})",
-            known.join(", ")
-        )));
-    }
+    let target = match dataset {
+        "request_logs" => Target::RequestLogs,
+        executive::ingest::RUM_EVENTS => Target::RumEvents,
+        name => match tables::find(name) {
+            Some(ds) => Target::Table(ds),
+            None => {
+                let mut known = vec!["request_logs", executive::ingest::RUM_EVENTS];
+                known.extend(tables::all().map(|d| d.name));
+                return Err(AppError::NotFound(format!(
+                    "dataset `{dataset}` (known: {})",
+                    known.join(", ")
+                )));
+            }
+        },
+    };
     let limit = state.settings.ingest_body_limit_bytes;
     let Ok(bytes) = to_bytes(body, limit).await else {
         let body = json!({ "error": { "code": "PAYLOAD_TOO_LARGE",
@@ -78,31 +84,59 @@ async fn run(
         Ok(v) => v,
         Err(e) => return Ok(rejected(vec![e])),
     };
-    let (total, inserted) = match table_dataset {
-        None => match write_request_logs(state, &scope, &values).await? {
-            Ok(counts) => counts,
-            Err(errors) => return Ok(rejected(errors)),
-        },
-        Some(ds) => match write_table(state, &scope, ds, &values).await? {
-            Ok(counts) => counts,
-            Err(errors) => return Ok(rejected(errors)),
-        },
+    let written = match target {
+        Target::RequestLogs => write_request_logs(state, &scope, &values).await?,
+        Target::RumEvents => write_rum_events(state, &scope, &values).await?,
+        Target::Table(ds) => write_table(state, &scope, ds, &values).await?,
     };
-    if inserted > 0 {
+    let Counts {
+        total,
+        written: Written { inserted, replaced },
+    } = match written {
+        Ok(counts) => counts,
+        Err(errors) => return Ok(rejected(errors)),
+    };
+    if inserted + replaced > 0 {
         state.cache.bump(scope.team_id());
     }
-    let duplicates = total - inserted;
+    let duplicates = total - inserted - replaced;
     tracing::info!(
         dataset,
         team = scope.team().slug,
         inserted,
+        replaced,
         duplicates,
         "ingested"
     );
-    Ok(
-        Json(json!({ "dataset": dataset, "inserted": inserted, "duplicates": duplicates }))
-            .into_response(),
-    )
+    Ok(Json(json!({ "dataset": dataset, "inserted": inserted, "replaced": replaced,
+        "duplicates": duplicates }))
+    .into_response())
+}
+
+/// Where a dataset's rows go.
+enum Target {
+    RequestLogs,
+    RumEvents,
+    Table(&'static Dataset),
+}
+
+/// The rows of a batch and what writing them did.
+struct Counts {
+    total: u64,
+    written: Written,
+}
+
+/// A batch written (`Ok`), rejected row by row (`Err`), or failed (`AppError`).
+type Outcome = Result<Result<Counts, Vec<RowError>>, AppError>;
+
+fn inserted(total: usize, inserted: u64) -> Counts {
+    Counts {
+        total: total as u64,
+        written: Written {
+            inserted,
+            replaced: 0,
+        },
+    }
 }
 
 fn row_error(line: usize, e: FieldError) -> RowError {
@@ -114,7 +148,7 @@ fn row_error(line: usize, e: FieldError) -> RowError {
 }
 
 /// Validates every row with `validate`: all of them with their lines, or every problem.
-fn validate_all<T>(
+pub(super) fn validate_all<T>(
     values: &[(usize, serde_json::Value)],
     validate: impl Fn(&serde_json::Value) -> Result<T, FieldError>,
 ) -> Result<Vec<(usize, T)>, Vec<RowError>> {
@@ -138,15 +172,32 @@ async fn write_request_logs(
     state: &AppState,
     scope: &TeamScope,
     values: &[(usize, serde_json::Value)],
-) -> Result<Result<(u64, u64), Vec<RowError>>, AppError> {
+) -> Outcome {
     let rows: Vec<_> = match validate_all(values, api_usage::ingest::validate) {
         Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
         Err(errors) => return Ok(Err(errors)),
     };
     let txn = state.db.begin().await?;
-    let inserted = api_usage::ingest::write(&txn, scope, &rows).await?;
+    let n = api_usage::ingest::write(&txn, scope, &rows).await?;
     txn.commit().await?;
-    Ok(Ok((rows.len() as u64, inserted)))
+    Ok(Ok(inserted(rows.len(), n)))
+}
+
+/// Validates and writes real-user timing events with their meta, all or nothing.
+async fn write_rum_events(
+    state: &AppState,
+    scope: &TeamScope,
+    values: &[(usize, serde_json::Value)],
+) -> Outcome {
+    let events: Vec<_> = match validate_all(values, |v| executive::ingest::validate_event(v, None))
+    {
+        Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let txn = state.db.begin().await?;
+    let n = executive::ingest::write_events(&txn, scope, &events).await?;
+    txn.commit().await?;
+    Ok(Ok(inserted(events.len(), n)))
 }
 
 /// Validates, checks references and writes one table-driven dataset, all or nothing.
@@ -155,11 +206,15 @@ async fn write_table(
     scope: &TeamScope,
     ds: &Dataset,
     values: &[(usize, serde_json::Value)],
-) -> Result<Result<(u64, u64), Vec<RowError>>, AppError> {
+) -> Outcome {
     let rows = match validate_all(values, |v| tables::validate(ds, v)) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
     };
+    let repeated = tables::repeated_keys(ds, &rows);
+    if !repeated.is_empty() {
+        return Ok(Err(repeated));
+    }
     let txn = state.db.begin().await?;
     let missing = tables::check_references(&txn, scope, ds, &rows).await?;
     if !missing.is_empty() {
@@ -167,7 +222,10 @@ async fn write_table(
         return Ok(Err(missing));
     }
     let rows: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
-    let inserted = tables::write(&txn, scope, ds, &rows).await?;
+    let written = tables::write(&txn, scope, ds, &rows).await?;
     txn.commit().await?;
-    Ok(Ok((rows.len() as u64, inserted)))
+    Ok(Ok(Counts {
+        total: rows.len() as u64,
+        written,
+    }))
 }

@@ -1,6 +1,7 @@
 //! HTTP surface: routes, request ids, authentication, GraphQL, ingestion, health.
 
 mod auth;
+mod events;
 mod export;
 mod graphql;
 mod health;
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         schema: state.schema(),
         app: state,
     };
+    let mut event_routes = Router::new().route("/v1/events", post(events::post_event));
+    if let Some(cors) = events::cors(&state.app.settings.events_allowed_origins) {
+        event_routes = event_routes.layer(cors);
+    }
     Router::new()
         .route("/graphql", post(graphql::execute).get(graphql::graphiql))
         .route("/graphiql", get(graphql::graphiql))
@@ -38,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(tower_http::cors::CorsLayer::permissive())
+        .merge(event_routes)
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -18,6 +18,8 @@ pub enum Unit {
     Seconds,
     /// Minutes.
     Minutes,
+    /// Months (e.g. how long a backlog lasts).
+    Months,
 }
 
 /// Which direction of change is good news.

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod kpi;
 pub mod lists;
+pub mod months;
 pub mod rate_limit;
 pub mod record;
 pub mod sql;

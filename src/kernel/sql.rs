@@ -164,6 +164,11 @@ pub fn sum_i64(e: Expr) -> Expr {
     e.sum().cast_as(Alias::new("BIGINT"))
 }
 
+/// `CAST(SUM(e) AS DOUBLE PRECISION)`: SQLite sums whole numbers as INTEGER otherwise.
+pub fn sum_f64(e: Expr) -> Expr {
+    e.sum().cast_as(Alias::new("DOUBLE PRECISION"))
+}
+
 /// `CAST(AVG(e) AS DOUBLE PRECISION)`.
 pub fn avg_f64(e: Expr) -> Expr {
     e.avg().cast_as(Alias::new("DOUBLE PRECISION"))

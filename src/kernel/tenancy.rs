@@ -14,6 +14,9 @@ pub struct TeamId(pub i64);
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
+    /// Only sends real-user timing events (`POST /v1/events`): a publishable key, safe to
+    /// embed in a web page.
+    Publishable,
     /// Reads dashboards and manages its own presets.
     Viewer,
     /// Also manages team presets and ingests data.
@@ -26,10 +29,11 @@ impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_uppercase().as_str() {
+            "PUBLISHABLE" => Ok(Role::Publishable),
             "VIEWER" => Ok(Role::Viewer),
             "EDITOR" => Ok(Role::Editor),
             "ADMIN" => Ok(Role::Admin),
-            other => Err(format!("unknown role `{other}` (VIEWER, EDITOR, ADMIN)")),
+            other => Err(format!("unknown role `{other}` (PUBLISHABLE, VIEWER, EDITOR, ADMIN)")),
         }
     }
 }
@@ -37,6 +41,7 @@ impl std::str::FromStr for Role {
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Publishable => "PUBLISHABLE",
             Role::Viewer => "VIEWER",
             Role::Editor => "EDITOR",
             Role::Admin => "ADMIN",

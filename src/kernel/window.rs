@@ -60,6 +60,19 @@ pub struct WindowInput {
 }
 
 impl WindowInput {
+    /// The requested timezone, or `default_tz` when none is given.
+    pub fn tz_or(&self, default_tz: Tz) -> AppResult<Tz> {
+        match &self.timezone {
+            None => Ok(default_tz),
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                AppError::bad_input(
+                    "window.timezone",
+                    format!("`{name}` is not an IANA timezone (e.g. `Europe/London`)"),
+                )
+            }),
+        }
+    }
+
     /// `explicit` laid over `self` (a saved preset's window) field by field. The range —
     /// `preset`, `start`, `end` — travels as one: if the explicit input names any of them,
     /// it replaces the saved range entirely.
@@ -129,15 +142,7 @@ impl TimeWindow {
         now: DateTime<Utc>,
         max_buckets: usize,
     ) -> AppResult<Self> {
-        let tz = match &input.timezone {
-            None => default_tz,
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                AppError::bad_input(
-                    "window.timezone",
-                    format!("`{name}` is not an IANA timezone (e.g. `Europe/London`)"),
-                )
-            })?,
-        };
+        let tz = input.tz_or(default_tz)?;
         let explicit = input.start.is_some() || input.end.is_some();
         let preset = match input.preset {
             Some(p) => p,
@@ -208,6 +213,20 @@ impl TimeWindow {
         let granularity = input
             .granularity
             .unwrap_or_else(|| Granularity::auto_for(end - start));
+        let range = (start, end, previous_start);
+        Self::from_parts(preset, range, tz, granularity, now, max_buckets)
+    }
+
+    /// A window from its resolved parts: `(start, end, previous_start)`. Rejects a window
+    /// with more than `max_buckets` buckets.
+    pub(super) fn from_parts(
+        preset: RangePreset,
+        (start, end, previous_start): (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+        tz: Tz,
+        granularity: Granularity,
+        now: DateTime<Utc>,
+        max_buckets: usize,
+    ) -> AppResult<Self> {
         let n = calendar::count_buckets(start, end, granularity, tz, max_buckets);
         if n > max_buckets {
             return Err(AppError::bad_input(

@@ -6,6 +6,7 @@ use super::service::{self, Changes, Draft};
 use crate::app::AppState;
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use crate::domains::chat::filter::{ChatFilter, ChatFilterInput};
+use crate::domains::executive::filter::{ExecutiveFilter, ExecutiveFilterInput};
 use crate::domains::publishing::filter::{PublishingFilter, PublishingFilterInput};
 use crate::kernel::calendar::Granularity;
 use crate::kernel::window::{RangePreset, WindowInput};
@@ -90,6 +91,10 @@ impl FilterPreset {
     async fn publishing(&self) -> Option<PublishingFilter> {
         self.preset.publishing_filter().cloned()
     }
+    /// The filter, when this is an `EXECUTIVE` preset.
+    async fn executive(&self) -> Option<ExecutiveFilter> {
+        self.preset.executive_filter().cloned()
+    }
     /// The filter, when this is a `CHAT` preset.
     async fn chat(&self) -> Option<ChatFilter> {
         self.preset.chat_filter().cloned()
@@ -165,6 +170,7 @@ pub struct CreateFilterPresetInput {
     pub api_usage: Option<ApiUsageFilterInput>,
     pub chat: Option<ChatFilterInput>,
     pub publishing: Option<PublishingFilterInput>,
+    pub executive: Option<ExecutiveFilterInput>,
 }
 
 /// Changes to a preset; absent fields keep their value.
@@ -177,6 +183,7 @@ pub struct UpdateFilterPresetInput {
     pub api_usage: Option<ApiUsageFilterInput>,
     pub chat: Option<ChatFilterInput>,
     pub publishing: Option<PublishingFilterInput>,
+    pub executive: Option<ExecutiveFilterInput>,
 }
 
 /// The result of a preset mutation: the preset, or what is wrong with the input.
@@ -199,6 +206,7 @@ struct FilterInputs {
     api_usage: Option<ApiUsageFilterInput>,
     chat: Option<ChatFilterInput>,
     publishing: Option<PublishingFilterInput>,
+    executive: Option<ExecutiveFilterInput>,
 }
 
 /// The filter given in a mutation input, validated, and checked against the dashboard when
@@ -221,6 +229,10 @@ fn filter_of(
     if let Some(input) = inputs.publishing {
         let f = PublishingFilter::from_input(input).map_err(|e| invalid("publishing", e))?;
         given.push(("publishing", PresetFilter::Publishing(f)));
+    }
+    if let Some(input) = inputs.executive {
+        let f = ExecutiveFilter::from_input(input).map_err(|e| invalid("executive", e))?;
+        given.push(("executive", PresetFilter::Executive(f)));
     }
     match (given.len(), dashboard) {
         (0, _) => Ok(None),
@@ -252,6 +264,7 @@ fn no_filter(dashboard: DashboardKind) -> PresetFilter {
         DashboardKind::ApiUsage => PresetFilter::ApiUsage(ApiUsageFilter::default()),
         DashboardKind::Chat => PresetFilter::Chat(ChatFilter::default()),
         DashboardKind::Publishing => PresetFilter::Publishing(PublishingFilter::default()),
+        DashboardKind::Executive => PresetFilter::Executive(ExecutiveFilter::default()),
     }
 }
 
@@ -286,6 +299,7 @@ impl PresetsMutation {
             api_usage: input.api_usage,
             chat: input.chat,
             publishing: input.publishing,
+            executive: input.executive,
         };
         let filter = match filter_of(Some(input.dashboard), inputs) {
             Ok(f) => f.unwrap_or_else(|| no_filter(input.dashboard)),
@@ -323,6 +337,7 @@ impl PresetsMutation {
             api_usage: input.api_usage,
             chat: input.chat,
             publishing: input.publishing,
+            executive: input.executive,
         };
         let filter = match filter_of(None, inputs) {
             Ok(f) => f,

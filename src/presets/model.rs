@@ -3,8 +3,10 @@
 use super::entity;
 use crate::domains::api_usage::filter::ApiUsageFilter;
 use crate::domains::chat::filter::ChatFilter;
+use crate::domains::dashboard::Resolver;
+use crate::domains::executive::filter::ExecutiveFilter;
 use crate::domains::publishing::filter::PublishingFilter;
-use crate::kernel::window::WindowInput;
+use crate::kernel::window::{TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use async_graphql::Enum;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,8 @@ pub enum DashboardKind {
     Chat,
     /// The `publishing` dashboard.
     Publishing,
+    /// The `executive` dashboard.
+    Executive,
 }
 
 impl DashboardKind {
@@ -27,6 +31,15 @@ impl DashboardKind {
             DashboardKind::ApiUsage => "API_USAGE",
             DashboardKind::Chat => "CHAT",
             DashboardKind::Publishing => "PUBLISHING",
+            DashboardKind::Executive => "EXECUTIVE",
+        }
+    }
+
+    /// How the dashboard resolves windows (the executive dashboard works in whole months).
+    pub fn resolver(self) -> Resolver {
+        match self {
+            DashboardKind::Executive => TimeWindow::resolve_months,
+            _ => TimeWindow::resolve,
         }
     }
 
@@ -35,6 +48,7 @@ impl DashboardKind {
             "API_USAGE" => Ok(DashboardKind::ApiUsage),
             "CHAT" => Ok(DashboardKind::Chat),
             "PUBLISHING" => Ok(DashboardKind::Publishing),
+            "EXECUTIVE" => Ok(DashboardKind::Executive),
             other => Err(AppError::internal(anyhow::anyhow!(
                 "unknown dashboard kind `{other}`"
             ))),
@@ -67,6 +81,7 @@ pub enum PresetFilter {
     ApiUsage(ApiUsageFilter),
     Chat(ChatFilter),
     Publishing(PublishingFilter),
+    Executive(ExecutiveFilter),
 }
 
 impl PresetFilter {
@@ -75,6 +90,7 @@ impl PresetFilter {
             PresetFilter::ApiUsage(_) => DashboardKind::ApiUsage,
             PresetFilter::Chat(_) => DashboardKind::Chat,
             PresetFilter::Publishing(_) => DashboardKind::Publishing,
+            PresetFilter::Executive(_) => DashboardKind::Executive,
         }
     }
 
@@ -83,6 +99,7 @@ impl PresetFilter {
             PresetFilter::ApiUsage(f) => serde_json::to_string(f),
             PresetFilter::Chat(f) => serde_json::to_string(f),
             PresetFilter::Publishing(f) => serde_json::to_string(f),
+            PresetFilter::Executive(f) => serde_json::to_string(f),
         };
         json.unwrap_or_else(|_| "{}".into())
     }
@@ -102,6 +119,10 @@ impl PresetFilter {
             DashboardKind::Publishing => {
                 let f: PublishingFilter = serde_json::from_str(json).map_err(AppError::internal)?;
                 Ok(PresetFilter::Publishing(f.normalised()?))
+            }
+            DashboardKind::Executive => {
+                let f: ExecutiveFilter = serde_json::from_str(json).map_err(AppError::internal)?;
+                Ok(PresetFilter::Executive(f.normalised()?))
             }
         }
     }
@@ -160,6 +181,14 @@ impl Preset {
     pub fn api_usage_filter(&self) -> Option<&ApiUsageFilter> {
         match &self.filter {
             PresetFilter::ApiUsage(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The executive filter, when this is an executive preset.
+    pub fn executive_filter(&self) -> Option<&ExecutiveFilter> {
+        match &self.filter {
+            PresetFilter::Executive(f) => Some(f),
             _ => None,
         }
     }

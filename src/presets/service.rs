@@ -3,7 +3,7 @@
 
 use super::entity::{self, Column, Entity};
 use super::model::{DashboardKind, Preset, PresetFilter, PresetVisibility, UserError};
-use crate::kernel::window::{TimeWindow, WindowInput};
+use crate::kernel::window::WindowInput;
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -99,6 +99,7 @@ pub async fn default_for(
 
 fn check_fields(
     scope: &TeamScope,
+    dashboard: DashboardKind,
     name: &str,
     window: &WindowInput,
     max_buckets: usize,
@@ -118,7 +119,7 @@ fn check_fields(
             format!("a name has at most {MAX_NAME} characters"),
         ));
     }
-    if let Err(e) = TimeWindow::resolve(window, scope.timezone(), now, max_buckets) {
+    if let Err(e) = dashboard.resolver()(window, scope.timezone(), now, max_buckets) {
         let field = match &e {
             AppError::BadInput { field, .. } => field.clone(),
             _ => "window".into(),
@@ -206,7 +207,14 @@ pub async fn create(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Result<Preset, Vec<UserError>>> {
     require_team_role(scope, draft.visibility)?;
-    let errors = check_fields(scope, &draft.name, &draft.window, max_buckets, now);
+    let errors = check_fields(
+        scope,
+        draft.filter.dashboard(),
+        &draft.name,
+        &draft.window,
+        max_buckets,
+        now,
+    );
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -301,7 +309,14 @@ async fn apply_changes(
     preset.name = changes.name.unwrap_or(preset.name);
     preset.window = changes.window.unwrap_or(preset.window);
     preset.is_default = changes.is_default.unwrap_or(preset.is_default);
-    let errors = check_fields(scope, &preset.name, &preset.window, max_buckets, now);
+    let errors = check_fields(
+        scope,
+        preset.filter.dashboard(),
+        &preset.name,
+        &preset.window,
+        max_buckets,
+        now,
+    );
     if !errors.is_empty() {
         return Ok(Err(errors));
     }

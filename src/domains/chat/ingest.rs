@@ -1,7 +1,7 @@
 //! The nine chat datasets, described as data (see `domains::tables`): field kinds drive
 //! validation, storage columns, reference checks and the migration alike.
 
-use crate::domains::tables::{Dataset, Kind, f};
+use crate::domains::tables::{Dataset, Key, Kind, f};
 
 pub const SESSION_STATUSES: &[&str] = &[
     "setup",
@@ -26,6 +26,7 @@ pub const TAG_CATEGORIES: &[&str] = &[
 pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "chat_experiments",
+        key: Key::Id,
         fields: &[
             f("name", Kind::Str(200)),
             f("is_archived", Kind::Bool),
@@ -34,6 +35,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_channels",
+        key: Key::Id,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("name", Kind::Str(200)),
@@ -43,6 +45,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_participants",
+        key: Key::Id,
         fields: &[
             f("identifier", Kind::Str(200)),
             f("name", Kind::OptStr(200)),
@@ -52,6 +55,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_sessions",
+        key: Key::Id,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("participant_id", Kind::Ref("chat_participants")),
@@ -64,6 +68,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_messages",
+        key: Key::Id,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("message_type", Kind::OneOf(MESSAGE_TYPES)),
@@ -72,6 +77,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_tags",
+        key: Key::Id,
         fields: &[
             f("name", Kind::Str(200)),
             f("category", Kind::OneOf(TAG_CATEGORIES)),
@@ -79,6 +85,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_message_tags",
+        key: Key::Id,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("message_id", Kind::Ref("chat_messages")),
@@ -86,6 +93,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_session_tags",
+        key: Key::Id,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("session_id", Kind::Ref("chat_sessions")),
@@ -93,6 +101,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "chat_traces",
+        key: Key::Id,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("timestamp", Kind::Instant),

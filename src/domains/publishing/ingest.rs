@@ -1,6 +1,6 @@
 //! The five publishing datasets, described as data (see `domains::tables`).
 
-use crate::domains::tables::{Dataset, Kind, f};
+use crate::domains::tables::{Dataset, Key, Kind, f};
 
 pub const JOB_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
 pub const CAMPAIGN_STATUSES: &[&str] = &["draft", "active", "paused", "completed"];
@@ -10,10 +10,12 @@ pub const LOG_STATUSES: &[&str] = &["pending", "scheduled", "processing", "succe
 pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "pub_videos",
+        key: Key::Id,
         fields: &[f("title", Kind::Str(300)), f("created_at", Kind::Instant)],
     },
     Dataset {
         name: "pub_clips",
+        key: Key::Id,
         fields: &[
             f("video_id", Kind::Ref("pub_videos")),
             f("visual_score", Kind::OptFraction),
@@ -22,6 +24,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "pub_jobs",
+        key: Key::Id,
         fields: &[
             f("video_id", Kind::OptRef("pub_videos")),
             f("clip_id", Kind::OptRef("pub_clips")),
@@ -33,6 +36,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "pub_campaigns",
+        key: Key::Id,
         fields: &[
             f("clip_id", Kind::OptRef("pub_clips")),
             f("name", Kind::Str(200)),
@@ -44,6 +48,7 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         name: "pub_publish_logs",
+        key: Key::Id,
         fields: &[
             f("clip_id", Kind::Ref("pub_clips")),
             f("platform", Kind::Lower(32)),

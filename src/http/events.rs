@@ -1,0 +1,94 @@
+//! `POST /v1/events`: one real-user timing event from a browser. Authenticated by a
+//! publishable key (or any token of the team), small body, CORS for configured origins; the
+//! event and its meta are written in one transaction; validation errors answer 422.
+
+use super::HttpState;
+use super::auth::event_sender;
+use crate::domains::executive::ingest::{validate_event, write_events};
+use crate::kernel::{AppError, Role, TeamScope};
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// The query string of `POST /v1/events`.
+#[derive(Deserialize)]
+pub struct EventParams {
+    /// A publishable key, for senders that cannot set headers.
+    key: Option<String>,
+}
+
+/// Stores one event for the sender's team.
+pub async fn post_event(
+    State(http): State<HttpState>,
+    Query(params): Query<EventParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match run(&http, params, &headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(
+    http: &HttpState,
+    params: EventParams,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let state = &http.app;
+    let principal = event_sender(state, headers, params.key.as_deref()).await?;
+    let scope = TeamScope::require(principal.as_ref(), Role::Publishable)?;
+    let limit = state.settings.events_body_limit_bytes;
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        let body = json!({ "error": { "code": "PAYLOAD_TOO_LARGE",
+            "message": format!("an event is at most {limit} bytes") } });
+        return Ok((StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::bad_input("", format!("the body is not JSON: {e}")))?;
+    let event = validate_event(&value, Some(state.clock.now()))
+        .map_err(|e| AppError::bad_input(e.field, e.message))?;
+    let txn = state.db.begin().await?;
+    let inserted = write_events(&txn, &scope, std::slice::from_ref(&event)).await?;
+    txn.commit().await?;
+    // No cache generation bump: a page sends events all the time, and invalidating the team's
+    // dashboards on each would defeat the cache. Quality gates see new events within the TTL.
+    let body = json!({ "id": event.id, "inserted": inserted > 0 });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// CORS of `POST /v1/events`: the configured origins (`*` = any), or none at all.
+pub fn cors(origins: &str) -> Option<CorsLayer> {
+    let origins: Vec<&str> = origins
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
+}
