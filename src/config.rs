@@ -138,10 +138,20 @@ pub struct Settings {
     )]
     pub force_refresh_per_minute: u32,
     /// Executive alert: uptime below this ratio is CRITICAL.
-    #[arg(long, global = true, env = "DASHGATE_ALERT_UPTIME_MIN", default_value_t = 0.999)]
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_ALERT_UPTIME_MIN",
+        default_value_t = 0.999
+    )]
     pub alert_uptime_min: f64,
     /// Executive alert: NRR below this ratio is a WARNING.
-    #[arg(long, global = true, env = "DASHGATE_ALERT_NRR_MIN", default_value_t = 1.0)]
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_ALERT_NRR_MIN",
+        default_value_t = 1.0
+    )]
     pub alert_nrr_min: f64,
     /// Executive alert: gross margin below this ratio is a WARNING.
     #[arg(

@@ -9,6 +9,8 @@ mod calendar;
 mod chat;
 mod chat_ingest;
 mod errors;
+mod executive;
+mod executive_ingest;
 mod export;
 mod ingest;
 mod isolation;

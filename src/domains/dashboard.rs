@@ -163,3 +163,14 @@ pub fn list_limit(state: &AppState, limit: Option<i32>, default: usize) -> Resul
         )),
     }
 }
+
+/// Runs `work` as a task of its own and waits for it. Its database calls then start from a
+/// fresh, shallow stack: a pool opening a new PostgreSQL connection (TLS handshake included)
+/// deep inside a GraphQL resolver can otherwise exhaust a 2 MiB thread stack.
+pub async fn on_own_task<T: Send + 'static>(
+    work: impl Future<Output = AppResult<T>> + Send + 'static,
+) -> AppResult<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("panel task failed: {e}")))?
+}

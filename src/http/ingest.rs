@@ -4,8 +4,8 @@
 use super::HttpState;
 use super::auth::caller;
 use crate::app::AppState;
-use crate::domains::{api_usage, executive};
 use crate::domains::tables::{self, Dataset, Written};
+use crate::domains::{api_usage, executive};
 use crate::kernel::record::{FieldError, RowError, parse_rows};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
@@ -108,8 +108,10 @@ async fn run(
         duplicates,
         "ingested"
     );
-    Ok(Json(json!({ "dataset": dataset, "inserted": inserted, "replaced": replaced,
-        "duplicates": duplicates }))
+    Ok(Json(
+        json!({ "dataset": dataset, "inserted": inserted, "replaced": replaced,
+        "duplicates": duplicates }),
+    )
     .into_response())
 }
 

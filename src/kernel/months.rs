@@ -49,9 +49,8 @@ impl MonthSpan {
     pub fn between(tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> MonthSpan {
         let first = add_months(local_date(tz, start), 0);
         let last = add_months(local_date(tz, end - Duration::milliseconds(1)), 0);
-        let count = (last.year() - first.year()) * 12 + last.month0() as i32
-            - first.month0() as i32
-            + 1;
+        let count =
+            (last.year() - first.year()) * 12 + last.month0() as i32 - first.month0() as i32 + 1;
         MonthSpan {
             first,
             count: count.max(0),
@@ -174,14 +173,23 @@ mod tests {
         let w = resolve(preset(RangePreset::Last6Months), now).unwrap();
         let span = w.month_span();
         assert_eq!((span.first, span.count), (ymd(2025, 4, 1), 6));
-        assert_eq!(w.start, Utc.with_ymd_and_hms(2025, 3, 31, 18, 30, 0).unwrap());
+        assert_eq!(
+            w.start,
+            Utc.with_ymd_and_hms(2025, 3, 31, 18, 30, 0).unwrap()
+        );
         assert_eq!(span.previous().first, ymd(2024, 10, 1));
         let q = resolve(preset(RangePreset::QuarterToDate), now).unwrap();
-        assert_eq!((q.month_span().first, q.month_span().count), (ymd(2025, 7, 1), 3));
+        assert_eq!(
+            (q.month_span().first, q.month_span().count),
+            (ymd(2025, 7, 1), 3)
+        );
         let y = resolve(preset(RangePreset::YearToDate), now).unwrap();
         assert_eq!(y.month_span().count, 9);
         let d = resolve(WindowInput::default(), now).unwrap();
-        assert_eq!((d.preset, d.month_span().count), (RangePreset::Last12Months, 12));
+        assert_eq!(
+            (d.preset, d.month_span().count),
+            (RangePreset::Last12Months, 12)
+        );
         assert_eq!(d.granularity, Granularity::Month);
         assert_eq!(d.buckets().len(), 12);
     }
@@ -197,7 +205,13 @@ mod tests {
         };
         let w = resolve(input, now).unwrap();
         // The end is May 1st 00:00 in Kolkata: exclusive, so March and April.
-        assert_eq!(w.month_span(), MonthSpan { first: ymd(2025, 3, 1), count: 2 });
+        assert_eq!(
+            w.month_span(),
+            MonthSpan {
+                first: ymd(2025, 3, 1),
+                count: 2
+            }
+        );
         assert_eq!(w.buckets().len(), 2);
     }
 
@@ -208,7 +222,10 @@ mod tests {
             Err(AppError::BadInput { field, .. }) => field,
             other => panic!("expected bad input, got {other:?}"),
         };
-        assert_eq!(field(resolve(preset(RangePreset::Last7Days), now)), "window.preset");
+        assert_eq!(
+            field(resolve(preset(RangePreset::Last7Days), now)),
+            "window.preset"
+        );
         let weekly = WindowInput {
             granularity: Some(Granularity::Week),
             ..Default::default()

@@ -33,7 +33,9 @@ impl std::str::FromStr for Role {
             "VIEWER" => Ok(Role::Viewer),
             "EDITOR" => Ok(Role::Editor),
             "ADMIN" => Ok(Role::Admin),
-            other => Err(format!("unknown role `{other}` (PUBLISHABLE, VIEWER, EDITOR, ADMIN)")),
+            other => Err(format!(
+                "unknown role `{other}` (PUBLISHABLE, VIEWER, EDITOR, ADMIN)"
+            )),
         }
     }
 }

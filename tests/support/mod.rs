@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod chat_fixture;
+pub mod executive_fixture;
 pub mod fixtures;
 
 use axum::body::Body;
@@ -190,7 +191,8 @@ impl TestApp {
         if let Some(p) = principal {
             request = request.data(p.clone());
         }
-        serde_json::to_value(self.schema.execute(request).await).unwrap()
+        // Boxed: a dashboard's resolver futures are large; keep them off the test's stack.
+        serde_json::to_value(Box::pin(self.schema.execute(request)).await).unwrap()
     }
 
     /// Runs a query that must succeed and returns its `data`.
@@ -234,10 +236,7 @@ impl TestApp {
         if let Some(token) = bearer {
             req = req.header("authorization", format!("Bearer {token}"));
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(req.body(body.into()).unwrap())
+        let response = Box::pin(self.router.clone().oneshot(req.body(body.into()).unwrap()))
             .await
             .unwrap();
         let status = response.status();
@@ -296,7 +295,32 @@ macro_rules! both_dbs {
             #[tokio::test]
             async fn postgres() {
                 match $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
-                    Some(app) => run(app).await,
+                    Some(app) => Box::pin(run(app)).await,
+                    None => eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    )*};
+}
+
+/// `both_dbs!` with the settings adjusted first (e.g. the clock pinned elsewhere).
+#[macro_export]
+macro_rules! both_dbs_with {
+    ($adjust:expr; $(async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::support::TestApp) $body
+            #[tokio::test]
+            async fn sqlite() {
+                let backend = $crate::support::Backend::Sqlite;
+                Box::pin(run($crate::support::TestApp::spawn_with(backend, $adjust).await.unwrap())).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let backend = $crate::support::Backend::Postgres;
+                match $crate::support::TestApp::spawn_with(backend, $adjust).await {
+                    Some(app) => Box::pin(run(app)).await,
                     None => eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set"),
                 }
             }

@@ -39,7 +39,10 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "exec_pipeline_months",
         key: Key::Month,
-        fields: &[f("pipeline", Kind::Number), f("win_rate", Kind::AtMost(100))],
+        fields: &[
+            f("pipeline", Kind::Number),
+            f("win_rate", Kind::AtMost(100)),
+        ],
     },
     Dataset {
         name: "exec_orders",

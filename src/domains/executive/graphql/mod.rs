@@ -8,13 +8,13 @@ pub use kpis::{CardSource, ExecutiveKpis, KpiDrilldown};
 
 use super::filter::{ExecutiveFilter, ExecutiveFilterInput};
 use super::metrics::{
-    self, Alert, AlertRules, AtRiskCustomer, ExecutiveKpiKey, ExecutiveQuery, Ledger,
-    QualityGate, RevenuePoint, UptimePoint,
+    self, Alert, AlertRules, AtRiskCustomer, ExecutiveKpiKey, ExecutiveQuery, Ledger, QualityGate,
+    RevenuePoint, UptimePoint,
 };
-use crate::domains::dashboard::{Panels, RootArgs, list_limit, open_with};
+use crate::app::AppState;
+use crate::domains::dashboard::{Panels, RootArgs, list_limit, on_own_task, open_with};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
-use crate::app::AppState;
 use crate::presets::Preset;
 use async_graphql::{Context, ID, Object, Result};
 use std::sync::Arc;
@@ -84,10 +84,11 @@ impl Executive {
     async fn ledger(&self, ctx: &Context<'_>) -> Result<&Arc<Ledger>> {
         self.ledger
             .get_or_try_init(|| async {
-                let q = &self.q;
-                let compute = async { Ok(Arc::new(metrics::ledger(&self.state.db, q).await?)) };
+                let (db, q) = (self.state.db.clone(), self.q.clone());
+                let compute =
+                    on_own_task(async move { Ok(Arc::new(metrics::ledger(&db, &q).await?)) });
                 self.panels
-                    .get(ctx, "executive.ledger", &**q, compute)
+                    .get(ctx, "executive.ledger", &*self.q, compute)
                     .await
             })
             .await
@@ -97,11 +98,15 @@ impl Executive {
     async fn gates(&self, ctx: &Context<'_>) -> Result<&Vec<QualityGate>> {
         self.gates
             .get_or_try_init(|| async {
-                let q = &self.q;
-                let gates = &self.state.settings.quality_gates.0;
-                let compute = metrics::quality_gates(&self.state.db, q, gates);
-                let args = (&**q, gates);
-                self.panels.get(ctx, "executive.gates", &args, compute).await
+                let (db, q) = (self.state.db.clone(), self.q.clone());
+                let settings = self.state.settings.clone();
+                let args = (&*self.q, &self.state.settings.quality_gates.0);
+                let compute = on_own_task(async move {
+                    metrics::quality_gates(&db, &q, &settings.quality_gates.0).await
+                });
+                self.panels
+                    .get(ctx, "executive.gates", &args, compute)
+                    .await
             })
             .await
     }
@@ -159,9 +164,9 @@ impl Executive {
         #[graphql(desc = "At most this many customers (default 10).")] limit: Option<i32>,
     ) -> Result<Vec<AtRiskCustomer>> {
         let limit = list_limit(&self.state, limit, 10)?;
-        let q = &self.q;
-        let compute = metrics::at_risk_customers(&self.state.db, q, limit);
-        let args = (&**q, limit);
+        let (db, q) = (self.state.db.clone(), self.q.clone());
+        let compute = on_own_task(async move { metrics::at_risk_customers(&db, &q, limit).await });
+        let args = (&*self.q, limit);
         self.panels
             .get(ctx, "executive.atRiskCustomers", &args, compute)
             .await

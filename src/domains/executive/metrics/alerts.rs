@@ -55,28 +55,29 @@ impl AlertRules {
     }
 }
 
+/// A KPI rule: the KPI, its minimum, the severity of a breach, and how values read.
+type Rule = (ExecutiveKpiKey, f64, Severity, fn(f64) -> String);
+
 fn pct(v: f64) -> String {
     format!("{:.2} %", v * 100.0)
 }
 
 /// The alerts of a window: CRITICAL first, then in rule order.
-pub fn alerts(
-    rules: AlertRules,
-    l: &Ledger,
-    span: MonthSpan,
-    gates: &[QualityGate],
-) -> Vec<Alert> {
+pub fn alerts(rules: AlertRules, l: &Ledger, span: MonthSpan, gates: &[QualityGate]) -> Vec<Alert> {
     use ExecutiveKpiKey as K;
-    let kpi_rules: [(K, f64, Severity, fn(f64) -> String); 5] = [
+    let kpi_rules: [Rule; 5] = [
         (K::Uptime, rules.uptime, Severity::Critical, pct),
         (K::Nrr, rules.nrr, Severity::Warning, pct),
         (K::GrossMargin, rules.gross_margin, Severity::Warning, pct),
         (K::BookToBill, rules.book_to_bill, Severity::Warning, |v| {
             format!("{v:.2}")
         }),
-        (K::CoverageMonths, rules.coverage_months, Severity::Warning, |v| {
-            format!("{v:.1} months")
-        }),
+        (
+            K::CoverageMonths,
+            rules.coverage_months,
+            Severity::Warning,
+            |v| format!("{v:.1} months"),
+        ),
     ];
     let mut out = Vec::new();
     for (key, min, severity, show) in kpi_rules {

@@ -40,7 +40,11 @@ pub async fn at_risk_customers(
         } else {
             Expr::col(O::OrderDate).lt(start.clone())
         };
-        sum_f64(Expr::case(cond, Expr::col(O::Amount)).finally(Expr::val(0.0)).into())
+        sum_f64(
+            Expr::case(cond, Expr::col(O::Amount))
+                .finally(Expr::val(0.0))
+                .into(),
+        )
     };
     let mut stmt = Query::select();
     stmt.column(O::Customer)

@@ -2,10 +2,10 @@
 //! definition gives the card (window and previous window) and every point of its drill-down.
 
 use super::ledger::Ledger;
-use crate::kernel::kpi::{BetterWhen, KpiDef, ratio};
 use crate::kernel::calendar::add_months;
-use crate::kernel::months::MonthSpan;
 use crate::kernel::kpi::Unit;
+use crate::kernel::kpi::{BetterWhen, KpiDef, ratio};
+use crate::kernel::months::MonthSpan;
 use async_graphql::Enum;
 use serde::Serialize;
 
