@@ -46,7 +46,7 @@ enum Command {
         team: String,
         #[arg(long)]
         user: String,
-        /// VIEWER, EDITOR or ADMIN.
+        /// PUBLISHABLE, VIEWER, EDITOR or ADMIN.
         #[arg(long, default_value = "VIEWER")]
         role: Role,
         /// Validity in hours.
@@ -80,10 +80,11 @@ enum KeyCommand {
         team: String,
         #[arg(long)]
         name: String,
+        /// PUBLISHABLE (sends browser events only, key `dg_pk_…`), VIEWER, EDITOR or ADMIN.
         #[arg(long, default_value = "VIEWER")]
         role: Role,
     },
-    /// Revoke an API key by its prefix (`dg_` and 8 characters).
+    /// Revoke an API key by its prefix (its first 11 characters).
     Revoke {
         #[arg(long)]
         prefix: String,
@@ -131,10 +132,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let s = demo::seed(&state.db, &team, rows, now).await?;
             println!(
-                "seeded {} new request logs, {} chat rows and {} publishing rows into `{}` in {:.1?}",
+                "seeded {} new request logs, {} chat rows, {} publishing rows and {} executive rows into `{}` in {:.1?}",
                 s.request_logs,
                 s.chat_rows,
                 s.publishing_rows,
+                s.executive_rows,
                 s.team.slug,
                 started.elapsed()
             );
@@ -184,10 +186,11 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if let Some(s) = demo::seed_if_empty(&state, demo::DEMO_ROWS).await? {
         println!(
-            "first start: seeded the `demo` team with {} request logs, {} chat rows and {} publishing rows in {:.1?}",
+            "first start: seeded the `demo` team with {} request logs, {} chat rows, {} publishing rows and {} executive rows in {:.1?}",
             s.request_logs,
             s.chat_rows,
             s.publishing_rows,
+            s.executive_rows,
             started.elapsed()
         );
     }

@@ -111,6 +111,44 @@ async fn the_demo_is_seeded_once_and_deterministically() {
             .iter()
             .any(|b| b["success"].as_i64().unwrap() > 0)
     );
+    // The executive demo: two years of months, customers at risk, the slow month alerting.
+    assert!(seeded.executive_rows > 8_000, "{}", seeded.executive_rows);
+    let d = app
+        .data(
+            &p,
+            "{ executive { kpis { revenue { value } nrr { value } forecast { value } }
+            revenueTrend { recognized } atRiskCustomers { customer stopped } alerts { kpi }
+            qualityGates { samples passed } } }",
+        )
+        .await["executive"]
+        .clone();
+    assert!(d["kpis"]["revenue"]["value"].as_f64().unwrap() > 1_000_000.0);
+    assert_eq!(d["kpis"]["nrr"]["value"], 0.97);
+    assert_eq!(d["kpis"]["forecast"]["value"], 420_000.0 * 0.28);
+    assert!(
+        d["revenueTrend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["recognized"].as_f64().unwrap() > 0.0)
+    );
+    let at_risk = d["atRiskCustomers"].as_array().unwrap();
+    assert_eq!(at_risk.len(), 6, "{at_risk:?}");
+    assert_eq!(at_risk.iter().filter(|c| c["stopped"] == true).count(), 3);
+    let alerts: Vec<&str> = d["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kpi"].as_str().unwrap())
+        .collect();
+    assert_eq!(alerts, ["uptime", "nrr", "qualityGate:drilldown"]);
+    assert!(
+        d["qualityGates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["samples"].as_i64().unwrap() > 1_000)
+    );
     assert!(
         dashgate::demo::seed_if_empty(&app.state, 2_000)
             .await

@@ -2,6 +2,7 @@
 //! and benchmarks are reproducible.
 
 mod chat;
+mod executive;
 mod publishing;
 mod request_logs;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 pub use chat::{DatasetRows, generate_chat};
+pub use executive::generate_executive;
 pub use publishing::generate_publishing;
 pub use request_logs::generate_request_logs;
 
@@ -35,6 +37,8 @@ pub struct Seeded {
     pub chat_rows: u64,
     /// New rows over the five publishing datasets.
     pub publishing_rows: u64,
+    /// New (or replaced) rows over the executive datasets, real-user events included.
+    pub executive_rows: u64,
 }
 
 /// Finds or creates a team for seeding.
@@ -55,7 +59,8 @@ pub async fn ensure_team(
     teams::create(db, slug, &name, timezone, "USD", now.timestamp_millis()).await
 }
 
-/// Seeds `rows` request logs, the chat workload and the publishing pipeline over the `DEMO_DAYS` days before `now`
+/// Seeds `rows` request logs, the chat workload and the publishing pipeline over the
+/// `DEMO_DAYS` days before `now`, and two years of executive figures,
 /// into team `slug` (created when missing). Re-running is idempotent: rows keep their ids.
 pub async fn seed(
     db: &DatabaseConnection,
@@ -81,11 +86,26 @@ pub async fn seed(
     let chat_rows = seed_tables(db, &scope, chat).await?;
     let publishing = generate_publishing(DEMO_VIDEOS, now, DEMO_DAYS, 11);
     let publishing_rows = seed_tables(db, &scope, publishing).await?;
+    let (executive, events) = generate_executive(now, team.timezone, 13);
+    let mut executive_rows = seed_tables(db, &scope, executive).await?;
+    let events = events
+        .iter()
+        .map(|v| crate::domains::executive::ingest::validate_event(v, None))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            let msg = format!("demo rum_events: field `{}`: {}", e.field, e.message);
+            crate::kernel::AppError::internal(anyhow::anyhow!(msg))
+        })?;
+    let txn = db.begin().await?;
+    executive_rows +=
+        crate::domains::executive::ingest::write_events(&txn, &scope, &events).await?;
+    txn.commit().await?;
     Ok(Seeded {
         team,
         request_logs,
         chat_rows,
         publishing_rows,
+        executive_rows,
     })
 }
 
