@@ -198,6 +198,14 @@ both_dbs_with! { at_exec_now;
             {"severity": "WARNING", "kpi": "grossMargin", "threshold": 0.5},
             {"severity": "WARNING", "kpi": "qualityGate:drilldown", "threshold": 200.0},
         ]));
+        // The whole dashboard: five ledger queries, two for the gates, one for customers at risk.
+        let everything = r#"{ executive(window: {preset: QUARTER_TO_DATE}) { kpis { revenue { value }
+            backlog { value } uptime { value } nrr { value } grossMargin { value } bookToBill { value }
+            coverageMonths { value } arr { value } forecast { value } } revenueTrend { recognized }
+            kpi(key: ARR) { series { value } } uptime { uptime } atRiskCustomers { customer }
+            alerts { kpi } qualityGates { passed } } }"#;
+        let statements = app.statements_of(app.data(&p, everything)).await;
+        assert_eq!(statements.len(), 8, "{statements:#?}");
         let q = r#"{ executive(window: {preset: LAST_6_MONTHS}, filter: {customers: [" Gamma"]}) {
             atRiskCustomers { customer } kpis { grossMargin { value previous } arr { value } } } }"#;
         let e = app.data(&p, q).await["executive"].clone();
