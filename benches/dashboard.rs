@@ -1,7 +1,9 @@
 //! Benchmark: a full dashboard over HTTP, cold (cache off) and warm, at several concurrency
 //! levels. `--dashboard api-usage` (default: the 7-day `apiUsage` dashboard, next to the same
-//! panels as plain SQL without GraphQL or HTTP) or `--dashboard chat` (the 30-day `chat`
-//! dashboard with every panel).
+//! panels as plain SQL without GraphQL or HTTP), `--dashboard chat` (the 30-day `chat`
+//! dashboard with every panel), `--dashboard publishing` (every panel, 30-day series) or
+//! `--dashboard executive` (every panel over 12 months; its real-user events are not seeded
+//! here, so quality gates read none).
 //!
 //! `cargo bench --bench dashboard -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
@@ -37,12 +39,15 @@ struct Args {
     /// Results file (JSON); default `target/bench-<dashboard>.json`.
     #[arg(long)]
     out: Option<String>,
-    /// Which dashboard to load: `api-usage` or `chat`.
+    /// Which dashboard to load: `api-usage`, `chat`, `publishing` or `executive`.
     #[arg(long, default_value = "api-usage")]
     dashboard: String,
     /// Chat participants to seed for `--dashboard chat` (sessions: 11 a day per 300).
     #[arg(long, default_value_t = 30_000)]
     chat_participants: usize,
+    /// Videos to seed for `--dashboard publishing` (each with a few clips, jobs and logs).
+    #[arg(long, default_value_t = 20_000)]
+    videos: usize,
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -168,13 +173,38 @@ async fn measure(
     }
 }
 
-/// Seeds the chat workload into the bench team unless it has chat sessions; returns the
-/// number of chat sessions.
-async fn seed_chat(state: &AppState, scope: &TeamScope, participants: usize) -> i64 {
+const PUBLISHING: &str = r#"{ publishing(window: {preset: LAST_30_DAYS}) {
+  overview { totalVideos totalClips totalJobs totalCampaigns pendingJobs processingJobs failedJobs
+             successLogs failedLogs scheduledPublications }
+  queue { pending processing success failed avgProcessingTimeMs oldestPendingAgeSeconds }
+  orchestrator { lastRunAt actionsLastHour actionsLast24h queueSaturation activeWorkers }
+  platforms { platform clipsReady clipsPublished avgScore jobsCompleted jobsFailed }
+  campaigns { draft active paused completed totalBudget totalSpent }
+  publications { start success failed requested }
+  processingTime { start avgMs p95Ms } } }"#;
+
+const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
+  kpis { revenue { value previous } backlog { value previous } uptime { value previous }
+         nrr { value previous } grossMargin { value previous } bookToBill { value previous }
+         coverageMonths { value previous } arr { value previous } forecast { value previous } }
+  revenueTrend { period recognized booked backlog }
+  kpi(key: REVENUE) { series { period value } }
+  uptime { period uptime }
+  atRiskCustomers(limit: 10) { customer drop stopped }
+  alerts { severity kpi value }
+  qualityGates { name p95Ms samples passed } } }"#;
+
+/// Seeds `rows()` into the bench team unless its `table` has rows; returns the rows of `table`.
+async fn seed_missing(
+    state: &AppState,
+    scope: &TeamScope,
+    table: &str,
+    rows: impl FnOnce() -> dashgate::demo::DatasetRows,
+) -> i64 {
     let count = |db: &sea_orm::DatabaseConnection| {
         let sql = Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT COUNT(*) FROM chat_sessions WHERE team_id = $1".replace(
+            format!("SELECT COUNT(*) FROM {table} WHERE team_id = $1").replace(
                 "$1",
                 if db.get_database_backend() == sea_orm::DbBackend::Postgres {
                     "$1"
@@ -195,17 +225,10 @@ async fn seed_chat(state: &AppState, scope: &TeamScope, participants: usize) -> 
         return existing;
     }
     let t = Instant::now();
-    let demo = dashgate::demo::generate_chat(
-        participants,
-        participants * 11 / 300,
-        state.clock.now(),
-        120,
-        7,
-    );
-    let n = dashgate::demo::seed_tables(&state.db, scope, demo)
+    let n = dashgate::demo::seed_tables(&state.db, scope, rows())
         .await
         .unwrap();
-    println!("seeded {n} chat rows in {:.1?}", t.elapsed());
+    println!("seeded {n} rows in {:.1?}", t.elapsed());
     if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
         state.db.execute_unprepared("ANALYZE").await.unwrap();
     }
@@ -361,14 +384,39 @@ async fn main() {
         .mint("bench", "bench", Role::Viewer, now.timestamp() + 86_400)
         .unwrap();
 
-    let chat = args.dashboard == "chat";
-    let (query, plain) = if chat {
-        let rows = seed_chat(&state, &scope, args.chat_participants).await;
+    let (query, plain) = if args.dashboard == "chat" {
+        let n = args.chat_participants;
+        let rows = seed_missing(&state, &scope, "chat_sessions", || {
+            dashgate::demo::generate_chat(n, n * 11 / 300, now, 120, 7)
+        })
+        .await;
         println!(
             "database: {}  chat sessions: {rows}  window: LAST_30_DAYS (DAY buckets)",
             args.database_url
         );
         (CHAT, None)
+    } else if args.dashboard == "publishing" {
+        let videos = args.videos;
+        let rows = seed_missing(&state, &scope, "pub_publish_logs", || {
+            dashgate::demo::generate_publishing(videos, now, 120, 11)
+        })
+        .await;
+        println!(
+            "database: {}  publish logs: {rows}  window: LAST_30_DAYS (DAY buckets)",
+            args.database_url
+        );
+        (PUBLISHING, None)
+    } else if args.dashboard == "executive" {
+        let tz = scope.timezone();
+        let rows = seed_missing(&state, &scope, "exec_orders", || {
+            dashgate::demo::generate_executive(now, tz, 13).0
+        })
+        .await;
+        println!(
+            "database: {}  orders: {rows}  window: LAST_12_MONTHS (MONTH buckets)",
+            args.database_url
+        );
+        (EXECUTIVE, None)
     } else {
         println!(
             "database: {}  rows: {}  window: LAST_7_DAYS (DAY buckets)",
