@@ -12,7 +12,7 @@ use tower::ServiceExt;
 const W: &str = r#"window: {start: "2026-03-01T00:00:00Z", end: "2026-03-03T00:00:00Z", timezone: "UTC", granularity: DAY}"#;
 
 /// Status, Content-Disposition and body of an export.
-async fn export(
+pub(crate) async fn export(
     app: &TestApp,
     p: &Principal,
     body: serde_json::Value,

@@ -266,3 +266,26 @@ both_dbs! {
         assert_eq!(d["overview"]["totalJobs"], 6);
     }
 }
+
+both_dbs! {
+    async fn the_platform_table_exports_exactly_as_the_panel_reads(app) {
+        let p = seeded(&app).await;
+        let fields = "platform clipsReady clipsPublished jobsCompleted jobsFailed";
+        let query = format!("{{ publishing({WINDOW}) {{ platforms {{ {fields} }} }} }}");
+        let panel = app.data(&p, &query).await["publishing"]["platforms"].clone();
+        let mut expected = fields.replace(' ', ",") + "\r\n";
+        for row in panel.as_array().unwrap() {
+            let cells: Vec<String> = fields.split(' ').map(|f| match &row[f] {
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            }).collect();
+            expected += &(cells.join(",") + "\r\n");
+        }
+        let body = json!({"query": query, "format": "csv"});
+        let (status, disposition, csv) = crate::export::export(&app, &p, body).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{csv}");
+        assert!(disposition.contains("publishing-platforms-"), "{disposition}");
+        assert_eq!(csv.lines().count(), 5, "header + 4 platforms");
+        assert_eq!(csv, expected);
+    }
+}
