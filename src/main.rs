@@ -70,6 +70,17 @@ enum TeamCommand {
         #[arg(long, default_value = "USD")]
         currency: String,
     },
+    /// Change a team's timezone and/or currency.
+    Update {
+        #[arg(long)]
+        slug: String,
+        /// IANA timezone of the team's dashboards.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// ISO 4217 currency of its money KPIs.
+        #[arg(long)]
+        currency: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +160,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let team = teams::create(&state.db, &slug, &name, &timezone, &currency, now_ms).await?;
             println!("created team `{}` (id {})", team.slug, team.id.0);
+        }
+        Command::Team(TeamCommand::Update {
+            slug,
+            timezone,
+            currency,
+        }) => {
+            let (tz, cur) = (timezone.as_deref(), currency.as_deref());
+            let team = teams::update_settings(&state.db, &slug, tz, cur).await?;
+            println!(
+                "team `{}`: timezone {}, currency {}",
+                team.slug,
+                team.timezone.name(),
+                team.currency
+            );
         }
         Command::ApiKey(KeyCommand::Create { team, name, role }) => {
             let key = api_keys::create(&state.db, &team, &name, role, now_ms).await?;

@@ -89,6 +89,14 @@ both_dbs_with! { at_exec_now;
         let values: Vec<f64> = d["series"].as_array().unwrap().iter()
             .map(|p| p["value"].as_f64().unwrap()).collect();
         assert_eq!(values, [5.0, 5.2, 5.4, 5.6, 5.8, 6.0]);
+        // A team's currency can change; cards carry it from the next request on.
+        let team = dashgate::accounts::teams::update_settings(&app.state.db, "acme", None, Some("JPY")).await.unwrap();
+        assert_eq!((team.currency.as_str(), team.timezone.name()), ("JPY", "UTC"));
+        let body = r#"{"query": "{ executive { currency kpis { arr { currency } } } }"}"#;
+        let (_, r) = app.http("POST", "/graphql", Some(&app.token(&p)), body).await;
+        assert_eq!(r["data"]["executive"], json!({"currency": "JPY", "kpis": {"arr": {"currency": "JPY"}}}));
+        let bad = dashgate::accounts::teams::update_settings(&app.state.db, "acme", Some("Mars/Base"), None).await;
+        assert!(matches!(bad, Err(dashgate::kernel::AppError::BadInput { .. })));
     }
 
     async fn every_kpi_against_its_previous_window(app) {

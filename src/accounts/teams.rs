@@ -48,15 +48,7 @@ pub async fn create(
             "a team name has 1–200 characters",
         ));
     }
-    timezone.parse::<Tz>().map_err(|_| {
-        AppError::bad_input("timezone", format!("`{timezone}` is not an IANA timezone"))
-    })?;
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(AppError::bad_input(
-            "currency",
-            "an ISO 4217 code such as USD",
-        ));
-    }
+    check_settings(timezone, currency)?;
     if find_by_slug(db, slug).await?.is_some() {
         return Err(AppError::bad_input(
             "slug",
@@ -74,6 +66,42 @@ pub async fn create(
     .insert(db)
     .await?;
     info(model)
+}
+
+/// A team's timezone must be IANA, its currency an ISO 4217 code.
+fn check_settings(timezone: &str, currency: &str) -> AppResult<()> {
+    timezone.parse::<Tz>().map_err(|_| {
+        AppError::bad_input("timezone", format!("`{timezone}` is not an IANA timezone"))
+    })?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(AppError::bad_input(
+            "currency",
+            "an ISO 4217 code such as USD",
+        ));
+    }
+    Ok(())
+}
+
+/// Changes a team's timezone and/or currency (absent = unchanged); dashboards use them from
+/// the next request on.
+pub async fn update_settings(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    timezone: Option<&str>,
+    currency: Option<&str>,
+) -> AppResult<TeamInfo> {
+    let model = team::Entity::find()
+        .filter(team::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("team `{slug}`")))?;
+    let timezone = timezone.unwrap_or(&model.timezone).to_string();
+    let currency = currency.unwrap_or(&model.currency).to_string();
+    check_settings(&timezone, &currency)?;
+    let mut active: team::ActiveModel = model.into();
+    active.timezone = Set(timezone);
+    active.currency = Set(currency);
+    info(active.update(db).await?)
 }
 
 /// The team with this slug.
