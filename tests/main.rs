@@ -15,6 +15,7 @@ mod export;
 mod ingest;
 mod isolation;
 mod presets;
+mod product;
 mod publishing;
 mod publishing_ingest;
 mod schema;

@@ -9,6 +9,7 @@ mod m0003_filter_presets;
 mod m0004_chat;
 mod m0005_publishing;
 mod m0006_executive;
+mod m0007_product;
 mod tables;
 
 /// All migrations, in order.
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_chat::Migration),
             Box::new(m0005_publishing::Migration),
             Box::new(m0006_executive::Migration),
+            Box::new(m0007_product::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub enum C {
     OptMs,
     Number,
     OptNumber,
+    Text,
 }
 
 /// A table: name, columns after `team_id`/`id`, and columns indexed after `team_id`.
@@ -52,6 +53,7 @@ pub async fn create_keyed_tables(
                 C::OptMs => big_integer_null(n),
                 C::Number => double(n),
                 C::OptNumber => double_null(n),
+                C::Text => text(n),
             });
         }
         create.primary_key(

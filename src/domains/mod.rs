@@ -5,5 +5,6 @@ pub mod chat;
 pub mod countries;
 pub mod dashboard;
 pub mod executive;
+pub mod product;
 pub mod publishing;
 pub mod tables;

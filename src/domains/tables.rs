@@ -104,6 +104,7 @@ pub fn all() -> impl Iterator<Item = &'static Dataset> {
         .iter()
         .chain(super::publishing::ingest::DATASETS)
         .chain(super::executive::ingest::DATASETS)
+        .chain(super::product::ingest::DATASETS)
 }
 
 /// The table-driven dataset with this name.

@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::domains::api_usage::ApiUsageRoot;
 use crate::domains::chat::ChatRoot;
 use crate::domains::executive::ExecutiveRoot;
+use crate::domains::product::ProductRoot;
 use crate::domains::publishing::PublishingRoot;
 use crate::presets::{PresetsMutation, PresetsQuery};
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -23,6 +24,7 @@ pub struct Query(
     ChatRoot,
     PublishingRoot,
     ExecutiveRoot,
+    ProductRoot,
     PresetsQuery,
 );
 

@@ -5,7 +5,7 @@ use super::HttpState;
 use super::auth::caller;
 use crate::app::AppState;
 use crate::domains::tables::{self, Dataset, Written};
-use crate::domains::{api_usage, executive};
+use crate::domains::{api_usage, executive, product};
 use crate::kernel::record::{FieldError, RowError, parse_rows};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
@@ -62,10 +62,15 @@ async fn run(
     let target = match dataset {
         "request_logs" => Target::RequestLogs,
         executive::ingest::RUM_EVENTS => Target::RumEvents,
+        product::ingest::PRODUCT_EVENTS => Target::ProductEvents,
         name => match tables::find(name) {
             Some(ds) => Target::Table(ds),
             None => {
-                let mut known = vec!["request_logs", executive::ingest::RUM_EVENTS];
+                let mut known = vec![
+                    "request_logs",
+                    executive::ingest::RUM_EVENTS,
+                    product::ingest::PRODUCT_EVENTS,
+                ];
                 known.extend(tables::all().map(|d| d.name));
                 return Err(AppError::NotFound(format!(
                     "dataset `{dataset}` (known: {})",
@@ -87,6 +92,7 @@ async fn run(
     let written = match target {
         Target::RequestLogs => write_request_logs(state, &scope, &values).await?,
         Target::RumEvents => write_rum_events(state, &scope, &values).await?,
+        Target::ProductEvents => write_product_events(state, &scope, &values).await?,
         Target::Table(ds) => write_table(state, &scope, ds, &values).await?,
     };
     let Counts {
@@ -119,6 +125,7 @@ async fn run(
 enum Target {
     RequestLogs,
     RumEvents,
+    ProductEvents,
     Table(&'static Dataset),
 }
 
@@ -198,6 +205,22 @@ async fn write_rum_events(
     };
     let txn = state.db.begin().await?;
     let n = executive::ingest::write_events(&txn, scope, &events).await?;
+    txn.commit().await?;
+    Ok(Ok(inserted(events.len(), n)))
+}
+
+/// Validates and writes product events, all or nothing.
+async fn write_product_events(
+    state: &AppState,
+    scope: &TeamScope,
+    values: &[(usize, serde_json::Value)],
+) -> Outcome {
+    let events: Vec<_> = match validate_all(values, |v| product::ingest::validate_event(v, None)) {
+        Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let txn = state.db.begin().await?;
+    let n = product::ingest::write_events(&txn, scope, &events).await?;
     txn.commit().await?;
     Ok(Ok(inserted(events.len(), n)))
 }

@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use crate::domains::chat::filter::{ChatFilter, ChatFilterInput};
 use crate::domains::executive::filter::{ExecutiveFilter, ExecutiveFilterInput};
+use crate::domains::product::filter::{ProductFilter, ProductFilterInput};
 use crate::domains::publishing::filter::{PublishingFilter, PublishingFilterInput};
 use crate::kernel::calendar::Granularity;
 use crate::kernel::window::{RangePreset, WindowInput};
@@ -95,6 +96,10 @@ impl FilterPreset {
     async fn executive(&self) -> Option<ExecutiveFilter> {
         self.preset.executive_filter().cloned()
     }
+    /// The filter, when this is a `PRODUCT` preset.
+    async fn product(&self) -> Option<ProductFilter> {
+        self.preset.product_filter().cloned()
+    }
     /// The filter, when this is a `CHAT` preset.
     async fn chat(&self) -> Option<ChatFilter> {
         self.preset.chat_filter().cloned()
@@ -171,6 +176,7 @@ pub struct CreateFilterPresetInput {
     pub chat: Option<ChatFilterInput>,
     pub publishing: Option<PublishingFilterInput>,
     pub executive: Option<ExecutiveFilterInput>,
+    pub product: Option<ProductFilterInput>,
 }
 
 /// Changes to a preset; absent fields keep their value.
@@ -184,6 +190,7 @@ pub struct UpdateFilterPresetInput {
     pub chat: Option<ChatFilterInput>,
     pub publishing: Option<PublishingFilterInput>,
     pub executive: Option<ExecutiveFilterInput>,
+    pub product: Option<ProductFilterInput>,
 }
 
 /// The result of a preset mutation: the preset, or what is wrong with the input.
@@ -207,6 +214,7 @@ struct FilterInputs {
     chat: Option<ChatFilterInput>,
     publishing: Option<PublishingFilterInput>,
     executive: Option<ExecutiveFilterInput>,
+    product: Option<ProductFilterInput>,
 }
 
 /// The filter given in a mutation input, validated, and checked against the dashboard when
@@ -233,6 +241,10 @@ fn filter_of(
     if let Some(input) = inputs.executive {
         let f = ExecutiveFilter::from_input(input).map_err(|e| invalid("executive", e))?;
         given.push(("executive", PresetFilter::Executive(f)));
+    }
+    if let Some(input) = inputs.product {
+        let f = ProductFilter::from_input(input).map_err(|e| invalid("product", e))?;
+        given.push(("product", PresetFilter::Product(f)));
     }
     match (given.len(), dashboard) {
         (0, _) => Ok(None),
@@ -265,6 +277,7 @@ fn no_filter(dashboard: DashboardKind) -> PresetFilter {
         DashboardKind::Chat => PresetFilter::Chat(ChatFilter::default()),
         DashboardKind::Publishing => PresetFilter::Publishing(PublishingFilter::default()),
         DashboardKind::Executive => PresetFilter::Executive(ExecutiveFilter::default()),
+        DashboardKind::Product => PresetFilter::Product(ProductFilter::default()),
     }
 }
 
@@ -300,6 +313,7 @@ impl PresetsMutation {
             chat: input.chat,
             publishing: input.publishing,
             executive: input.executive,
+            product: input.product,
         };
         let filter = match filter_of(Some(input.dashboard), inputs) {
             Ok(f) => f.unwrap_or_else(|| no_filter(input.dashboard)),
@@ -338,6 +352,7 @@ impl PresetsMutation {
             chat: input.chat,
             publishing: input.publishing,
             executive: input.executive,
+            product: input.product,
         };
         let filter = match filter_of(None, inputs) {
             Ok(f) => f,

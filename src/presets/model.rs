@@ -5,6 +5,7 @@ use crate::domains::api_usage::filter::ApiUsageFilter;
 use crate::domains::chat::filter::ChatFilter;
 use crate::domains::dashboard::Resolver;
 use crate::domains::executive::filter::ExecutiveFilter;
+use crate::domains::product::filter::ProductFilter;
 use crate::domains::publishing::filter::PublishingFilter;
 use crate::kernel::window::{TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
@@ -23,6 +24,8 @@ pub enum DashboardKind {
     Publishing,
     /// The `executive` dashboard.
     Executive,
+    /// The `product` dashboard.
+    Product,
 }
 
 impl DashboardKind {
@@ -32,6 +35,7 @@ impl DashboardKind {
             DashboardKind::Chat => "CHAT",
             DashboardKind::Publishing => "PUBLISHING",
             DashboardKind::Executive => "EXECUTIVE",
+            DashboardKind::Product => "PRODUCT",
         }
     }
 
@@ -49,6 +53,7 @@ impl DashboardKind {
             "CHAT" => Ok(DashboardKind::Chat),
             "PUBLISHING" => Ok(DashboardKind::Publishing),
             "EXECUTIVE" => Ok(DashboardKind::Executive),
+            "PRODUCT" => Ok(DashboardKind::Product),
             other => Err(AppError::internal(anyhow::anyhow!(
                 "unknown dashboard kind `{other}`"
             ))),
@@ -82,6 +87,7 @@ pub enum PresetFilter {
     Chat(ChatFilter),
     Publishing(PublishingFilter),
     Executive(ExecutiveFilter),
+    Product(ProductFilter),
 }
 
 impl PresetFilter {
@@ -91,6 +97,7 @@ impl PresetFilter {
             PresetFilter::Chat(_) => DashboardKind::Chat,
             PresetFilter::Publishing(_) => DashboardKind::Publishing,
             PresetFilter::Executive(_) => DashboardKind::Executive,
+            PresetFilter::Product(_) => DashboardKind::Product,
         }
     }
 
@@ -100,6 +107,7 @@ impl PresetFilter {
             PresetFilter::Chat(f) => serde_json::to_string(f),
             PresetFilter::Publishing(f) => serde_json::to_string(f),
             PresetFilter::Executive(f) => serde_json::to_string(f),
+            PresetFilter::Product(f) => serde_json::to_string(f),
         };
         json.unwrap_or_else(|_| "{}".into())
     }
@@ -123,6 +131,10 @@ impl PresetFilter {
             DashboardKind::Executive => {
                 let f: ExecutiveFilter = serde_json::from_str(json).map_err(AppError::internal)?;
                 Ok(PresetFilter::Executive(f.normalised()?))
+            }
+            DashboardKind::Product => {
+                let f: ProductFilter = serde_json::from_str(json).map_err(AppError::internal)?;
+                Ok(PresetFilter::Product(f.normalised()?))
             }
         }
     }
@@ -181,6 +193,14 @@ impl Preset {
     pub fn api_usage_filter(&self) -> Option<&ApiUsageFilter> {
         match &self.filter {
             PresetFilter::ApiUsage(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The product filter, when this is a product preset.
+    pub fn product_filter(&self) -> Option<&ProductFilter> {
+        match &self.filter {
+            PresetFilter::Product(f) => Some(f),
             _ => None,
         }
     }

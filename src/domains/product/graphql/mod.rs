@@ -1,0 +1,187 @@
+//! GraphQL surface of the product dashboard: the root field (stored or inline telemetry) and
+//! its lazily computed sections. Stored telemetry is read at most once per request and each
+//! section is cached per team; inline telemetry is never cached and never touches stored rows.
+
+mod inline;
+
+pub use inline::{InlineEventInput, InlineMembershipInput, InlineTelemetryInput};
+
+use super::filter::{ProductFilter, ProductFilterInput};
+use super::metrics::executive::ProductExecutiveKpis;
+use super::metrics::{self, ExecutiveSection, ProductPoint, Telemetry, TelemetrySource};
+use crate::app::AppState;
+use crate::domains::dashboard::{Panels, RootArgs, list_limit, on_own_task, open};
+use crate::kernel::breakdown::Breakdown;
+use crate::kernel::cache::RefreshPolicy;
+use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
+use crate::kernel::{AppResult, TeamScope};
+use crate::presets::Preset;
+use async_graphql::{Context, ID, Object, Result};
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+/// Root field of the product dashboard.
+#[derive(Default)]
+pub struct ProductRoot;
+
+/// Root field of the product dashboard.
+#[Object]
+impl ProductRoot {
+    /// Product analytics of the caller's team — executive, growth, monetization, learning and
+    /// ops sections — from its stored events and memberships, or from `inline` rows.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Time range and buckets; defaults to the last 7 days.")] window: Option<
+            WindowInput,
+        >,
+        #[graphql(desc = "Narrows events by their properties and memberships by their users.")]
+        filter: Option<ProductFilterInput>,
+        #[graphql(desc = "A saved filter preset to apply (explicit arguments win).")]
+        preset_id: Option<ID>,
+        #[graphql(desc = "`FORCE` recomputes the selected sections now (rate-limited per team).")]
+        refresh: Option<RefreshPolicy>,
+        #[graphql(
+            desc = "Compute from these rows instead of stored data (nothing stored is read)."
+        )]
+        inline: Option<InlineTelemetryInput>,
+    ) -> Result<Product> {
+        let args = RootArgs {
+            window,
+            filter,
+            preset_id,
+            refresh,
+        };
+        let saved = |p: &Preset| p.product_filter().map(|f| f.clone().into_input());
+        let opened = open(ctx, args, saved, ProductFilterInput::overlay).await?;
+        let currency = opened.scope.team().currency.clone();
+        let telemetry = OnceCell::new();
+        let source = match inline {
+            None => TelemetrySource::Database,
+            Some(input) => {
+                let rows = inline::telemetry(input, &currency)?;
+                let _ = telemetry.set(Arc::new(rows));
+                TelemetrySource::Inline
+            }
+        };
+        Ok(Product {
+            source,
+            panels: opened.panels(),
+            state: opened.state,
+            telemetry,
+            q: Arc::new(ProductQuery {
+                scope: opened.scope,
+                window: opened.window,
+                filter: ProductFilter::from_input(opened.filter)?,
+            }),
+        })
+    }
+}
+
+/// One product request: the team, the resolved window and the filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductQuery {
+    #[serde(skip)]
+    pub scope: TeamScope,
+    pub window: TimeWindow,
+    pub filter: ProductFilter,
+}
+
+/// The product dashboard.
+pub struct Product {
+    q: Arc<ProductQuery>,
+    source: TelemetrySource,
+    state: AppState,
+    panels: Panels,
+    telemetry: OnceCell<Arc<Telemetry>>,
+}
+
+impl Product {
+    /// The telemetry of the request: inline rows, or the stored rows read once.
+    async fn telemetry(&self) -> AppResult<Arc<Telemetry>> {
+        let rows = self
+            .telemetry
+            .get_or_try_init(|| async {
+                let (db, q) = (self.state.db.clone(), self.q.clone());
+                let load = async move { metrics::load(&db, &q.scope, &q.window).await };
+                Ok::<_, crate::kernel::AppError>(Arc::new(on_own_task(load).await?))
+            })
+            .await?;
+        Ok(rows.clone())
+    }
+
+    /// A section: computed from the telemetry, cached per team for stored data only.
+    async fn section<T: Clone + Send + Sync + 'static>(
+        &self,
+        ctx: &Context<'_>,
+        name: &str,
+        compute: impl FnOnce(&Telemetry, &ProductQuery) -> T,
+    ) -> Result<T> {
+        let run = async {
+            let t = self.telemetry().await?;
+            Ok(compute(&t, &self.q))
+        };
+        match self.source {
+            TelemetrySource::Inline => Ok(run.await?),
+            TelemetrySource::Database => self.panels.get(ctx, name, &*self.q, run).await,
+        }
+    }
+}
+
+/// The product dashboard: sections computed on demand.
+#[Object]
+impl Product {
+    /// The resolved window (echoed back).
+    async fn window(&self) -> ResolvedWindow {
+        self.q.window.resolved()
+    }
+
+    /// `DATABASE` (stored rows) or `INLINE` (the posted rows only).
+    async fn source(&self) -> TelemetrySource {
+        self.source
+    }
+
+    /// Activity, DAU/WAU/MAU, registrations, memberships, revenue, study time, D1 retention.
+    async fn executive(&self, ctx: &Context<'_>) -> Result<ProductExecutive> {
+        let currency = self.q.scope.team().currency.clone();
+        let section = self
+            .section(ctx, "product.executive", move |t, q| {
+                metrics::executive(t, &q.window, &q.filter, &currency)
+            })
+            .await?;
+        Ok(ProductExecutive {
+            section,
+            state: self.state.clone(),
+        })
+    }
+}
+
+/// The product executive section.
+pub struct ProductExecutive {
+    section: ExecutiveSection,
+    state: AppState,
+}
+
+/// The product executive section.
+#[Object]
+impl ProductExecutive {
+    /// The KPI cards, each with the previous window (DAU/WAU/MAU: the days just before).
+    async fn kpis(&self) -> &ProductExecutiveKpis {
+        &self.section.kpis
+    }
+
+    /// Per bucket: active users (distinct), new users, new members, revenue.
+    async fn series(&self) -> &[ProductPoint] {
+        &self.section.series
+    }
+
+    /// Registrations in the window by channel (`unknown` without one).
+    async fn top_channels(
+        &self,
+        #[graphql(desc = "Rows before `other` (default 10).")] limit: Option<i32>,
+    ) -> Result<Breakdown> {
+        let limit = list_limit(&self.state, limit, 10)?;
+        Ok(self.section.top_channels(limit))
+    }
+}

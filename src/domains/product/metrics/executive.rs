@@ -1,0 +1,318 @@
+//! The product `executive` section: activity, DAU/WAU/MAU, registrations, memberships,
+//! revenue, study time and D1 retention, with series and registrations by channel.
+
+use super::{Telemetry, View};
+use crate::domains::product::filter::ProductFilter;
+use crate::kernel::breakdown::Breakdown;
+use crate::kernel::calendar::{local_date, start_of_day};
+use crate::kernel::kpi::{BetterWhen, KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::sql::ms;
+use crate::kernel::window::TimeWindow;
+use async_graphql::SimpleObject;
+use chrono::{DateTime, Duration, FixedOffset};
+use std::collections::HashSet;
+
+/// The executive KPI cards of the product dashboard.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ProductExecutiveKpis {
+    /// Distinct users with any event in the window.
+    pub active_users: KpiCard,
+    /// Distinct users on the window's last local day (previous: the day before).
+    pub dau: KpiCard,
+    /// Distinct users in the 7 local days ending with the window (previous: the 7 before).
+    pub wau: KpiCard,
+    /// Distinct users in the 30 local days ending with the window (previous: the 30 before).
+    pub mau: KpiCard,
+    /// `user_registered` events in the window.
+    pub new_users: KpiCard,
+    /// Memberships active at the window end (status `active`, started, not expired).
+    pub active_members: KpiCard,
+    /// Memberships started in the window.
+    pub new_members: KpiCard,
+    /// Distinct users starting a membership / active users.
+    pub member_conversion: KpiCard,
+    /// Σ amount of memberships started in the window (in the team's currency).
+    pub revenue: KpiCard,
+    /// Revenue / active users.
+    pub arpu: KpiCard,
+    /// Revenue / distinct paying users.
+    pub arppu: KpiCard,
+    /// Σ `duration_seconds` of `study_session` and `lesson_completed` / 60 / their distinct users.
+    pub avg_study_minutes: KpiCard,
+    /// Of users registered in the window whose next local day has ended, the share with an
+    /// event on that day.
+    pub d1_retention: KpiCard,
+}
+
+/// One bucket of the executive series.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct ProductPoint {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    /// Cut by the window edge or not over yet.
+    pub is_partial: bool,
+    /// Distinct users with an event in the bucket.
+    pub active_users: i32,
+    /// `user_registered` events.
+    pub new_users: i32,
+    /// Memberships started.
+    pub new_members: i32,
+    /// Σ amount of memberships started.
+    pub revenue: f64,
+}
+
+/// The computed executive section.
+#[derive(Debug, Clone)]
+pub struct ExecutiveSection {
+    pub kpis: ProductExecutiveKpis,
+    pub series: Vec<ProductPoint>,
+    /// Registrations in the window by channel (`unknown` without one).
+    pub channels: Vec<(String, f64)>,
+}
+
+impl ExecutiveSection {
+    /// Registrations by channel, top `limit`.
+    pub fn top_channels(&self, limit: usize) -> Breakdown {
+        Breakdown::from_groups(self.channels.clone(), limit)
+    }
+}
+
+const fn def(key: &'static str, label: &'static str, unit: Unit) -> KpiDef {
+    KpiDef {
+        key,
+        label,
+        unit,
+        better_when: BetterWhen::Up,
+    }
+}
+
+/// Figures of one half-open range `[from, to)` (epoch ms).
+struct Period<'v, 'a> {
+    v: &'v View<'a>,
+    from: i64,
+    to: i64,
+}
+
+impl<'v, 'a> Period<'v, 'a> {
+    fn users(&self) -> HashSet<&'a str> {
+        self.v
+            .between(self.from, self.to)
+            .filter_map(|e| e.identity.as_deref())
+            .collect()
+    }
+    fn named(&self, name: &str) -> usize {
+        self.v
+            .between(self.from, self.to)
+            .filter(|e| e.event_name == name)
+            .count()
+    }
+    fn started(&self) -> impl Iterator<Item = &&'a super::Membership> {
+        let (from, to) = (self.from, self.to);
+        self.v
+            .memberships
+            .iter()
+            .filter(move |m| m.start_ms >= from && m.start_ms < to)
+    }
+    fn revenue(&self) -> f64 {
+        self.started().map(|m| m.amount).sum()
+    }
+    fn payers(&self) -> usize {
+        self.started()
+            .map(|m| m.user_id.as_str())
+            .collect::<HashSet<_>>()
+            .len()
+    }
+    fn study_minutes(&self) -> Option<f64> {
+        let study = || {
+            self.v
+                .between(self.from, self.to)
+                .filter(|e| e.event_name == "study_session" || e.event_name == "lesson_completed")
+        };
+        let seconds: f64 = study()
+            .filter_map(|e| {
+                e.properties
+                    .get("duration_seconds")
+                    .and_then(|v| v.as_f64())
+            })
+            .sum();
+        let users = study()
+            .filter_map(|e| e.identity.as_deref())
+            .collect::<HashSet<_>>();
+        ratio(seconds / 60.0, users.len() as f64)
+    }
+}
+
+/// The executive section over `w`, seen through `filter`.
+pub fn executive(
+    t: &Telemetry,
+    w: &TimeWindow,
+    filter: &ProductFilter,
+    currency: &str,
+) -> ExecutiveSection {
+    let v = View::new(t, filter);
+    let (s, e, ps) = (ms(w.start), ms(w.end), ms(w.previous_start));
+    let cur = Period {
+        v: &v,
+        from: s,
+        to: e,
+    };
+    let prev = Period {
+        v: &v,
+        from: ps,
+        to: s,
+    };
+    let card =
+        |d: KpiDef, value: Option<f64>, previous: Option<f64>| d.card(value, previous, currency);
+    let count = |n: usize| Some(n as f64);
+    // DAU / WAU / MAU: the n local days ending with the window's last day, and the n before.
+    let last_day = local_date(w.tz, w.end - Duration::milliseconds(1));
+    let days = |n: i64| {
+        let to = ms(start_of_day(w.tz, last_day + Duration::days(1)));
+        let from = ms(start_of_day(w.tz, last_day - Duration::days(n - 1)));
+        let before = ms(start_of_day(w.tz, last_day - Duration::days(2 * n - 1)));
+        let now = Period { v: &v, from, to }.users().len();
+        let then = Period {
+            v: &v,
+            from: before,
+            to: from,
+        }
+        .users()
+        .len();
+        (count(now), count(then))
+    };
+    let (dau, wau, mau) = (days(1), days(7), days(30));
+    let active = (cur.users().len() as f64, prev.users().len() as f64);
+    let members_at = |t: i64| v.memberships.iter().filter(|m| m.active_at(t)).count();
+    let revenue = (cur.revenue(), prev.revenue());
+    let kpis = ProductExecutiveKpis {
+        active_users: card(
+            def("activeUsers", "Active users", Unit::Count),
+            Some(active.0),
+            Some(active.1),
+        ),
+        dau: card(def("dau", "Daily active users", Unit::Count), dau.0, dau.1),
+        wau: card(def("wau", "Weekly active users", Unit::Count), wau.0, wau.1),
+        mau: card(
+            def("mau", "Monthly active users", Unit::Count),
+            mau.0,
+            mau.1,
+        ),
+        new_users: card(
+            def("newUsers", "New users", Unit::Count),
+            count(cur.named("user_registered")),
+            count(prev.named("user_registered")),
+        ),
+        active_members: card(
+            def("activeMembers", "Active members", Unit::Count),
+            count(members_at(e)),
+            count(members_at(s)),
+        ),
+        new_members: card(
+            def("newMembers", "New members", Unit::Count),
+            count(cur.started().count()),
+            count(prev.started().count()),
+        ),
+        member_conversion: card(
+            def("memberConversion", "Member conversion", Unit::Ratio),
+            ratio(cur.payers() as f64, active.0),
+            ratio(prev.payers() as f64, active.1),
+        ),
+        revenue: card(
+            def("revenue", "Revenue", Unit::Currency),
+            Some(revenue.0),
+            Some(revenue.1),
+        ),
+        arpu: card(
+            def("arpu", "ARPU", Unit::Currency),
+            ratio(revenue.0, active.0),
+            ratio(revenue.1, active.1),
+        ),
+        arppu: card(
+            def("arppu", "ARPPU", Unit::Currency),
+            ratio(revenue.0, cur.payers() as f64),
+            ratio(revenue.1, prev.payers() as f64),
+        ),
+        avg_study_minutes: card(
+            def(
+                "avgStudyMinutes",
+                "Study minutes per learner",
+                Unit::Minutes,
+            ),
+            cur.study_minutes(),
+            prev.study_minutes(),
+        ),
+        d1_retention: card(
+            def("d1Retention", "D1 retention", Unit::Ratio),
+            d1(&v, w, s, e),
+            d1(&v, w, ps, s),
+        ),
+    };
+    let series = w
+        .buckets()
+        .iter()
+        .map(|b| {
+            let p = Period {
+                v: &v,
+                from: ms(b.start),
+                to: ms(b.end),
+            };
+            ProductPoint {
+                start: w.local(b.start),
+                end: w.local(b.end),
+                is_partial: b.is_partial,
+                active_users: p.users().len() as i32,
+                new_users: p.named("user_registered") as i32,
+                new_members: p.started().count() as i32,
+                revenue: p.revenue(),
+            }
+        })
+        .collect();
+    let mut channels: std::collections::BTreeMap<String, f64> = Default::default();
+    for ev in cur
+        .v
+        .between(s, e)
+        .filter(|ev| ev.event_name == "user_registered")
+    {
+        let channel = ev.dimension("channel").unwrap_or_else(|| "unknown".into());
+        *channels.entry(channel).or_default() += 1.0;
+    }
+    ExecutiveSection {
+        kpis,
+        series,
+        channels: channels.into_iter().collect(),
+    }
+}
+
+/// D1 retention of users registered in `[from, to)` whose next local day has ended.
+fn d1(v: &View<'_>, w: &TimeWindow, from: i64, to: i64) -> Option<f64> {
+    let now = ms(w.now);
+    let (mut eligible, mut retained) = (0usize, 0usize);
+    let mut seen = HashSet::new();
+    for ev in v
+        .between(from, to)
+        .filter(|ev| ev.event_name == "user_registered")
+    {
+        let Some(user) = ev.identity.as_deref() else {
+            continue;
+        };
+        if !seen.insert(user) {
+            continue;
+        }
+        let at = chrono::DateTime::from_timestamp_millis(ev.event_time_ms).unwrap_or_default();
+        let next = local_date(w.tz, at) + Duration::days(1);
+        let (day_start, day_end) = (
+            ms(start_of_day(w.tz, next)),
+            ms(start_of_day(w.tz, next + Duration::days(1))),
+        );
+        if day_end > now {
+            continue;
+        }
+        eligible += 1;
+        if v.between(day_start, day_end)
+            .any(|e| e.identity.as_deref() == Some(user))
+        {
+            retained += 1;
+        }
+    }
+    ratio(retained as f64, eligible as f64)
+}

@@ -1,0 +1,96 @@
+//! Reads a team's telemetry around a window: its events from a month before the previous
+//! window (or the 60 days before the end, for DAU/WAU/MAU) to a month after the end (D1 and
+//! retention look ahead), every `user_registered` event before that (users' attributes and
+//! "registered before"), and all memberships.
+
+use super::{Membership, Telemetry};
+use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
+use crate::domains::product::ingest::ProductEvent;
+use crate::kernel::sql::{get, ms};
+use crate::kernel::window::TimeWindow;
+use crate::kernel::{AppResult, TeamScope};
+use chrono::Duration;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+
+/// The team's telemetry a window's sections need.
+pub async fn load(
+    db: &DatabaseConnection,
+    scope: &TeamScope,
+    w: &TimeWindow,
+) -> AppResult<Telemetry> {
+    let team = scope.team_id().0;
+    let from = ms(std::cmp::min(w.previous_start, w.end - Duration::days(62)) - Duration::days(31));
+    let to = ms(std::cmp::max(w.end, w.now) + Duration::days(32));
+    let events = Query::select()
+        .columns([
+            E::Id,
+            E::UserId,
+            E::Identity,
+            E::EventName,
+            E::EventTimeMs,
+            E::Properties,
+        ])
+        .from(E::Table)
+        .and_where(Expr::col(E::TeamId).eq(team))
+        .and_where(
+            Expr::col(E::EventTimeMs)
+                .gte(from)
+                .and(Expr::col(E::EventTimeMs).lt(to))
+                .or(Expr::col(E::EventName)
+                    .eq("user_registered")
+                    .and(Expr::col(E::EventTimeMs).lt(from))),
+        )
+        .order_by(E::EventTimeMs, sea_orm::Order::Asc)
+        .order_by(E::Id, sea_orm::Order::Asc)
+        .to_owned();
+    let memberships = Query::select()
+        .columns([
+            M::UserId,
+            M::PlanType,
+            M::StartAtMs,
+            M::ExpireAtMs,
+            M::Status,
+            M::Amount,
+        ])
+        .from(M::Table)
+        .and_where(Expr::col(M::TeamId).eq(team))
+        .to_owned();
+    let (events, memberships) =
+        tokio::try_join!(db.query_all(&events), db.query_all(&memberships))?;
+    let events = events
+        .iter()
+        .map(|r| {
+            let text: String = get(r, 5)?;
+            let properties = match serde_json::from_str(&text) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            Ok(ProductEvent {
+                id: get(r, 0)?,
+                user_id: get(r, 1)?,
+                identity: get(r, 2)?,
+                event_name: get(r, 3)?,
+                event_time_ms: get(r, 4)?,
+                properties,
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    let memberships = memberships
+        .iter()
+        .map(|r| {
+            Ok(Membership {
+                user_id: get(r, 0)?,
+                plan_type: get(r, 1)?,
+                start_ms: get(r, 2)?,
+                expire_ms: get(r, 3)?,
+                status: get(r, 4)?,
+                amount: get(r, 5)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok(Telemetry {
+        events,
+        memberships,
+    })
+}

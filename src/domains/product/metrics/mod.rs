@@ -1,0 +1,138 @@
+//! The product numbers (spec/product.md), computed in Rust from one `Telemetry` — the team's
+//! stored rows around the window, or rows posted inline — so both sources run the very same
+//! definitions.
+
+pub mod executive;
+mod load;
+
+pub use executive::{ExecutiveSection, ProductPoint, executive};
+pub use load::load;
+
+use super::filter::ProductFilter;
+use super::ingest::ProductEvent;
+use crate::domains::tables::Row;
+use sea_orm::Value as SqlValue;
+use std::collections::HashMap;
+
+/// A membership, as the metrics read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub user_id: String,
+    pub plan_type: String,
+    pub start_ms: i64,
+    pub expire_ms: Option<i64>,
+    pub status: String,
+    pub amount: f64,
+}
+
+impl Membership {
+    /// From a validated `product_memberships` row (fields in dataset order).
+    pub fn from_row(row: &Row) -> Membership {
+        let text = |i: usize| match &row.values[i] {
+            SqlValue::String(Some(s)) => s.to_string(),
+            _ => String::new(),
+        };
+        let int = |i: usize| match &row.values[i] {
+            SqlValue::BigInt(v) => *v,
+            _ => None,
+        };
+        Membership {
+            user_id: text(0),
+            plan_type: text(1),
+            start_ms: int(2).unwrap_or_default(),
+            expire_ms: int(3),
+            status: text(4),
+            amount: match &row.values[5] {
+                SqlValue::Double(Some(v)) => *v,
+                _ => 0.0,
+            },
+        }
+    }
+
+    /// Active at instant `t`: status `active`, started, not expired.
+    pub fn active_at(&self, t: i64) -> bool {
+        self.status == "active" && self.start_ms <= t && self.expire_ms.is_none_or(|e| e > t)
+    }
+}
+
+/// Where the rows came from.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum TelemetrySource {
+    /// The team's stored rows.
+    Database,
+    /// Rows posted with the request (`inline`); nothing stored is read.
+    Inline,
+}
+
+/// The rows a product request computes from: events sorted by time, and memberships.
+#[derive(Debug, Clone, Default)]
+pub struct Telemetry {
+    pub events: Vec<ProductEvent>,
+    pub memberships: Vec<Membership>,
+}
+
+/// A user's channel, region and platform.
+type Attributes = (Option<String>, Option<String>, Option<String>);
+
+/// The telemetry seen through a filter: the events that pass (by their own properties), the
+/// memberships of users whose attributes pass, and every user's registration instant.
+pub struct View<'a> {
+    pub events: Vec<&'a ProductEvent>,
+    pub memberships: Vec<&'a Membership>,
+    pub registered: HashMap<&'a str, i64>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(t: &'a Telemetry, filter: &ProductFilter) -> View<'a> {
+        let dims = |e: &ProductEvent| -> Attributes {
+            (
+                e.dimension("channel"),
+                e.dimension("region"),
+                e.dimension("platform"),
+            )
+        };
+        let passes = |a: &Attributes| filter.allows(a.0.as_deref(), a.1.as_deref(), a.2.as_deref());
+        // A user's attributes: their registration event's, else their first event's.
+        let mut attributes: HashMap<&str, (bool, Attributes)> = HashMap::new();
+        let mut registered = HashMap::new();
+        for e in &t.events {
+            let Some(user) = e.identity.as_deref() else {
+                continue;
+            };
+            let is_registration = e.event_name == "user_registered";
+            if is_registration {
+                registered.entry(user).or_insert(e.event_time_ms);
+            }
+            match attributes.get(user) {
+                Some((true, _)) => {}
+                Some((false, _)) if !is_registration => {}
+                _ => {
+                    attributes.insert(user, (is_registration, dims(e)));
+                }
+            }
+        }
+        let events = t.events.iter().filter(|e| passes(&dims(e))).collect();
+        let memberships = t
+            .memberships
+            .iter()
+            .filter(|m| {
+                filter.is_empty()
+                    || attributes
+                        .get(m.user_id.as_str())
+                        .is_some_and(|(_, a)| passes(a))
+            })
+            .collect();
+        View {
+            events,
+            memberships,
+            registered,
+        }
+    }
+
+    /// Events in `[from, to)` (epoch ms).
+    pub fn between(&self, from: i64, to: i64) -> impl Iterator<Item = &&'a ProductEvent> {
+        let lo = self.events.partition_point(|e| e.event_time_ms < from);
+        let hi = self.events.partition_point(|e| e.event_time_ms < to);
+        self.events[lo..hi.max(lo)].iter()
+    }
+}
