@@ -123,6 +123,16 @@ pub struct KpiDef {
 }
 
 impl KpiDef {
+    /// A KPI where higher is better.
+    pub const fn up(key: &'static str, label: &'static str, unit: Unit) -> KpiDef {
+        KpiDef {
+            key,
+            label,
+            unit,
+            better_when: BetterWhen::Up,
+        }
+    }
+
     /// A card from this definition and the two values.
     pub fn card(&self, value: Option<f64>, previous: Option<f64>, currency: &str) -> KpiCard {
         KpiCard {

@@ -72,18 +72,7 @@ impl TimeWindow {
         max_buckets: usize,
     ) -> AppResult<Self> {
         let tz = input.tz_or(default_tz)?;
-        let explicit = input.start.is_some() || input.end.is_some();
-        let preset = match input.preset {
-            Some(p) => p,
-            None if explicit => RangePreset::Custom,
-            None => RangePreset::Last12Months,
-        };
-        if preset != RangePreset::Custom && explicit {
-            return Err(AppError::bad_input(
-                "window.start",
-                "`start`/`end` are only allowed with preset `CUSTOM`",
-            ));
-        }
+        let preset = input.preset_or(RangePreset::Last12Months)?;
         let today = local_date(tz, now);
         let span = |first: NaiveDate| MonthSpan {
             first,

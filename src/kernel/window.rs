@@ -60,6 +60,24 @@ pub struct WindowInput {
 }
 
 impl WindowInput {
+    /// The requested preset: `CUSTOM` when only `start`/`end` are given, `default` when
+    /// nothing is; `start`/`end` with another preset is an error.
+    pub fn preset_or(&self, default: RangePreset) -> AppResult<RangePreset> {
+        let explicit = self.start.is_some() || self.end.is_some();
+        let preset = match self.preset {
+            Some(p) => p,
+            None if explicit => RangePreset::Custom,
+            None => default,
+        };
+        if preset != RangePreset::Custom && explicit {
+            return Err(AppError::bad_input(
+                "window.start",
+                "`start`/`end` are only allowed with preset `CUSTOM`",
+            ));
+        }
+        Ok(preset)
+    }
+
     /// The requested timezone, or `default_tz` when none is given.
     pub fn tz_or(&self, default_tz: Tz) -> AppResult<Tz> {
         match &self.timezone {
@@ -143,18 +161,7 @@ impl TimeWindow {
         max_buckets: usize,
     ) -> AppResult<Self> {
         let tz = input.tz_or(default_tz)?;
-        let explicit = input.start.is_some() || input.end.is_some();
-        let preset = match input.preset {
-            Some(p) => p,
-            None if explicit => RangePreset::Custom,
-            None => RangePreset::Last7Days,
-        };
-        if preset != RangePreset::Custom && explicit {
-            return Err(AppError::bad_input(
-                "window.start",
-                "`start`/`end` are only allowed with preset `CUSTOM`",
-            ));
-        }
+        let preset = input.preset_or(RangePreset::Last7Days)?;
         let today = local_date(tz, now);
         let tomorrow = start_of_day(tz, today + Duration::days(1));
         let days = |n: i64| {

@@ -4,7 +4,7 @@
 use super::ledger::Ledger;
 use crate::kernel::calendar::add_months;
 use crate::kernel::kpi::Unit;
-use crate::kernel::kpi::{BetterWhen, KpiDef, ratio};
+use crate::kernel::kpi::{KpiDef, ratio};
 use crate::kernel::months::MonthSpan;
 use async_graphql::Enum;
 use serde::Serialize;
@@ -33,15 +33,6 @@ pub enum ExecutiveKpiKey {
     Forecast,
 }
 
-const fn def(key: &'static str, label: &'static str, unit: Unit) -> KpiDef {
-    KpiDef {
-        key,
-        label,
-        unit,
-        better_when: BetterWhen::Up,
-    }
-}
-
 impl ExecutiveKpiKey {
     /// Every KPI, in card order.
     pub const ALL: [ExecutiveKpiKey; 9] = [
@@ -59,15 +50,15 @@ impl ExecutiveKpiKey {
     /// Key, label, unit and direction of the card.
     pub fn def(self) -> KpiDef {
         match self {
-            Self::Revenue => def("revenue", "Revenue", Unit::Currency),
-            Self::Backlog => def("backlog", "Backlog", Unit::Currency),
-            Self::Uptime => def("uptime", "Uptime", Unit::Ratio),
-            Self::Nrr => def("nrr", "Net revenue retention", Unit::Ratio),
-            Self::GrossMargin => def("grossMargin", "Gross margin", Unit::Ratio),
-            Self::BookToBill => def("bookToBill", "Book-to-bill", Unit::Ratio),
-            Self::CoverageMonths => def("coverageMonths", "Backlog coverage", Unit::Months),
-            Self::Arr => def("arr", "ARR", Unit::Currency),
-            Self::Forecast => def("forecast", "Next month forecast", Unit::Currency),
+            Self::Revenue => KpiDef::up("revenue", "Revenue", Unit::Currency),
+            Self::Backlog => KpiDef::up("backlog", "Backlog", Unit::Currency),
+            Self::Uptime => KpiDef::up("uptime", "Uptime", Unit::Ratio),
+            Self::Nrr => KpiDef::up("nrr", "Net revenue retention", Unit::Ratio),
+            Self::GrossMargin => KpiDef::up("grossMargin", "Gross margin", Unit::Ratio),
+            Self::BookToBill => KpiDef::up("bookToBill", "Book-to-bill", Unit::Ratio),
+            Self::CoverageMonths => KpiDef::up("coverageMonths", "Backlog coverage", Unit::Months),
+            Self::Arr => KpiDef::up("arr", "ARR", Unit::Currency),
+            Self::Forecast => KpiDef::up("forecast", "Next month forecast", Unit::Currency),
         }
     }
 

@@ -5,7 +5,7 @@ use super::{Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::calendar::{local_date, start_of_day};
-use crate::kernel::kpi::{BetterWhen, KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -74,15 +74,6 @@ impl ExecutiveSection {
     /// Registrations by channel, top `limit`.
     pub fn top_channels(&self, limit: usize) -> Breakdown {
         Breakdown::from_groups(self.channels.clone(), limit)
-    }
-}
-
-const fn def(key: &'static str, label: &'static str, unit: Unit) -> KpiDef {
-    KpiDef {
-        key,
-        label,
-        unit,
-        better_when: BetterWhen::Up,
     }
 }
 
@@ -186,54 +177,62 @@ pub fn executive(
     let revenue = (cur.revenue(), prev.revenue());
     let kpis = ProductExecutiveKpis {
         active_users: card(
-            def("activeUsers", "Active users", Unit::Count),
+            KpiDef::up("activeUsers", "Active users", Unit::Count),
             Some(active.0),
             Some(active.1),
         ),
-        dau: card(def("dau", "Daily active users", Unit::Count), dau.0, dau.1),
-        wau: card(def("wau", "Weekly active users", Unit::Count), wau.0, wau.1),
+        dau: card(
+            KpiDef::up("dau", "Daily active users", Unit::Count),
+            dau.0,
+            dau.1,
+        ),
+        wau: card(
+            KpiDef::up("wau", "Weekly active users", Unit::Count),
+            wau.0,
+            wau.1,
+        ),
         mau: card(
-            def("mau", "Monthly active users", Unit::Count),
+            KpiDef::up("mau", "Monthly active users", Unit::Count),
             mau.0,
             mau.1,
         ),
         new_users: card(
-            def("newUsers", "New users", Unit::Count),
+            KpiDef::up("newUsers", "New users", Unit::Count),
             count(cur.named("user_registered")),
             count(prev.named("user_registered")),
         ),
         active_members: card(
-            def("activeMembers", "Active members", Unit::Count),
+            KpiDef::up("activeMembers", "Active members", Unit::Count),
             count(members_at(e)),
             count(members_at(s)),
         ),
         new_members: card(
-            def("newMembers", "New members", Unit::Count),
+            KpiDef::up("newMembers", "New members", Unit::Count),
             count(cur.started().count()),
             count(prev.started().count()),
         ),
         member_conversion: card(
-            def("memberConversion", "Member conversion", Unit::Ratio),
+            KpiDef::up("memberConversion", "Member conversion", Unit::Ratio),
             ratio(cur.payers() as f64, active.0),
             ratio(prev.payers() as f64, active.1),
         ),
         revenue: card(
-            def("revenue", "Revenue", Unit::Currency),
+            KpiDef::up("revenue", "Revenue", Unit::Currency),
             Some(revenue.0),
             Some(revenue.1),
         ),
         arpu: card(
-            def("arpu", "ARPU", Unit::Currency),
+            KpiDef::up("arpu", "ARPU", Unit::Currency),
             ratio(revenue.0, active.0),
             ratio(revenue.1, active.1),
         ),
         arppu: card(
-            def("arppu", "ARPPU", Unit::Currency),
+            KpiDef::up("arppu", "ARPPU", Unit::Currency),
             ratio(revenue.0, cur.payers() as f64),
             ratio(revenue.1, prev.payers() as f64),
         ),
         avg_study_minutes: card(
-            def(
+            KpiDef::up(
                 "avgStudyMinutes",
                 "Study minutes per learner",
                 Unit::Minutes,
@@ -242,7 +241,7 @@ pub fn executive(
             prev.study_minutes(),
         ),
         d1_retention: card(
-            def("d1Retention", "D1 retention", Unit::Ratio),
+            KpiDef::up("d1Retention", "D1 retention", Unit::Ratio),
             d1(&v, w, s, e),
             d1(&v, w, ps, s),
         ),
