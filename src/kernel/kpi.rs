@@ -153,9 +153,30 @@ pub fn ratio(num: f64, den: f64) -> Option<f64> {
     (den != 0.0).then(|| num / den)
 }
 
+/// The `p` percentile (0–1) of `values`, interpolated like PostgreSQL's `percentile_cont`;
+/// null without values.
+pub fn percentile_cont(values: &mut [f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let pos = (values.len() - 1) as f64 * p;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(values.len() - 1);
+    Some(values[lo] + (pos - lo as f64) * (values[hi] - values[lo]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_interpolate_like_percentile_cont() {
+        let mut v = [400.0, 100.0, 160.0, 120.0, 140.0];
+        assert!((percentile_cont(&mut v, 0.95).unwrap() - 352.0).abs() < 1e-9);
+        assert_eq!(percentile_cont(&mut [7.0], 0.95), Some(7.0));
+        assert_eq!(percentile_cont(&mut [], 0.5), None);
+    }
 
     #[test]
     fn deltas_are_safe() {

@@ -8,7 +8,10 @@ pub use inline::{InlineEventInput, InlineMembershipInput, InlineTelemetryInput};
 
 use super::filter::{ProductFilter, ProductFilterInput};
 use super::metrics::executive::ProductExecutiveKpis;
-use super::metrics::{self, ExecutiveSection, ProductPoint, Telemetry, TelemetrySource};
+use super::metrics::ops::{ModelRow, OpsKpis, OpsPoint, StageRow};
+use super::metrics::{
+    self, ExecutiveSection, OpsSection, ProductPoint, Telemetry, TelemetrySource,
+};
 use crate::app::AppState;
 use crate::domains::dashboard::{Panels, RootArgs, list_limit, on_own_task, open};
 use crate::kernel::breakdown::Breakdown;
@@ -154,6 +157,43 @@ impl Product {
             section,
             state: self.state.clone(),
         })
+    }
+
+    /// AI generation calls: volume, success, latency and cost, per bucket, model and stage.
+    async fn ops(&self, ctx: &Context<'_>) -> Result<ProductOps> {
+        let currency = self.q.scope.team().currency.clone();
+        let section = self
+            .section(ctx, "product.ops", move |t, q| {
+                metrics::ops(t, &q.window, &q.filter, &currency)
+            })
+            .await?;
+        Ok(ProductOps(section))
+    }
+}
+
+/// The product ops section.
+pub struct ProductOps(OpsSection);
+
+/// The product ops section (events `model_invoke`, `image_generation`, `tts_generation`).
+#[Object]
+impl ProductOps {
+    /// The KPI cards, each with the previous window.
+    async fn kpis(&self) -> &OpsKpis {
+        &self.0.kpis
+    }
+    /// Per bucket: calls by outcome, mean and p95 latency.
+    async fn series(&self) -> &[OpsPoint] {
+        &self.0.series
+    }
+    /// Per `model` (`unknown` without one): calls, success rate, tokens, cost, mean latency;
+    /// most calls first.
+    async fn by_model(&self) -> &[ModelRow] {
+        &self.0.by_model
+    }
+    /// Per `stage` (`unknown` without one): calls, failures, failure rate, p95 latency; most
+    /// calls first. New stages appear as they are sent.
+    async fn by_stage(&self) -> &[StageRow] {
+        &self.0.by_stage
     }
 }
 

@@ -4,9 +4,11 @@
 
 pub mod executive;
 mod load;
+pub mod ops;
 
 pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use load::load;
+pub use ops::{OpsSection, ops};
 
 use super::filter::ProductFilter;
 use super::ingest::ProductEvent;
