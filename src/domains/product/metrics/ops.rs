@@ -125,7 +125,7 @@ impl Calls {
 
 fn calls<'a>(v: &'a View<'_>, from: i64, to: i64) -> impl Iterator<Item = &'a ProductEvent> + 'a {
     v.between(from, to)
-        .map(|e| *e)
+        .copied()
         .filter(|e| CALLS.contains(&e.event_name.as_str()))
 }
 
