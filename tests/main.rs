@@ -16,6 +16,7 @@ mod ingest;
 mod isolation;
 mod presets;
 mod product;
+mod product_learning;
 mod product_ops;
 mod publishing;
 mod publishing_ingest;

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod calendar;
 pub mod clock;
 pub mod error;
+pub mod funnel;
 pub mod kpi;
 pub mod lists;
 pub mod months;

@@ -8,14 +8,16 @@ pub use inline::{InlineEventInput, InlineMembershipInput, InlineTelemetryInput};
 
 use super::filter::{ProductFilter, ProductFilterInput};
 use super::metrics::executive::ProductExecutiveKpis;
+use super::metrics::learning::{CompletionPoint, CourseRow, LearningKpis, WordRow};
 use super::metrics::ops::{ModelRow, OpsKpis, OpsPoint, StageRow};
 use super::metrics::{
-    self, ExecutiveSection, OpsSection, ProductPoint, Telemetry, TelemetrySource,
+    self, ExecutiveSection, LearningSection, OpsSection, ProductPoint, Telemetry, TelemetrySource,
 };
 use crate::app::AppState;
 use crate::domains::dashboard::{Panels, RootArgs, list_limit, on_own_task, open};
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::cache::RefreshPolicy;
+use crate::kernel::funnel::FunnelStep;
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::kernel::{AppResult, TeamScope};
 use crate::presets::Preset;
@@ -159,6 +161,19 @@ impl Product {
         })
     }
 
+    /// Lessons, completion, practice; top courses and words; the learning funnel.
+    async fn learning(&self, ctx: &Context<'_>) -> Result<ProductLearning> {
+        let section = self
+            .section(ctx, "product.learning", |t, q| {
+                metrics::learning(t, &q.window, &q.filter)
+            })
+            .await?;
+        Ok(ProductLearning {
+            section,
+            state: self.state.clone(),
+        })
+    }
+
     /// AI generation calls: volume, success, latency and cost, per bucket, model and stage.
     async fn ops(&self, ctx: &Context<'_>) -> Result<ProductOps> {
         let currency = self.q.scope.team().currency.clone();
@@ -168,6 +183,46 @@ impl Product {
             })
             .await?;
         Ok(ProductOps(section))
+    }
+}
+
+/// The product learning section.
+pub struct ProductLearning {
+    section: LearningSection,
+    state: AppState,
+}
+
+/// The product learning section.
+#[Object]
+impl ProductLearning {
+    /// The KPI cards, each with the previous window.
+    async fn kpis(&self) -> &LearningKpis {
+        &self.section.kpis
+    }
+    /// Per bucket: lessons started, completed, and the completion rate (null without starts).
+    async fn completion_rate(&self) -> &[CompletionPoint] {
+        &self.section.series
+    }
+    /// Per `course_id`: starts, completions, completion rate, mean minutes; most starts first.
+    async fn top_courses(
+        &self,
+        #[graphql(desc = "At most this many courses (default 10).")] limit: Option<i32>,
+    ) -> Result<Vec<CourseRow>> {
+        let n = list_limit(&self.state, limit, 10)?;
+        Ok(self.section.courses.iter().take(n).cloned().collect())
+    }
+    /// Per `word` of `practice_done`: practices and error rate; most practised first.
+    async fn top_words(
+        &self,
+        #[graphql(desc = "At most this many words (default 10).")] limit: Option<i32>,
+    ) -> Result<Vec<WordRow>> {
+        let n = list_limit(&self.state, limit, 10)?;
+        Ok(self.section.words.iter().take(n).cloned().collect())
+    }
+    /// Distinct users: any event → `lesson_started` → `lesson_completed` → active on 3
+    /// consecutive local days within the window.
+    async fn learning_funnel(&self) -> &[FunnelStep] {
+        &self.section.funnel
     }
 }
 

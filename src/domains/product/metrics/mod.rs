@@ -3,10 +3,12 @@
 //! definitions.
 
 pub mod executive;
+pub mod learning;
 mod load;
 pub mod ops;
 
 pub use executive::{ExecutiveSection, ProductPoint, executive};
+pub use learning::{LearningSection, learning};
 pub use load::load;
 pub use ops::{OpsSection, ops};
 

@@ -1,0 +1,265 @@
+//! The product `learning` section: lessons started and completed, completion rate, lesson
+//! minutes, practice; per bucket; top courses and words; the learning funnel.
+
+use super::{Telemetry, View};
+use crate::domains::product::filter::ProductFilter;
+use crate::domains::product::ingest::ProductEvent;
+use crate::kernel::calendar::local_date;
+use crate::kernel::funnel::{FunnelStep, funnel};
+use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::sql::ms;
+use crate::kernel::window::TimeWindow;
+use async_graphql::SimpleObject;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The learning KPI cards.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct LearningKpis {
+    /// `lesson_started` events.
+    pub lessons_started: KpiCard,
+    /// `lesson_completed` events.
+    pub lessons_completed: KpiCard,
+    /// Completed / started.
+    pub completion_rate: KpiCard,
+    /// Mean `duration_seconds` / 60 of completed lessons that report one.
+    pub avg_lesson_minutes: KpiCard,
+    /// `practice_done` events.
+    pub practice_count: KpiCard,
+}
+
+/// One bucket of the completion-rate series.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct CompletionPoint {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub is_partial: bool,
+    pub started: i32,
+    pub completed: i32,
+    /// Completed / started; null without starts.
+    pub completion_rate: Option<f64>,
+}
+
+/// One course.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct CourseRow {
+    pub course_id: String,
+    pub starts: i32,
+    pub completions: i32,
+    /// Null without starts.
+    pub completion_rate: Option<f64>,
+    /// Mean minutes of completions that report a duration.
+    pub avg_minutes: Option<f64>,
+}
+
+/// One practised word.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct WordRow {
+    pub word: String,
+    pub practices: i32,
+    /// Share of practices with `correct = false`.
+    pub error_rate: Option<f64>,
+}
+
+/// The computed learning section (lists complete; the GraphQL layer cuts them).
+#[derive(Debug, Clone)]
+pub struct LearningSection {
+    pub kpis: LearningKpis,
+    pub series: Vec<CompletionPoint>,
+    pub courses: Vec<CourseRow>,
+    pub words: Vec<WordRow>,
+    pub funnel: Vec<FunnelStep>,
+}
+
+fn text<'e>(e: &'e ProductEvent, key: &str) -> Option<&'e str> {
+    e.properties
+        .get(key)
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+}
+
+fn minutes(e: &ProductEvent) -> Option<f64> {
+    e.properties
+        .get("duration_seconds")
+        .and_then(|v| v.as_f64())
+        .map(|s| s / 60.0)
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    ratio(values.iter().sum(), values.len() as f64)
+}
+
+/// Figures of `[from, to)`: (started, completed, lesson minutes, practices).
+fn figures(v: &View<'_>, from: i64, to: i64) -> (usize, usize, Vec<f64>, usize) {
+    let (mut started, mut completed, mut mins, mut practices) = (0, 0, Vec::new(), 0);
+    for e in v.between(from, to) {
+        match e.event_name.as_str() {
+            "lesson_started" => started += 1,
+            "lesson_completed" => {
+                completed += 1;
+                mins.extend(minutes(e));
+            }
+            "practice_done" => practices += 1,
+            _ => {}
+        }
+    }
+    (started, completed, mins, practices)
+}
+
+/// The learning section over `w`, seen through `filter`.
+pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> LearningSection {
+    let v = View::new(t, filter);
+    let (s, e, ps) = (ms(w.start), ms(w.end), ms(w.previous_start));
+    let (cur, prev) = (figures(&v, s, e), figures(&v, ps, s));
+    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, "");
+    let n = |x: usize| Some(x as f64);
+    let kpis = LearningKpis {
+        lessons_started: card(
+            KpiDef::up("lessonsStarted", "Lessons started", Unit::Count),
+            n(cur.0),
+            n(prev.0),
+        ),
+        lessons_completed: card(
+            KpiDef::up("lessonsCompleted", "Lessons completed", Unit::Count),
+            n(cur.1),
+            n(prev.1),
+        ),
+        completion_rate: card(
+            KpiDef::up("completionRate", "Completion rate", Unit::Ratio),
+            ratio(cur.1 as f64, cur.0 as f64),
+            ratio(prev.1 as f64, prev.0 as f64),
+        ),
+        avg_lesson_minutes: card(
+            KpiDef::up("avgLessonMinutes", "Minutes per lesson", Unit::Minutes),
+            mean(&cur.2),
+            mean(&prev.2),
+        ),
+        practice_count: card(
+            KpiDef::up("practiceCount", "Practices", Unit::Count),
+            n(cur.3),
+            n(prev.3),
+        ),
+    };
+    let series = w
+        .buckets()
+        .iter()
+        .map(|b| {
+            let (started, completed, _, _) = figures(&v, ms(b.start), ms(b.end));
+            CompletionPoint {
+                start: w.local(b.start),
+                end: w.local(b.end),
+                is_partial: b.is_partial,
+                started: started as i32,
+                completed: completed as i32,
+                completion_rate: ratio(completed as f64, started as f64),
+            }
+        })
+        .collect();
+    // Courses and words.
+    let mut courses: BTreeMap<&str, (usize, usize, Vec<f64>)> = BTreeMap::new();
+    let mut words: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for ev in v.between(s, e) {
+        match ev.event_name.as_str() {
+            "lesson_started" | "lesson_completed" => {
+                let Some(course) = text(ev, "course_id") else {
+                    continue;
+                };
+                let c = courses.entry(course).or_default();
+                if ev.event_name == "lesson_started" {
+                    c.0 += 1;
+                } else {
+                    c.1 += 1;
+                    c.2.extend(minutes(ev));
+                }
+            }
+            "practice_done" => {
+                let Some(word) = text(ev, "word") else {
+                    continue;
+                };
+                let w = words.entry(word).or_default();
+                w.0 += 1;
+                w.1 += usize::from(
+                    ev.properties.get("correct").and_then(|c| c.as_bool()) == Some(false),
+                );
+            }
+            _ => {}
+        }
+    }
+    let mut courses: Vec<CourseRow> = courses
+        .into_iter()
+        .map(|(id, (starts, completions, mins))| CourseRow {
+            course_id: id.to_string(),
+            starts: starts as i32,
+            completions: completions as i32,
+            completion_rate: ratio(completions as f64, starts as f64),
+            avg_minutes: mean(&mins),
+        })
+        .collect();
+    courses.sort_by(|a, b| {
+        b.starts
+            .cmp(&a.starts)
+            .then(b.completions.cmp(&a.completions))
+            .then(a.course_id.cmp(&b.course_id))
+    });
+    let mut words: Vec<WordRow> = words
+        .into_iter()
+        .map(|(word, (n, wrong))| WordRow {
+            word: word.to_string(),
+            practices: n as i32,
+            error_rate: ratio(wrong as f64, n as f64),
+        })
+        .collect();
+    words.sort_by(|a, b| b.practices.cmp(&a.practices).then(a.word.cmp(&b.word)));
+    LearningSection {
+        kpis,
+        series,
+        courses,
+        words,
+        funnel: learning_funnel(&v, w, s, e),
+    }
+}
+
+/// Distinct users: any event → `lesson_started` → `lesson_completed` → active on 3
+/// consecutive local days within the window; each step a subset of the one before.
+fn learning_funnel(v: &View<'_>, w: &TimeWindow, s: i64, e: i64) -> Vec<FunnelStep> {
+    let mut days: HashMap<&str, BTreeSet<NaiveDate>> = HashMap::new();
+    let (mut started, mut completed) = (HashSet::new(), HashSet::new());
+    for ev in v.between(s, e) {
+        let Some(user) = ev.identity.as_deref() else {
+            continue;
+        };
+        let at = DateTime::from_timestamp_millis(ev.event_time_ms).unwrap_or_default();
+        days.entry(user).or_default().insert(local_date(w.tz, at));
+        match ev.event_name.as_str() {
+            "lesson_started" => {
+                started.insert(user);
+            }
+            "lesson_completed" => {
+                completed.insert(user);
+            }
+            _ => {}
+        }
+    }
+    let streak = |user: &str| {
+        let d: Vec<&NaiveDate> = days[user].iter().collect();
+        d.windows(3)
+            .any(|t| *t[1] == *t[0] + Duration::days(1) && *t[2] == *t[1] + Duration::days(1))
+    };
+    let step2: Vec<&str> = days
+        .keys()
+        .copied()
+        .filter(|u| started.contains(u))
+        .collect();
+    let step3: Vec<&str> = step2
+        .iter()
+        .copied()
+        .filter(|u| completed.contains(u))
+        .collect();
+    let step4 = step3.iter().filter(|u| streak(u)).count();
+    funnel(vec![
+        ("any_event".into(), days.len(), None),
+        ("lesson_started".into(), step2.len(), None),
+        ("lesson_completed".into(), step3.len(), None),
+        ("active_3_consecutive_days".into(), step4, None),
+    ])
+}
