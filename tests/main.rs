@@ -17,6 +17,7 @@ mod isolation;
 mod presets;
 mod product;
 mod product_learning;
+mod product_monetization;
 mod product_ops;
 mod publishing;
 mod publishing_ingest;

@@ -9,9 +9,11 @@ pub use inline::{InlineEventInput, InlineMembershipInput, InlineTelemetryInput};
 use super::filter::{ProductFilter, ProductFilterInput};
 use super::metrics::executive::ProductExecutiveKpis;
 use super::metrics::learning::{CompletionPoint, CourseRow, LearningKpis, WordRow};
+use super::metrics::monetization::{MembershipRevenuePoint, MonetizationKpis, PlanRow};
 use super::metrics::ops::{ModelRow, OpsKpis, OpsPoint, StageRow};
 use super::metrics::{
-    self, ExecutiveSection, LearningSection, OpsSection, ProductPoint, Telemetry, TelemetrySource,
+    self, ExecutiveSection, LearningSection, MonetizationSection, OpsSection, ProductPoint,
+    Telemetry, TelemetrySource,
 };
 use crate::app::AppState;
 use crate::domains::dashboard::{Panels, RootArgs, list_limit, on_own_task, open};
@@ -161,6 +163,17 @@ impl Product {
         })
     }
 
+    /// Revenue, MRR, ARPPU, churn and renewals; plan mix; revenue curves; the paywall funnel.
+    async fn monetization(&self, ctx: &Context<'_>) -> Result<ProductMonetization> {
+        let currency = self.q.scope.team().currency.clone();
+        let section = self
+            .section(ctx, "product.monetization", move |t, q| {
+                metrics::monetization(t, &q.window, &q.filter, &currency)
+            })
+            .await?;
+        Ok(ProductMonetization(section))
+    }
+
     /// Lessons, completion, practice; top courses and words; the learning funnel.
     async fn learning(&self, ctx: &Context<'_>) -> Result<ProductLearning> {
         let section = self
@@ -183,6 +196,34 @@ impl Product {
             })
             .await?;
         Ok(ProductOps(section))
+    }
+}
+
+/// The product monetization section.
+pub struct ProductMonetization(MonetizationSection);
+
+/// The product monetization section (memberships, and the paywall events).
+#[Object]
+impl ProductMonetization {
+    /// The KPI cards, each with the previous window.
+    async fn kpis(&self) -> &MonetizationKpis {
+        &self.0.kpis
+    }
+    /// Memberships started in the window by plan: count, revenue, share of the count.
+    async fn plan_mix(&self) -> &[PlanRow] {
+        &self.0.plan_mix
+    }
+    /// Per bucket: revenue of memberships started in it.
+    async fn revenue(&self) -> Vec<MembershipRevenuePoint> {
+        self.0.revenue.clone()
+    }
+    /// Per bucket: revenue from the window start through the bucket (the LTV curve).
+    async fn cumulative_revenue(&self) -> Vec<MembershipRevenuePoint> {
+        self.0.revenue.clone()
+    }
+    /// Distinct users `app_open` → `paywall_view` → `paywall_cta_click` → `pay_success`.
+    async fn membership_funnel(&self) -> &[FunnelStep] {
+        &self.0.funnel
     }
 }
 

@@ -5,11 +5,13 @@
 pub mod executive;
 pub mod learning;
 mod load;
+pub mod monetization;
 pub mod ops;
 
 pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use learning::{LearningSection, learning};
 pub use load::load;
+pub use monetization::{MonetizationSection, monetization};
 pub use ops::{OpsSection, ops};
 
 use super::filter::ProductFilter;

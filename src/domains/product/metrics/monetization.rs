@@ -1,0 +1,240 @@
+//! The product `monetization` section: revenue, MRR, ARPPU, churn and renewals over
+//! memberships; the plan mix; revenue and cumulative revenue per bucket; the paywall funnel.
+
+use super::{Membership, Telemetry, View};
+use crate::domains::product::filter::ProductFilter;
+use crate::kernel::funnel::{FunnelStep, funnel};
+use crate::kernel::kpi::{BetterWhen, KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::sql::ms;
+use crate::kernel::window::TimeWindow;
+use async_graphql::SimpleObject;
+use chrono::{DateTime, FixedOffset};
+use std::collections::{BTreeMap, HashSet};
+
+/// A successor starting within this long of a membership's end renews it.
+const RENEWAL_GRACE_MS: i64 = 7 * 24 * 3_600_000;
+
+/// The monetization KPI cards.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct MonetizationKpis {
+    /// Σ amount of memberships started in the window.
+    pub revenue: KpiCard,
+    /// Active memberships at the window end per month: monthly amount, quarterly / 3, yearly
+    /// / 12 (lifetime and other plans excluded).
+    pub mrr: KpiCard,
+    /// Revenue / distinct paying users.
+    pub arppu: KpiCard,
+    /// Memberships that ended (`expire_at`) in the window, by now, with no later membership of
+    /// the same user starting within 7 days of the end.
+    pub churned_members: KpiCard,
+    /// Of memberships expiring in the window, the share with such a successor.
+    pub renewal_rate: KpiCard,
+}
+
+/// One plan of the plan mix.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct PlanRow {
+    pub plan_type: String,
+    /// Memberships started in the window.
+    pub count: i32,
+    pub revenue: f64,
+    /// `count` / all memberships started in the window.
+    pub share: Option<f64>,
+}
+
+/// One bucket of revenue.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct MembershipRevenuePoint {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub is_partial: bool,
+    /// Σ amount of memberships started in the bucket.
+    pub revenue: f64,
+    /// Revenue from the window start through this bucket (the LTV curve).
+    pub cumulative: f64,
+}
+
+/// The computed monetization section.
+#[derive(Debug, Clone)]
+pub struct MonetizationSection {
+    pub kpis: MonetizationKpis,
+    pub plan_mix: Vec<PlanRow>,
+    pub revenue: Vec<MembershipRevenuePoint>,
+    pub funnel: Vec<FunnelStep>,
+}
+
+/// A membership's amount per month, if its plan recurs monthly, quarterly or yearly.
+fn monthly(m: &Membership) -> Option<f64> {
+    match m.plan_type.as_str() {
+        "monthly" => Some(m.amount),
+        "quarterly" => Some(m.amount / 3.0),
+        "yearly" => Some(m.amount / 12.0),
+        _ => None,
+    }
+}
+
+/// (started, revenue, payers, mrr at `to`, churned, expiring, renewed) of `[from, to)`.
+fn figures(
+    ms_: &[&Membership],
+    from: i64,
+    to: i64,
+    now: i64,
+) -> (usize, f64, usize, f64, usize, usize, usize) {
+    let started: Vec<&&Membership> = ms_
+        .iter()
+        .filter(|m| m.start_ms >= from && m.start_ms < to)
+        .collect();
+    let revenue = started.iter().map(|m| m.amount).sum();
+    let payers = started
+        .iter()
+        .map(|m| m.user_id.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    let mrr = ms_
+        .iter()
+        .filter(|m| m.active_at(to))
+        .filter_map(|m| monthly(m))
+        .sum();
+    let renewed = |m: &Membership, end: i64| {
+        ms_.iter().any(|n| {
+            n.user_id == m.user_id
+                && n.start_ms > m.start_ms
+                && n.start_ms <= end + RENEWAL_GRACE_MS
+        })
+    };
+    let (mut churned, mut expiring, mut renewals) = (0, 0, 0);
+    for m in ms_ {
+        let Some(end) = m.expire_ms.filter(|e| *e >= from && *e < to) else {
+            continue;
+        };
+        expiring += 1;
+        let has_successor = renewed(m, end);
+        renewals += usize::from(has_successor);
+        churned += usize::from(!has_successor && end <= now);
+    }
+    (
+        started.len(),
+        revenue,
+        payers,
+        mrr,
+        churned,
+        expiring,
+        renewals,
+    )
+}
+
+/// The monetization section over `w`, seen through `filter`.
+pub fn monetization(
+    t: &Telemetry,
+    w: &TimeWindow,
+    filter: &ProductFilter,
+    currency: &str,
+) -> MonetizationSection {
+    let v = View::new(t, filter);
+    let (s, e, ps, now) = (ms(w.start), ms(w.end), ms(w.previous_start), ms(w.now));
+    let cur = figures(&v.memberships, s, e, now);
+    let prev = figures(&v.memberships, ps, s, now);
+    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, currency);
+    let kpis = MonetizationKpis {
+        revenue: card(
+            KpiDef::up("revenue", "Revenue", Unit::Currency),
+            Some(cur.1),
+            Some(prev.1),
+        ),
+        mrr: card(
+            KpiDef::up("mrr", "MRR", Unit::Currency),
+            Some(cur.3),
+            Some(prev.3),
+        ),
+        arppu: card(
+            KpiDef::up("arppu", "ARPPU", Unit::Currency),
+            ratio(cur.1, cur.2 as f64),
+            ratio(prev.1, prev.2 as f64),
+        ),
+        churned_members: card(
+            KpiDef {
+                key: "churnedMembers",
+                label: "Churned members",
+                unit: Unit::Count,
+                better_when: BetterWhen::Down,
+            },
+            Some(cur.4 as f64),
+            Some(prev.4 as f64),
+        ),
+        renewal_rate: card(
+            KpiDef::up("renewalRate", "Renewal rate", Unit::Ratio),
+            ratio(cur.6 as f64, cur.5 as f64),
+            ratio(prev.6 as f64, prev.5 as f64),
+        ),
+    };
+    let mut plans: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    for m in v
+        .memberships
+        .iter()
+        .filter(|m| m.start_ms >= s && m.start_ms < e)
+    {
+        let p = plans.entry(m.plan_type.as_str()).or_default();
+        p.0 += 1;
+        p.1 += m.amount;
+    }
+    let total = cur.0 as f64;
+    let mut plan_mix: Vec<PlanRow> = plans
+        .into_iter()
+        .map(|(plan, (count, revenue))| PlanRow {
+            plan_type: plan.to_string(),
+            count: count as i32,
+            revenue,
+            share: ratio(count as f64, total),
+        })
+        .collect();
+    plan_mix.sort_by(|a, b| b.count.cmp(&a.count).then(a.plan_type.cmp(&b.plan_type)));
+    let mut cumulative = 0.0;
+    let revenue = w
+        .buckets()
+        .iter()
+        .map(|b| {
+            let r = figures(&v.memberships, ms(b.start), ms(b.end), now).1;
+            cumulative += r;
+            MembershipRevenuePoint {
+                start: w.local(b.start),
+                end: w.local(b.end),
+                is_partial: b.is_partial,
+                revenue: r,
+                cumulative,
+            }
+        })
+        .collect();
+    MonetizationSection {
+        kpis,
+        plan_mix,
+        revenue,
+        funnel: paywall_funnel(&v, s, e),
+    }
+}
+
+/// Distinct users `app_open` → `paywall_view` → `paywall_cta_click` → `pay_success` in the
+/// window, each step a subset of the one before.
+fn paywall_funnel(v: &View<'_>, s: i64, e: i64) -> Vec<FunnelStep> {
+    const STEPS: [&str; 4] = [
+        "app_open",
+        "paywall_view",
+        "paywall_cta_click",
+        "pay_success",
+    ];
+    let mut reached: Vec<HashSet<&str>> = vec![HashSet::new(); STEPS.len()];
+    for ev in v.between(s, e) {
+        if let (Some(i), Some(user)) = (
+            STEPS.iter().position(|n| *n == ev.event_name),
+            ev.identity.as_deref(),
+        ) {
+            reached[i].insert(user);
+        }
+    }
+    let mut kept: HashSet<&str> = reached[0].clone();
+    let mut steps = Vec::new();
+    for (i, name) in STEPS.iter().enumerate() {
+        kept.retain(|u| reached[i].contains(u));
+        steps.push((name.to_string(), kept.len(), None));
+    }
+    funnel(steps)
+}
