@@ -172,11 +172,8 @@ pub struct CreateFilterPresetInput {
     /// Make it the caller's default for the dashboard.
     pub is_default: Option<bool>,
     pub window: Option<WindowInput>,
-    pub api_usage: Option<ApiUsageFilterInput>,
-    pub chat: Option<ChatFilterInput>,
-    pub publishing: Option<PublishingFilterInput>,
-    pub executive: Option<ExecutiveFilterInput>,
-    pub product: Option<ProductFilterInput>,
+    #[graphql(flatten)]
+    pub filters: FilterInputs,
 }
 
 /// Changes to a preset; absent fields keep their value.
@@ -186,11 +183,8 @@ pub struct UpdateFilterPresetInput {
     pub visibility: Option<PresetVisibility>,
     pub is_default: Option<bool>,
     pub window: Option<WindowInput>,
-    pub api_usage: Option<ApiUsageFilterInput>,
-    pub chat: Option<ChatFilterInput>,
-    pub publishing: Option<PublishingFilterInput>,
-    pub executive: Option<ExecutiveFilterInput>,
-    pub product: Option<ProductFilterInput>,
+    #[graphql(flatten)]
+    pub filters: FilterInputs,
 }
 
 /// The result of a preset mutation: the preset, or what is wrong with the input.
@@ -208,13 +202,15 @@ pub struct DeleteFilterPresetPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// The dashboard filters a mutation input may carry (at most one is set).
-struct FilterInputs {
-    api_usage: Option<ApiUsageFilterInput>,
-    chat: Option<ChatFilterInput>,
-    publishing: Option<PublishingFilterInput>,
-    executive: Option<ExecutiveFilterInput>,
-    product: Option<ProductFilterInput>,
+/// The dashboard filters a mutation input may carry (at most one is set); flattened into the
+/// create and update inputs.
+#[derive(InputObject)]
+pub struct FilterInputs {
+    pub api_usage: Option<ApiUsageFilterInput>,
+    pub chat: Option<ChatFilterInput>,
+    pub publishing: Option<PublishingFilterInput>,
+    pub executive: Option<ExecutiveFilterInput>,
+    pub product: Option<ProductFilterInput>,
 }
 
 /// The filter given in a mutation input, validated, and checked against the dashboard when
@@ -308,14 +304,7 @@ impl PresetsMutation {
         input: CreateFilterPresetInput,
     ) -> Result<FilterPresetPayload> {
         let (scope, state) = scope(ctx)?;
-        let inputs = FilterInputs {
-            api_usage: input.api_usage,
-            chat: input.chat,
-            publishing: input.publishing,
-            executive: input.executive,
-            product: input.product,
-        };
-        let filter = match filter_of(Some(input.dashboard), inputs) {
+        let filter = match filter_of(Some(input.dashboard), input.filters) {
             Ok(f) => f.unwrap_or_else(|| no_filter(input.dashboard)),
             Err(e) => return Ok(payload(Err(vec![e]), &scope)),
         };
@@ -347,14 +336,7 @@ impl PresetsMutation {
     ) -> Result<FilterPresetPayload> {
         let (scope, state) = scope(ctx)?;
         let id = parse_id(&id)?;
-        let inputs = FilterInputs {
-            api_usage: input.api_usage,
-            chat: input.chat,
-            publishing: input.publishing,
-            executive: input.executive,
-            product: input.product,
-        };
-        let filter = match filter_of(None, inputs) {
+        let filter = match filter_of(None, input.filters) {
             Ok(f) => f,
             Err(e) => return Ok(payload(Err(vec![e]), &scope)),
         };
