@@ -47,12 +47,16 @@ impl MonthSpan {
 
     /// The months between two local instants that fall on month starts: `[start, end)`.
     pub fn between(tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> MonthSpan {
-        let first = add_months(local_date(tz, start), 0);
-        let last = add_months(local_date(tz, end - Duration::milliseconds(1)), 0);
+        let last = local_date(tz, end - Duration::milliseconds(1));
+        MonthSpan::through(local_date(tz, start), last)
+    }
+
+    /// The months from the one holding `first` through the one holding `last`.
+    pub fn through(first: NaiveDate, last: NaiveDate) -> MonthSpan {
         let count =
             (last.year() - first.year()) * 12 + last.month0() as i32 - first.month0() as i32 + 1;
         MonthSpan {
-            first,
+            first: add_months(first, 0),
             count: count.max(0),
         }
     }
@@ -74,12 +78,7 @@ impl TimeWindow {
         let tz = input.tz_or(default_tz)?;
         let preset = input.preset_or(RangePreset::Last12Months)?;
         let today = local_date(tz, now);
-        let span = |first: NaiveDate| MonthSpan {
-            first,
-            count: (today.year() - first.year()) * 12 + today.month0() as i32
-                - first.month0() as i32
-                + 1,
-        };
+        let span = |first: NaiveDate| MonthSpan::through(first, today);
         let months = match preset {
             RangePreset::Last6Months => span(add_months(today, -5)),
             RangePreset::Last12Months => span(add_months(today, -11)),
@@ -87,18 +86,7 @@ impl TimeWindow {
             RangePreset::QuarterToDate => span(add_months(today, -((today.month0() % 3) as i32))),
             RangePreset::YearToDate => span(add_months(today, -(today.month0() as i32))),
             RangePreset::Custom => {
-                let (Some(start), Some(end)) = (input.start, input.end) else {
-                    return Err(AppError::bad_input(
-                        "window.start",
-                        "preset `CUSTOM` needs both `start` and `end`",
-                    ));
-                };
-                if start >= end {
-                    return Err(AppError::bad_input(
-                        "window.end",
-                        "`start` must be before `end`",
-                    ));
-                }
+                let (start, end) = input.custom_range()?;
                 MonthSpan::between(tz, start, end)
             }
             other => {

@@ -60,6 +60,23 @@ pub struct WindowInput {
 }
 
 impl WindowInput {
+    /// The explicit `[start, end)` of a `CUSTOM` window: both given, `start` before `end`.
+    pub fn custom_range(&self) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
+        let (Some(start), Some(end)) = (self.start, self.end) else {
+            return Err(AppError::bad_input(
+                "window.start",
+                "preset `CUSTOM` needs both `start` and `end`",
+            ));
+        };
+        if start >= end {
+            return Err(AppError::bad_input(
+                "window.end",
+                "`start` must be before `end`",
+            ));
+        }
+        Ok((start, end))
+    }
+
     /// The requested preset: `CUSTOM` when only `start`/`end` are given, `default` when
     /// nothing is; `start`/`end` with another preset is an error.
     pub fn preset_or(&self, default: RangePreset) -> AppResult<RangePreset> {
@@ -202,18 +219,7 @@ impl TimeWindow {
             RangePreset::Last6Months => months(6),
             RangePreset::Last12Months => months(12),
             RangePreset::Custom => {
-                let (Some(start), Some(end)) = (input.start, input.end) else {
-                    return Err(AppError::bad_input(
-                        "window.start",
-                        "preset `CUSTOM` needs both `start` and `end`",
-                    ));
-                };
-                if start >= end {
-                    return Err(AppError::bad_input(
-                        "window.end",
-                        "`start` must be before `end`",
-                    ));
-                }
+                let (start, end) = input.custom_range()?;
                 (start, end, start - (end - start))
             }
         };
