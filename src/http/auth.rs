@@ -2,6 +2,7 @@
 
 use crate::accounts;
 use crate::app::AppState;
+use crate::kernel::rate_limit::RateLimiter;
 use crate::kernel::{AppError, AppResult, Principal};
 use axum::http::HeaderMap;
 
@@ -28,16 +29,23 @@ pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Princ
     accounts::authenticate(&state.db, &state.jwt, credential, now).await
 }
 
+/// The principal of an optional credential, after a take from the team's `limit`.
+async fn limited(
+    state: &AppState,
+    credential: Option<&str>,
+    limit: &RateLimiter,
+) -> AppResult<Option<Principal>> {
+    let Some(credential) = credential else {
+        return Ok(None);
+    };
+    let principal = authenticate(state, credential).await?;
+    limit.check(principal.team.id)?;
+    Ok(Some(principal))
+}
+
 /// The caller of a request: its principal (if any), after the team's rate limit.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Principal>> {
-    let principal = match bearer(headers)? {
-        None => None,
-        Some(credential) => Some(authenticate(state, credential).await?),
-    };
-    if let Some(p) = &principal {
-        state.requests.check(p.team.id)?;
-    }
-    Ok(principal)
+    limited(state, bearer(headers)?, &state.requests).await
 }
 
 /// The sender of a browser event: the bearer credential, else `key` from the URL (for
@@ -48,16 +56,7 @@ pub async fn event_sender(
     headers: &HeaderMap,
     url_key: Option<&str>,
 ) -> AppResult<Option<Principal>> {
-    let credential = match bearer(headers)? {
-        Some(c) => Some(c),
-        None => url_key.map(str::trim).filter(|k| !k.is_empty()),
-    };
-    let principal = match credential {
-        None => None,
-        Some(credential) => Some(authenticate(state, credential).await?),
-    };
-    if let Some(p) = &principal {
-        state.events.check(p.team.id)?;
-    }
-    Ok(principal)
+    let from_url = url_key.map(str::trim).filter(|k| !k.is_empty());
+    let credential = bearer(headers)?.or(from_url);
+    limited(state, credential, &state.events).await
 }

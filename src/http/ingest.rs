@@ -7,14 +7,16 @@ use crate::app::AppState;
 use crate::domains::tables::{self, Dataset, Written};
 use crate::domains::{api_usage, executive, product};
 use crate::kernel::record::{FieldError, RowError, parse_rows};
-use crate::kernel::{AppError, Role, TeamScope};
+use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sea_orm::TransactionTrait;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
 
 /// At most this many row errors are listed in one answer.
 const MAX_LISTED_ERRORS: usize = 100;
@@ -90,9 +92,21 @@ async fn run(
         Err(e) => return Ok(rejected(vec![e])),
     };
     let written = match target {
-        Target::RequestLogs => write_request_logs(state, &scope, &values).await?,
-        Target::RumEvents => write_rum_events(state, &scope, &values).await?,
-        Target::ProductEvents => write_product_events(state, &scope, &values).await?,
+        Target::RequestLogs => {
+            let validate = api_usage::ingest::validate;
+            let write: Writer<_> = |t, s, r| Box::pin(api_usage::ingest::write(t, s, r));
+            write_rows(state, &scope, &values, validate, write).await?
+        }
+        Target::RumEvents => {
+            let validate = |v: &_| executive::ingest::validate_event(v, None);
+            let write: Writer<_> = |t, s, r| Box::pin(executive::ingest::write_events(t, s, r));
+            write_rows(state, &scope, &values, validate, write).await?
+        }
+        Target::ProductEvents => {
+            let validate = |v: &_| product::ingest::validate_event(v, None);
+            let write: Writer<_> = |t, s, r| Box::pin(product::ingest::write_events(t, s, r));
+            write_rows(state, &scope, &values, validate, write).await?
+        }
         Target::Table(ds) => write_table(state, &scope, ds, &values).await?,
     };
     let Counts {
@@ -176,53 +190,30 @@ pub(super) fn validate_all<T>(
     }
 }
 
-/// Validates and writes request logs: `Ok((rows, inserted))` or the rejected rows.
-async fn write_request_logs(
+/// Writes validated rows of one dataset inside `txn`; returns how many were new.
+type Writer<T> = for<'a> fn(
+    &'a DatabaseTransaction,
+    &'a TeamScope,
+    &'a [T],
+) -> Pin<Box<dyn Future<Output = AppResult<u64>> + Send + 'a>>;
+
+/// Validates every row with `validate`, then writes them all with `write` in one transaction
+/// (or rejects the batch row by row).
+async fn write_rows<T: Send + Sync>(
     state: &AppState,
     scope: &TeamScope,
     values: &[(usize, serde_json::Value)],
+    validate: impl Fn(&serde_json::Value) -> Result<T, FieldError>,
+    write: Writer<T>,
 ) -> Outcome {
-    let rows: Vec<_> = match validate_all(values, api_usage::ingest::validate) {
+    let rows: Vec<T> = match validate_all(values, validate) {
         Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
         Err(errors) => return Ok(Err(errors)),
     };
     let txn = state.db.begin().await?;
-    let n = api_usage::ingest::write(&txn, scope, &rows).await?;
+    let n = write(&txn, scope, &rows).await?;
     txn.commit().await?;
     Ok(Ok(inserted(rows.len(), n)))
-}
-
-/// Validates and writes real-user timing events with their meta, all or nothing.
-async fn write_rum_events(
-    state: &AppState,
-    scope: &TeamScope,
-    values: &[(usize, serde_json::Value)],
-) -> Outcome {
-    let events: Vec<_> = match validate_all(values, |v| executive::ingest::validate_event(v, None))
-    {
-        Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let txn = state.db.begin().await?;
-    let n = executive::ingest::write_events(&txn, scope, &events).await?;
-    txn.commit().await?;
-    Ok(Ok(inserted(events.len(), n)))
-}
-
-/// Validates and writes product events, all or nothing.
-async fn write_product_events(
-    state: &AppState,
-    scope: &TeamScope,
-    values: &[(usize, serde_json::Value)],
-) -> Outcome {
-    let events: Vec<_> = match validate_all(values, |v| product::ingest::validate_event(v, None)) {
-        Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let txn = state.db.begin().await?;
-    let n = product::ingest::write_events(&txn, scope, &events).await?;
-    txn.commit().await?;
-    Ok(Ok(inserted(events.len(), n)))
 }
 
 /// Validates, checks references and writes one table-driven dataset, all or nothing.
