@@ -1,35 +1,33 @@
 //! The executive KPI cards object (one `KpiCard` field per KPI of the spec) and the KPI
 //! drill-down. Cards are computed from the request's ledger, which is read once.
 
-use super::super::metrics::{ExecutiveKpiKey, KpiPoint, Ledger, kpi_series};
+use super::super::metrics::{ExecutiveKpiKey, ExecutiveQuery, KpiPoint, Ledger, kpi_series};
 use crate::kernel::kpi::KpiCard;
-use crate::kernel::months::MonthSpan;
-use crate::kernel::window::TimeWindow;
 use async_graphql::{Object, SimpleObject};
 use std::sync::Arc;
 
-/// The ledger of a request and what a card needs besides it.
+/// The ledger of a request and the request (window, team currency) its cards are for.
 #[derive(Clone)]
 pub struct CardSource {
     pub ledger: Arc<Ledger>,
-    pub window: Arc<TimeWindow>,
-    pub currency: String,
+    pub q: Arc<ExecutiveQuery>,
 }
 
 impl CardSource {
     /// The card of `key` over the window, with the previous window.
     pub fn card(&self, key: ExecutiveKpiKey) -> KpiCard {
-        let span: MonthSpan = self.window.month_span();
+        let span = self.q.months();
         let value = key.value(&self.ledger, span);
         let previous = key.value(&self.ledger, span.previous());
-        key.def().card(value, previous, &self.currency)
+        key.def()
+            .card(value, previous, &self.q.scope.team().currency)
     }
 
     /// The card of `key` and its series over the window's buckets.
     pub fn drilldown(&self, key: ExecutiveKpiKey) -> KpiDrilldown {
         KpiDrilldown {
             card: self.card(key),
-            series: kpi_series(key, &self.ledger, &self.window),
+            series: kpi_series(key, &self.ledger, &self.q.window),
         }
     }
 }

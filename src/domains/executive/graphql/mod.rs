@@ -114,8 +114,7 @@ impl Executive {
     async fn cards(&self, ctx: &Context<'_>) -> Result<CardSource> {
         Ok(CardSource {
             ledger: self.ledger(ctx).await?.clone(),
-            window: Arc::new(self.q.window.clone()),
-            currency: self.q.scope.team().currency.clone(),
+            q: self.q.clone(),
         })
     }
 }
