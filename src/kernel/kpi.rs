@@ -123,6 +123,16 @@ pub struct KpiDef {
 }
 
 impl KpiDef {
+    /// A KPI where lower is better.
+    pub const fn down(key: &'static str, label: &'static str, unit: Unit) -> KpiDef {
+        KpiDef {
+            key,
+            label,
+            unit,
+            better_when: BetterWhen::Down,
+        }
+    }
+
     /// A KPI where higher is better.
     pub const fn up(key: &'static str, label: &'static str, unit: Unit) -> KpiDef {
         KpiDef {

@@ -97,21 +97,14 @@ impl<'v, 'a> Period<'v, 'a> {
             .filter(|e| e.event_name == name)
             .count()
     }
-    fn started(&self) -> impl Iterator<Item = &&'a super::Membership> {
-        let (from, to) = (self.from, self.to);
-        self.v
-            .memberships
-            .iter()
-            .filter(move |m| m.start_ms >= from && m.start_ms < to)
+    fn started(&self) -> impl Iterator<Item = &'a super::Membership> + '_ {
+        self.v.started(self.from, self.to)
     }
     fn revenue(&self) -> f64 {
-        self.started().map(|m| m.amount).sum()
+        self.v.revenue(self.from, self.to)
     }
     fn payers(&self) -> usize {
-        self.started()
-            .map(|m| m.user_id.as_str())
-            .collect::<HashSet<_>>()
-            .len()
+        self.v.payers(self.from, self.to)
     }
     fn study_minutes(&self) -> Option<f64> {
         let study = || {
@@ -267,8 +260,7 @@ pub fn executive(
         })
         .collect();
     let mut channels: std::collections::BTreeMap<String, f64> = Default::default();
-    for ev in cur
-        .v
+    for ev in v
         .between(s, e)
         .filter(|ev| ev.event_name == "user_registered")
     {

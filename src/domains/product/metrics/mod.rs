@@ -135,6 +135,26 @@ impl<'a> View<'a> {
         }
     }
 
+    /// Memberships started in `[from, to)` (epoch ms).
+    pub fn started(&self, from: i64, to: i64) -> impl Iterator<Item = &'a Membership> + '_ {
+        self.memberships
+            .iter()
+            .copied()
+            .filter(move |m| m.start_ms >= from && m.start_ms < to)
+    }
+
+    /// Σ amount of memberships started in `[from, to)`.
+    pub fn revenue(&self, from: i64, to: i64) -> f64 {
+        self.started(from, to).map(|m| m.amount).sum()
+    }
+
+    /// Distinct users starting a membership in `[from, to)`.
+    pub fn payers(&self, from: i64, to: i64) -> usize {
+        let users: std::collections::HashSet<&str> =
+            self.started(from, to).map(|m| m.user_id.as_str()).collect();
+        users.len()
+    }
+
     /// Events in `[from, to)` (epoch ms).
     pub fn between(&self, from: i64, to: i64) -> impl Iterator<Item = &&'a ProductEvent> {
         let lo = self.events.partition_point(|e| e.event_time_ms < from);

@@ -4,12 +4,12 @@
 use super::{Membership, Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::funnel::{FunnelStep, funnel};
-use crate::kernel::kpi::{BetterWhen, KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A successor starting within this long of a membership's end renews it.
 const RENEWAL_GRACE_MS: i64 = 7 * 24 * 3_600_000;
@@ -73,54 +73,58 @@ fn monthly(m: &Membership) -> Option<f64> {
     }
 }
 
-/// (started, revenue, payers, mrr at `to`, churned, expiring, renewed) of `[from, to)`.
-fn figures(
-    ms_: &[&Membership],
-    from: i64,
-    to: i64,
-    now: i64,
-) -> (usize, f64, usize, f64, usize, usize, usize) {
-    let started: Vec<&&Membership> = ms_
-        .iter()
-        .filter(|m| m.start_ms >= from && m.start_ms < to)
-        .collect();
-    let revenue = started.iter().map(|m| m.amount).sum();
-    let payers = started
-        .iter()
-        .map(|m| m.user_id.as_str())
-        .collect::<HashSet<_>>()
-        .len();
-    let mrr = ms_
-        .iter()
-        .filter(|m| m.active_at(to))
-        .filter_map(|m| monthly(m))
-        .sum();
-    let renewed = |m: &Membership, end: i64| {
-        ms_.iter().any(|n| {
-            n.user_id == m.user_id
-                && n.start_ms > m.start_ms
-                && n.start_ms <= end + RENEWAL_GRACE_MS
-        })
+/// The membership figures of one range `[from, to)`.
+struct Figures {
+    revenue: f64,
+    payers: usize,
+    /// MRR of the memberships active at `to`.
+    mrr: f64,
+    /// Memberships expiring in the range.
+    expiring: usize,
+    /// Of those, the ones with a successor.
+    renewed: usize,
+    /// Of those without one, the ones whose end has passed.
+    churned: usize,
+}
+
+fn figures(v: &View<'_>, from: i64, to: i64, now: i64) -> Figures {
+    let mut starts: HashMap<&str, Vec<i64>> = HashMap::new();
+    for m in &v.memberships {
+        starts
+            .entry(m.user_id.as_str())
+            .or_default()
+            .push(m.start_ms);
+    }
+    let has_successor = |m: &Membership, end: i64| {
+        starts[m.user_id.as_str()]
+            .iter()
+            .any(|s| *s > m.start_ms && *s <= end + RENEWAL_GRACE_MS)
     };
-    let (mut churned, mut expiring, mut renewals) = (0, 0, 0);
-    for m in ms_ {
+    let mut f = Figures {
+        revenue: v.revenue(from, to),
+        payers: v.payers(from, to),
+        mrr: v
+            .memberships
+            .iter()
+            .filter(|m| m.active_at(to))
+            .filter_map(|m| monthly(m))
+            .sum(),
+        expiring: 0,
+        renewed: 0,
+        churned: 0,
+    };
+    for m in &v.memberships {
         let Some(end) = m.expire_ms.filter(|e| *e >= from && *e < to) else {
             continue;
         };
-        expiring += 1;
-        let has_successor = renewed(m, end);
-        renewals += usize::from(has_successor);
-        churned += usize::from(!has_successor && end <= now);
+        f.expiring += 1;
+        if has_successor(m, end) {
+            f.renewed += 1;
+        } else if end <= now {
+            f.churned += 1;
+        }
     }
-    (
-        started.len(),
-        revenue,
-        payers,
-        mrr,
-        churned,
-        expiring,
-        renewals,
-    )
+    f
 }
 
 /// The monetization section over `w`, seen through `filter`.
@@ -132,52 +136,42 @@ pub fn monetization(
 ) -> MonetizationSection {
     let v = View::new(t, filter);
     let (s, e, ps, now) = (ms(w.start), ms(w.end), ms(w.previous_start), ms(w.now));
-    let cur = figures(&v.memberships, s, e, now);
-    let prev = figures(&v.memberships, ps, s, now);
+    let (cur, prev) = (figures(&v, s, e, now), figures(&v, ps, s, now));
     let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, currency);
     let kpis = MonetizationKpis {
         revenue: card(
             KpiDef::up("revenue", "Revenue", Unit::Currency),
-            Some(cur.1),
-            Some(prev.1),
+            Some(cur.revenue),
+            Some(prev.revenue),
         ),
         mrr: card(
             KpiDef::up("mrr", "MRR", Unit::Currency),
-            Some(cur.3),
-            Some(prev.3),
+            Some(cur.mrr),
+            Some(prev.mrr),
         ),
         arppu: card(
             KpiDef::up("arppu", "ARPPU", Unit::Currency),
-            ratio(cur.1, cur.2 as f64),
-            ratio(prev.1, prev.2 as f64),
+            ratio(cur.revenue, cur.payers as f64),
+            ratio(prev.revenue, prev.payers as f64),
         ),
         churned_members: card(
-            KpiDef {
-                key: "churnedMembers",
-                label: "Churned members",
-                unit: Unit::Count,
-                better_when: BetterWhen::Down,
-            },
-            Some(cur.4 as f64),
-            Some(prev.4 as f64),
+            KpiDef::down("churnedMembers", "Churned members", Unit::Count),
+            Some(cur.churned as f64),
+            Some(prev.churned as f64),
         ),
         renewal_rate: card(
             KpiDef::up("renewalRate", "Renewal rate", Unit::Ratio),
-            ratio(cur.6 as f64, cur.5 as f64),
-            ratio(prev.6 as f64, prev.5 as f64),
+            ratio(cur.renewed as f64, cur.expiring as f64),
+            ratio(prev.renewed as f64, prev.expiring as f64),
         ),
     };
     let mut plans: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
-    for m in v
-        .memberships
-        .iter()
-        .filter(|m| m.start_ms >= s && m.start_ms < e)
-    {
+    for m in v.started(s, e) {
         let p = plans.entry(m.plan_type.as_str()).or_default();
         p.0 += 1;
         p.1 += m.amount;
     }
-    let total = cur.0 as f64;
+    let total = v.started(s, e).count() as f64;
     let mut plan_mix: Vec<PlanRow> = plans
         .into_iter()
         .map(|(plan, (count, revenue))| PlanRow {
@@ -193,7 +187,7 @@ pub fn monetization(
         .buckets()
         .iter()
         .map(|b| {
-            let r = figures(&v.memberships, ms(b.start), ms(b.end), now).1;
+            let r = v.revenue(ms(b.start), ms(b.end));
             cumulative += r;
             MembershipRevenuePoint {
                 start: w.local(b.start),

@@ -5,7 +5,7 @@
 use super::{Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
 use crate::domains::product::ingest::ProductEvent;
-use crate::kernel::kpi::{BetterWhen, KpiCard, KpiDef, Unit, percentile_cont, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Unit, percentile_cont, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -152,12 +152,7 @@ pub fn ops(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter, currency: &str
     let (s, e, ps) = (ms(w.start), ms(w.end), ms(w.previous_start));
     let (mut cur, mut prev) = (Calls::of(calls(&v, s, e)), Calls::of(calls(&v, ps, s)));
     let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, currency);
-    let down = |key, label, unit| KpiDef {
-        key,
-        label,
-        unit,
-        better_when: BetterWhen::Down,
-    };
+    let down = KpiDef::down;
     let rate = |c: &Calls| ratio(c.ok as f64, c.n as f64);
     let kpis = OpsKpis {
         calls: card(
