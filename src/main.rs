@@ -121,7 +121,10 @@ fn start() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_new(&cli.settings.log).context("DASHGATE_LOG")?,
         )
         .init();
+    // Resolver futures nest deeply, and a PostgreSQL connection opened at the bottom of them
+    // (TLS handshake included) needs more than tokio's default 2 MiB worker stack.
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(8 << 20)
         .enable_all()
         .build()?
         .block_on(run(cli))
