@@ -238,18 +238,16 @@ pub fn repeated_keys(ds: &Dataset, rows: &[(usize, Row)]) -> Vec<RowError> {
         return Vec::new();
     }
     let mut first_line = std::collections::HashMap::new();
-    let mut errors = Vec::new();
-    for (line, row) in rows {
-        if let Some(first) = first_line.insert(row.id.as_str(), *line) {
-            errors.push(RowError {
+    rows.iter()
+        .filter_map(|(line, row)| {
+            let first = *first_line.entry(row.id.as_str()).or_insert(*line);
+            (first != *line).then(|| RowError {
                 line: *line,
                 field: Some(ds.key.column().into()),
                 message: format!("`{}` is already given on line {first}", row.id),
-            });
-            first_line.insert(row.id.as_str(), first);
-        }
-    }
-    errors
+            })
+        })
+        .collect()
 }
 
 /// Rows whose references point at no row of the caller's team (a foreign row counts as missing).
