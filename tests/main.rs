@@ -16,6 +16,7 @@ mod ingest;
 mod isolation;
 mod presets;
 mod product;
+mod product_growth;
 mod product_learning;
 mod product_monetization;
 mod product_ops;

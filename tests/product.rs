@@ -15,13 +15,10 @@
 //! m3 u4 monthly 02-26 cancelled 10; m4 u4 monthly 01-01 → 03-05 active 10.
 
 use crate::both_dbs;
+use crate::support::product_fixture::{ev, inline_telemetry};
 use crate::support::{TestApp, code};
 use dashgate::kernel::{Principal, Role};
 use serde_json::{Value, json};
-
-fn ev(id: &str, user: Option<&str>, name: &str, at: &str, props: Value) -> Value {
-    json!({"id": id, "user_id": user, "event_name": name, "event_time": at, "properties": props})
-}
 
 fn rows() -> (Vec<Value>, Vec<Value>) {
     let events = vec![
@@ -148,22 +145,9 @@ fn rows() -> (Vec<Value>, Vec<Value>) {
     (events, memberships)
 }
 
-/// The rows in the shape of `InlineTelemetryInput` (camelCase keys).
 fn inline() -> Value {
-    let camel = |v: &Value| -> Value {
-        let obj = v.as_object().unwrap().iter().map(|(k, v)| {
-            let mut parts = k.split('_');
-            let mut key = parts.next().unwrap().to_string();
-            for p in parts {
-                key += &(p[..1].to_uppercase() + &p[1..]);
-            }
-            (key, v.clone())
-        });
-        Value::Object(obj.collect())
-    };
     let (events, memberships) = rows();
-    json!({"events": events.iter().map(camel).collect::<Vec<_>>(),
-           "memberships": memberships.iter().map(camel).collect::<Vec<_>>()})
+    inline_telemetry(&events, &memberships)
 }
 
 const SECTION: &str = "source executive { kpis {

@@ -6,6 +6,7 @@
 pub mod chat_fixture;
 pub mod executive_fixture;
 pub mod fixtures;
+pub mod product_fixture;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -2,9 +2,11 @@
 //! its lazily computed sections. Stored telemetry is read at most once per request and each
 //! section is cached per team; inline telemetry is never cached and never touches stored rows.
 
+mod growth;
 mod inline;
 mod sections;
 
+pub use growth::ProductGrowth;
 pub use inline::{InlineEventInput, InlineMembershipInput, InlineTelemetryInput};
 pub use sections::{ProductExecutive, ProductLearning, ProductMonetization, ProductOps};
 
@@ -65,7 +67,7 @@ impl ProductRoot {
                 TelemetrySource::Inline
             }
         };
-        Ok(Product {
+        Ok(Product(Arc::new(Inner {
             source,
             panels: opened.panels(),
             state: opened.state,
@@ -75,7 +77,7 @@ impl ProductRoot {
                 window: opened.window,
                 filter: ProductFilter::from_input(opened.filter)?,
             }),
-        })
+        })))
     }
 }
 
@@ -89,15 +91,19 @@ pub struct ProductQuery {
 }
 
 /// The product dashboard.
-pub struct Product {
-    q: Arc<ProductQuery>,
+#[derive(Clone)]
+pub struct Product(Arc<Inner>);
+
+/// What every section of one product request shares.
+pub(super) struct Inner {
+    pub(super) q: Arc<ProductQuery>,
     source: TelemetrySource,
-    state: AppState,
+    pub(super) state: AppState,
     panels: Panels,
     telemetry: OnceCell<Arc<Telemetry>>,
 }
 
-impl Product {
+impl Inner {
     /// The telemetry of the request: inline rows, or the stored rows read once.
     async fn telemetry(&self) -> AppResult<Arc<Telemetry>> {
         let rows = self
@@ -111,11 +117,13 @@ impl Product {
         Ok(rows.clone())
     }
 
-    /// A section: computed from the telemetry, cached per team for stored data only.
-    async fn section<T: Clone + Send + Sync + 'static>(
+    /// A panel: computed from the telemetry, cached per team (under `name` and `args`) for
+    /// stored data only.
+    pub(super) async fn panel<T: Clone + Send + Sync + 'static>(
         &self,
         ctx: &Context<'_>,
         name: &str,
+        args: &impl Serialize,
         compute: impl FnOnce(&Telemetry, &ProductQuery) -> T,
     ) -> Result<T> {
         let run = async {
@@ -124,8 +132,18 @@ impl Product {
         };
         match self.source {
             TelemetrySource::Inline => Ok(run.await?),
-            TelemetrySource::Database => self.panels.get(ctx, name, &*self.q, run).await,
+            TelemetrySource::Database => self.panels.get(ctx, name, args, run).await,
         }
+    }
+
+    /// A section without arguments of its own.
+    async fn section<T: Clone + Send + Sync + 'static>(
+        &self,
+        ctx: &Context<'_>,
+        name: &str,
+        compute: impl FnOnce(&Telemetry, &ProductQuery) -> T,
+    ) -> Result<T> {
+        self.panel(ctx, name, &*self.q, compute).await
     }
 }
 
@@ -134,32 +152,40 @@ impl Product {
 impl Product {
     /// The resolved window (echoed back).
     async fn window(&self) -> ResolvedWindow {
-        self.q.window.resolved()
+        self.0.q.window.resolved()
     }
 
     /// `DATABASE` (stored rows) or `INLINE` (the posted rows only).
     async fn source(&self) -> TelemetrySource {
-        self.source
+        self.0.source
     }
 
     /// Activity, DAU/WAU/MAU, registrations, memberships, revenue, study time, D1 retention.
     async fn executive(&self, ctx: &Context<'_>) -> Result<ProductExecutive> {
-        let currency = self.q.scope.team().currency.clone();
+        let currency = self.0.q.scope.team().currency.clone();
         let section = self
+            .0
             .section(ctx, "product.executive", move |t, q| {
                 metrics::executive(t, &q.window, &q.filter, &currency)
             })
             .await?;
         Ok(ProductExecutive {
             section,
-            state: self.state.clone(),
+            state: self.0.state.clone(),
         })
+    }
+
+    /// Registrations, payments and active users by segment per bucket; retention cohorts;
+    /// the activation funnel.
+    async fn growth(&self) -> ProductGrowth {
+        ProductGrowth(self.0.clone())
     }
 
     /// Revenue, MRR, ARPPU, churn and renewals; plan mix; revenue curves; the paywall funnel.
     async fn monetization(&self, ctx: &Context<'_>) -> Result<ProductMonetization> {
-        let currency = self.q.scope.team().currency.clone();
+        let currency = self.0.q.scope.team().currency.clone();
         let section = self
+            .0
             .section(ctx, "product.monetization", move |t, q| {
                 metrics::monetization(t, &q.window, &q.filter, &currency)
             })
@@ -170,20 +196,22 @@ impl Product {
     /// Lessons, completion, practice; top courses and words; the learning funnel.
     async fn learning(&self, ctx: &Context<'_>) -> Result<ProductLearning> {
         let section = self
+            .0
             .section(ctx, "product.learning", |t, q| {
                 metrics::learning(t, &q.window, &q.filter)
             })
             .await?;
         Ok(ProductLearning {
             section,
-            state: self.state.clone(),
+            state: self.0.state.clone(),
         })
     }
 
     /// AI generation calls: volume, success, latency and cost, per bucket, model and stage.
     async fn ops(&self, ctx: &Context<'_>) -> Result<ProductOps> {
-        let currency = self.q.scope.team().currency.clone();
+        let currency = self.0.q.scope.team().currency.clone();
         let section = self
+            .0
             .section(ctx, "product.ops", move |t, q| {
                 metrics::ops(t, &q.window, &q.filter, &currency)
             })

@@ -1,8 +1,10 @@
 //! Reads a team's telemetry around a window: its events from a month before the previous
-//! window (or the 60 days before the end, for DAU/WAU/MAU) to a month after the end (D1 and
-//! retention look ahead), every `user_registered` event before that (users' attributes and
-//! "registered before"), and all memberships.
+//! window (or the 60 days before the end, for DAU/WAU/MAU, or the calendar bucket before the
+//! first, for growth segments) to a month after the end or now (D1, retention and activation
+//! look ahead, up to now), every `user_registered` event before that (users' attributes and "registered
+//! before"), and all memberships.
 
+use super::growth::{MAX_LOOKAHEAD_DAYS, previous_bucket};
 use super::{Membership, Telemetry};
 use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
 use crate::domains::product::ingest::ProductEvent;
@@ -13,6 +15,13 @@ use chrono::Duration;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
+/// How far past the window end (or now, if later) events are read: retention and activation
+/// count only events up to now, and D1 looks one day past the window.
+const HORIZON_DAYS: i64 = 32;
+/// Never more than this past the window end: the furthest retention offset or activation
+/// window, its last local day, and a DST day.
+const LOOKAHEAD_DAYS: i64 = MAX_LOOKAHEAD_DAYS as i64 + 2;
+
 /// The team's telemetry a window's sections need.
 pub async fn load(
     db: &DatabaseConnection,
@@ -20,8 +29,14 @@ pub async fn load(
     w: &TimeWindow,
 ) -> AppResult<Telemetry> {
     let team = scope.team_id().0;
-    let from = ms(std::cmp::min(w.previous_start, w.end - Duration::days(62)) - Duration::days(31));
-    let to = ms(std::cmp::max(w.end, w.now) + Duration::days(32));
+    let (before_first, _) = previous_bucket(w, w.start);
+    let around =
+        ms(std::cmp::min(w.previous_start, w.end - Duration::days(62)) - Duration::days(31));
+    let from = std::cmp::min(around, before_first);
+    let to = ms(std::cmp::min(
+        std::cmp::max(w.end, w.now) + Duration::days(HORIZON_DAYS),
+        w.end + Duration::days(LOOKAHEAD_DAYS),
+    ));
     let events = Query::select()
         .columns([
             E::Id,

@@ -3,12 +3,14 @@
 //! definitions.
 
 pub mod executive;
+pub mod growth;
 pub mod learning;
 mod load;
 pub mod monetization;
 pub mod ops;
 
 pub use executive::{ExecutiveSection, ProductPoint, executive};
+pub use growth::{GrowthSeries, activation, growth_series, retention};
 pub use learning::{LearningSection, learning};
 pub use load::load;
 pub use monetization::{MonetizationSection, monetization};
