@@ -21,6 +21,7 @@ mod product_learning;
 mod product_monetization;
 mod product_ops;
 mod product_rules;
+mod product_surface;
 mod publishing;
 mod publishing_ingest;
 mod schema;

@@ -23,7 +23,7 @@ use crate::support::product_fixture::{ev, inline_telemetry, membership, product}
 use dashgate::kernel::Role;
 use serde_json::{Value, json};
 
-fn rows() -> Vec<Value> {
+pub(crate) fn rows() -> Vec<Value> {
     let at = |day: &str, time: &str| format!("2026-{day}T{time}:00Z");
     let plan: &[(&str, &str, &str, &str)] = &[
         ("a", "user_registered", "03-02", "09:00"),

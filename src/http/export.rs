@@ -157,11 +157,18 @@ fn find_list<'a>(
 }
 
 /// `<dashboard>-<panel>-<start>_<end>.<ext>`, the bounds as local times of the window
-/// the dashboard resolved (whether or not the query selected it).
+/// the dashboard resolved (whether or not the query selected it). A nested panel names every
+/// step (`product-growth-retentionCohorts`); a breakdown's final `rows` is left out.
 fn filename(path: &str, format: Format, seen: &WindowsSeen) -> String {
-    let mut parts = path.split('.');
-    let dashboard = parts.next().unwrap_or("export");
-    let panel = parts.next().unwrap_or(dashboard);
+    let mut parts: Vec<&str> = path.split('.').collect();
+    if parts.len() > 2 && parts.last() == Some(&"rows") {
+        parts.pop();
+    }
+    let dashboard = parts.first().copied().unwrap_or("export");
+    let panel = match parts.get(1..) {
+        Some(rest) if !rest.is_empty() => rest.join("-"),
+        _ => dashboard.to_string(),
+    };
     let span = match seen.get(dashboard) {
         Some(w) => {
             let local = |t| w.local(t).format("%Y-%m-%dT%H-%M-%S").to_string();
@@ -178,7 +185,7 @@ fn filename(path: &str, format: Format, seen: &WindowsSeen) -> String {
     format!(
         "{}-{}-{}.{ext}",
         clean(dashboard),
-        clean(panel),
+        clean(&panel),
         clean(&span)
     )
 }
