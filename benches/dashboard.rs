@@ -3,7 +3,8 @@
 //! panels as plain SQL without GraphQL or HTTP), `--dashboard chat` (the 30-day `chat`
 //! dashboard with every panel), `--dashboard publishing` (every panel, 30-day series) or
 //! `--dashboard executive` (every panel over 12 months; its real-user events are not seeded
-//! here, so quality gates read none).
+//! here, so quality gates read none) or `--dashboard product` (all five sections over 30
+//! days, `--learners` learners in a team of their own).
 //!
 //! `cargo bench --bench dashboard -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
@@ -39,7 +40,7 @@ struct Args {
     /// Results file (JSON); default `target/bench-<dashboard>.json`.
     #[arg(long)]
     out: Option<String>,
-    /// Which dashboard to load: `api-usage`, `chat`, `publishing` or `executive`.
+    /// Which dashboard to load: `api-usage`, `chat`, `publishing`, `executive` or `product`.
     #[arg(long, default_value = "api-usage")]
     dashboard: String,
     /// Chat participants to seed for `--dashboard chat` (sessions: 11 a day per 300).
@@ -48,6 +49,9 @@ struct Args {
     /// Videos to seed for `--dashboard publishing` (each with a few clips, jobs and logs).
     #[arg(long, default_value_t = 20_000)]
     videos: usize,
+    /// Learners to seed for `--dashboard product` (about 45 events each over 120 days).
+    #[arg(long, default_value_t = 3_000)]
+    learners: usize,
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -194,6 +198,43 @@ const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
   alerts { severity kpi value }
   qualityGates { name p95Ms samples passed } } }"#;
 
+/// Rows of `table` in the scope's team.
+async fn count_rows(db: &sea_orm::DatabaseConnection, scope: &TeamScope, table: &str) -> i64 {
+    let placeholder = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        format!("SELECT COUNT(*) FROM {table} WHERE team_id = {placeholder}"),
+        [scope.team_id().0.into()],
+    );
+    let row = db.query_one_raw(sql).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+const PRODUCT: &str = r#"{ product(window: {preset: LAST_30_DAYS}) {
+  executive { kpis { activeUsers { value previous } dau { value previous } wau { value previous }
+              mau { value previous } newUsers { value previous } activeMembers { value previous }
+              newMembers { value previous } memberConversion { value previous } revenue { value previous }
+              arpu { value previous } arppu { value previous } avgStudyMinutes { value previous }
+              d1Retention { value previous } }
+              series { start activeUsers newUsers newMembers revenue } topChannels { rows { label value } other total } }
+  growth { series { start newUsers payments } activeUsersBySegment { new returning resurrected unregistered total }
+           retentionCohorts { size offsets { offsetDays rate } }
+           activationFunnel { name count inProgress droppedOff } }
+  monetization { kpis { revenue { value previous } mrr { value previous } arppu { value previous }
+                        churnedMembers { value previous } renewalRate { value previous } }
+                 planMix { planType count revenue share } cumulativeRevenue { revenue cumulative }
+                 membershipFunnel { name count } }
+  learning { kpis { lessonsStarted { value } lessonsCompleted { value } completionRate { value }
+                    avgLessonMinutes { value } practiceCount { value } }
+             completionRate { completionRate } topCourses { courseId starts completionRate }
+             topWords { word practices errorRate } learningFunnel { name count } }
+  ops { kpis { calls { value } successRate { value } avgLatencyMs { value } p95LatencyMs { value } totalCost { value } }
+        series { succeeded failed p95LatencyMs } byModel { model calls cost } byStage { stage calls failures p95LatencyMs } } } }"#;
+
 /// Seeds `rows()` into the bench team unless its `table` has rows; returns the rows of `table`.
 async fn seed_missing(
     state: &AppState,
@@ -201,26 +242,7 @@ async fn seed_missing(
     table: &str,
     rows: impl FnOnce() -> dashgate::demo::DatasetRows,
 ) -> i64 {
-    let count = |db: &sea_orm::DatabaseConnection| {
-        let sql = Statement::from_sql_and_values(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM {table} WHERE team_id = $1").replace(
-                "$1",
-                if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-                    "$1"
-                } else {
-                    "?"
-                },
-            ),
-            [scope.team_id().0.into()],
-        );
-        let db = db.clone();
-        async move {
-            let row = db.query_one_raw(sql).await.unwrap().unwrap();
-            row.try_get_by_index::<i64>(0).unwrap()
-        }
-    };
-    let existing = count(&state.db).await;
+    let existing = count_rows(&state.db, scope, table).await;
     if existing > 0 {
         return existing;
     }
@@ -229,10 +251,40 @@ async fn seed_missing(
         .await
         .unwrap();
     println!("seeded {n} rows in {:.1?}", t.elapsed());
+    analyze(state).await;
+    count_rows(&state.db, scope, table).await
+}
+
+async fn analyze(state: &AppState) {
     if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
         state.db.execute_unprepared("ANALYZE").await.unwrap();
     }
-    count(&state.db).await
+}
+
+/// A team of its own for `learners` learners' product telemetry, seeded when empty; returns
+/// the team's principal and its event count.
+async fn product_team(state: &AppState, learners: usize) -> (Principal, i64) {
+    let now = state.clock.now();
+    let slug = format!("bench-product-{learners}");
+    let team = dashgate::demo::ensure_team(&state.db, &slug, "Europe/London", now)
+        .await
+        .unwrap();
+    let principal = Principal {
+        team,
+        user: "bench".into(),
+        role: Role::Editor,
+    };
+    let scope = TeamScope::require(Some(&principal), Role::Editor).unwrap();
+    if count_rows(&state.db, &scope, "product_events").await == 0 {
+        let t = Instant::now();
+        let n = dashgate::demo::seed_product(&state.db, &scope, learners, now, 120)
+            .await
+            .unwrap();
+        println!("seeded {n} product rows in {:.1?}", t.elapsed());
+        analyze(state).await;
+    }
+    let events = count_rows(&state.db, &scope, "product_events").await;
+    (principal, events)
 }
 
 /// The same panels, through the metrics functions only (their SQL plus row decoding).
@@ -379,7 +431,7 @@ async fn main() {
         role: Role::Viewer,
     };
     let scope = TeamScope::require(Some(&principal), Role::Viewer).unwrap();
-    let token = state
+    let mut token = state
         .jwt
         .mint("bench", "bench", Role::Viewer, now.timestamp() + 86_400)
         .unwrap();
@@ -406,6 +458,22 @@ async fn main() {
             args.database_url
         );
         (PUBLISHING, None)
+    } else if args.dashboard == "product" {
+        let (p, events) = product_team(&state, args.learners).await;
+        token = state
+            .jwt
+            .mint(
+                &p.team.slug,
+                "bench",
+                Role::Viewer,
+                now.timestamp() + 86_400,
+            )
+            .unwrap();
+        println!(
+            "database: {}  learners: {}  product events: {events}  window: LAST_30_DAYS (DAY buckets)",
+            args.database_url, args.learners
+        );
+        (PRODUCT, None)
     } else if args.dashboard == "executive" {
         let tz = scope.timezone();
         let rows = seed_missing(&state, &scope, "exec_orders", || {

@@ -146,11 +146,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let s = demo::seed(&state.db, &team, rows, now).await?;
             println!(
-                "seeded {} new request logs, {} chat rows, {} publishing rows and {} executive rows into `{}` in {:.1?}",
+                "seeded {} new request logs, {} chat rows, {} publishing rows, {} executive rows and {} product rows into `{}` in {:.1?}",
                 s.request_logs,
                 s.chat_rows,
                 s.publishing_rows,
                 s.executive_rows,
+                s.product_rows,
                 s.team.slug,
                 started.elapsed()
             );
@@ -214,11 +215,12 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if let Some(s) = demo::seed_if_empty(&state, demo::DEMO_ROWS).await? {
         println!(
-            "first start: seeded the `demo` team with {} request logs, {} chat rows, {} publishing rows and {} executive rows in {:.1?}",
+            "first start: seeded the `demo` team with {} request logs, {} chat rows, {} publishing rows, {} executive rows and {} product rows in {:.1?}",
             s.request_logs,
             s.chat_rows,
             s.publishing_rows,
             s.executive_rows,
+            s.product_rows,
             started.elapsed()
         );
     }

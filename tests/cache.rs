@@ -149,6 +149,69 @@ async fn the_demo_is_seeded_once_and_deterministically() {
             .iter()
             .all(|g| g["samples"].as_i64().unwrap() > 1_000)
     );
+    // The product demo: learners on every channel, paying on four plans, generation calls
+    // failing now and then, a stage that only appeared lately.
+    assert!(seeded.product_rows > 50_000, "{}", seeded.product_rows);
+    let d = app
+        .data(
+            &p,
+            "{ product { executive { kpis { activeUsers { value } dau { value } revenue { value } } topChannels { rows { label } } }
+              growth { retentionCohorts(offsetsDays: [1]) { size offsets { rate } } activationFunnel { count inProgress droppedOff } }
+              monetization { planMix { planType } kpis { mrr { value } renewalRate { value } churnedMembers { value } } }
+              learning { topWords(limit: 30) { word errorRate } topCourses { courseId } }
+              ops { byStage { stage failures } kpis { successRate { value } } } } }",
+        )
+        .await["product"]
+        .clone();
+    let number = |v: &serde_json::Value| v.as_f64().unwrap_or_default();
+    assert!(
+        number(&d["executive"]["kpis"]["activeUsers"]["value"]) > 300.0,
+        "{d:#}"
+    );
+    assert!(number(&d["executive"]["kpis"]["revenue"]["value"]) > 0.0);
+    assert_eq!(
+        d["executive"]["topChannels"]["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let cohorts = d["growth"]["retentionCohorts"].as_array().unwrap();
+    assert!(cohorts.iter().all(|c| c["size"].as_i64().unwrap() > 0));
+    let funnel = d["growth"]["activationFunnel"].as_array().unwrap();
+    assert!(
+        funnel
+            .windows(2)
+            .all(|w| w[0]["count"].as_i64() > w[1]["count"].as_i64()),
+        "{funnel:?}"
+    );
+    assert!(funnel[0]["inProgress"].as_i64().unwrap() > 0);
+    assert_eq!(d["monetization"]["planMix"].as_array().unwrap().len(), 4);
+    let m = &d["monetization"]["kpis"];
+    assert!(
+        number(&m["mrr"]["value"]) > 0.0 && number(&m["renewalRate"]["value"]) > 0.3,
+        "{m}"
+    );
+    let words = d["learning"]["topWords"].as_array().unwrap();
+    let rate = |w: &str| {
+        words
+            .iter()
+            .find(|r| r["word"] == w)
+            .map(|r| number(&r["errorRate"]))
+    };
+    assert!(rate("through") > rate("hola"), "{words:?}");
+    let stages: Vec<&str> = d["ops"]["byStage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert!(
+        stages.contains(&"translate") && stages.len() == 5,
+        "{stages:?}"
+    );
+    let success = number(&d["ops"]["kpis"]["successRate"]["value"]);
+    assert!((0.8..0.99).contains(&success), "{success}");
     assert!(
         dashgate::demo::seed_if_empty(&app.state, 2_000)
             .await

@@ -3,6 +3,7 @@
 
 mod chat;
 mod executive;
+mod product;
 mod publishing;
 mod request_logs;
 
@@ -13,6 +14,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 pub use chat::{DatasetRows, generate_chat};
 pub use executive::generate_executive;
+pub use product::generate_product;
 pub use publishing::generate_publishing;
 pub use request_logs::generate_request_logs;
 
@@ -26,6 +28,8 @@ pub const DEMO_DAYS: i64 = 120;
 pub const DEMO_VIDEOS: usize = 400;
 /// Chat participants in the demo profile (sessions: about 110 a day).
 pub const DEMO_CHAT_PARTICIPANTS: usize = 3_000;
+/// Learners of the product dashboard in the demo profile.
+pub const DEMO_LEARNERS: usize = 3_000;
 
 /// What a seed run wrote.
 #[derive(Debug, Clone)]
@@ -39,6 +43,8 @@ pub struct Seeded {
     pub publishing_rows: u64,
     /// New (or replaced) rows over the executive datasets, real-user events included.
     pub executive_rows: u64,
+    /// New product events and memberships.
+    pub product_rows: u64,
 }
 
 /// Finds or creates a team for seeding.
@@ -59,8 +65,9 @@ pub async fn ensure_team(
     teams::create(db, slug, &name, timezone, "USD", now.timestamp_millis()).await
 }
 
-/// Seeds `rows` request logs, the chat workload and the publishing pipeline over the
-/// `DEMO_DAYS` days before `now`, and two years of executive figures,
+/// Seeds `rows` request logs, the chat workload, the publishing pipeline and the learning
+/// app's product telemetry over the `DEMO_DAYS` days before `now`, and two years of executive
+/// figures,
 /// into team `slug` (created when missing). Re-running is idempotent: rows keep their ids.
 pub async fn seed(
     db: &DatabaseConnection,
@@ -100,13 +107,41 @@ pub async fn seed(
     executive_rows +=
         crate::domains::executive::ingest::write_events(&txn, &scope, &events).await?;
     txn.commit().await?;
+    let product_rows = seed_product(db, &scope, DEMO_LEARNERS, now, DEMO_DAYS).await?;
     Ok(Seeded {
         team,
         request_logs,
         chat_rows,
         publishing_rows,
         executive_rows,
+        product_rows,
     })
+}
+
+/// Generates `learners` learners' product telemetry over the `days` days before `now`,
+/// validates it like the ingest endpoints and writes it; returns the new rows.
+pub async fn seed_product(
+    db: &DatabaseConnection,
+    scope: &TeamScope,
+    learners: usize,
+    now: DateTime<Utc>,
+    days: i64,
+) -> AppResult<u64> {
+    use crate::domains::product::ingest;
+    let (events, memberships) = generate_product(learners, now, days, 17);
+    let events = events
+        .iter()
+        .map(|v| ingest::validate_event(v, None))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            let msg = format!("demo product_events: field `{}`: {}", e.field, e.message);
+            crate::kernel::AppError::internal(anyhow::anyhow!(msg))
+        })?;
+    let txn = db.begin().await?;
+    let mut written = ingest::write_events(&txn, scope, &events).await?;
+    txn.commit().await?;
+    written += seed_tables(db, scope, vec![("product_memberships", memberships)]).await?;
+    Ok(written)
 }
 
 /// Validates generated rows of table-driven datasets like the ingest endpoint does and writes
