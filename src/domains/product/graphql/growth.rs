@@ -51,9 +51,9 @@ impl ProductGrowth {
         offsets_days: Vec<i32>,
     ) -> Result<Vec<RetentionCohort>> {
         growth::check_offsets(&offsets_days)?;
-        let args = (&*self.0.q, &offsets_days);
+        let args = (&*self.0.q, offsets_days.clone());
         self.0
-            .panel(ctx, "product.growth.retention", &args, |t, q| {
+            .panel(ctx, "product.growth.retention", &args, move |t, q| {
                 metrics::retention(t, &q.window, &q.filter, &offsets_days)
             })
             .await
@@ -75,7 +75,7 @@ impl ProductGrowth {
         growth::check_window_days(window_days)?;
         let args = (&*self.0.q, window_days);
         self.0
-            .panel(ctx, "product.growth.activation", &args, |t, q| {
+            .panel(ctx, "product.growth.activation", &args, move |t, q| {
                 metrics::activation(t, &q.window, &q.filter, window_days)
             })
             .await

@@ -2,7 +2,7 @@
 //! code as ingestion, computed by the same code as stored rows.
 
 use crate::domains::product::ingest::{DATASETS, validate_event};
-use crate::domains::product::metrics::{Membership, Telemetry};
+use crate::domains::product::metrics::{Event, Membership, Telemetry};
 use crate::domains::tables;
 use crate::kernel::{AppError, AppResult};
 use async_graphql::{InputObject, Json};
@@ -81,7 +81,9 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
             .map_err(|err| bad("events", i, &err.field, &err.message))?;
         events.push(event);
     }
-    events.sort_by_key(|e| e.event_time_ms);
+    // As stored rows are read: by time, then id.
+    events.sort_by(|a, b| (a.event_time_ms, &a.id).cmp(&(b.event_time_ms, &b.id)));
+    let events = events.iter().map(Event::from).collect();
     let mut memberships = Vec::with_capacity(input.memberships.len());
     for (i, m) in input.memberships.into_iter().enumerate() {
         let value = json!({"id": m.id.unwrap_or_else(|| format!("inline-{i}")),

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domains::dashboard::{Panels, RootArgs, on_own_task, open};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
-use crate::kernel::{AppResult, TeamScope};
+use crate::kernel::{AppError, AppResult, TeamScope};
 use crate::presets::Preset;
 use async_graphql::{Context, ID, Object, Result};
 use serde::Serialize;
@@ -111,24 +111,27 @@ impl Inner {
             .get_or_try_init(|| async {
                 let (db, q) = (self.state.db.clone(), self.q.clone());
                 let load = async move { metrics::load(&db, &q.scope, &q.window).await };
-                Ok::<_, crate::kernel::AppError>(Arc::new(on_own_task(load).await?))
+                Ok::<_, AppError>(Arc::new(on_own_task(load).await?))
             })
             .await?;
         Ok(rows.clone())
     }
 
     /// A panel: computed from the telemetry, cached per team (under `name` and `args`) for
-    /// stored data only.
+    /// stored data only. The computation runs on the blocking pool: it is CPU work over every
+    /// row, and sections of one request then run side by side without stalling other requests.
     pub(super) async fn panel<T: Clone + Send + Sync + 'static>(
         &self,
         ctx: &Context<'_>,
         name: &str,
         args: &impl Serialize,
-        compute: impl FnOnce(&Telemetry, &ProductQuery) -> T,
+        compute: impl FnOnce(&Telemetry, &ProductQuery) -> T + Send + 'static,
     ) -> Result<T> {
         let run = async {
-            let t = self.telemetry().await?;
-            Ok(compute(&t, &self.q))
+            let (t, q) = (self.telemetry().await?, self.q.clone());
+            tokio::task::spawn_blocking(move || compute(&t, &q))
+                .await
+                .map_err(|e| AppError::internal(anyhow::anyhow!("section failed: {e}")))
         };
         match self.source {
             TelemetrySource::Inline => Ok(run.await?),
@@ -141,7 +144,7 @@ impl Inner {
         &self,
         ctx: &Context<'_>,
         name: &str,
-        compute: impl FnOnce(&Telemetry, &ProductQuery) -> T,
+        compute: impl FnOnce(&Telemetry, &ProductQuery) -> T + Send + 'static,
     ) -> Result<T> {
         self.panel(ctx, name, &*self.q, compute).await
     }

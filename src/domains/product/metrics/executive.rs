@@ -112,13 +112,7 @@ impl<'v, 'a> Period<'v, 'a> {
                 .between(self.from, self.to)
                 .filter(|e| e.event_name == "study_session" || e.event_name == "lesson_completed")
         };
-        let seconds: f64 = study()
-            .filter_map(|e| {
-                e.properties
-                    .get("duration_seconds")
-                    .and_then(|v| v.as_f64())
-            })
-            .sum();
+        let seconds: f64 = study().filter_map(|e| e.props.duration_seconds).sum();
         let users = study()
             .filter_map(|e| e.identity.as_deref())
             .collect::<HashSet<_>>();
@@ -264,8 +258,8 @@ pub fn executive(
         .between(s, e)
         .filter(|ev| ev.event_name == "user_registered")
     {
-        let channel = ev.dimension("channel").unwrap_or_else(|| "unknown".into());
-        *channels.entry(channel).or_default() += 1.0;
+        let channel = ev.props.channel.as_deref().unwrap_or("unknown");
+        *channels.entry(channel.to_string()).or_default() += 1.0;
     }
     ExecutiveSection {
         kpis,

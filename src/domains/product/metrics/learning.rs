@@ -1,9 +1,8 @@
 //! The product `learning` section: lessons started and completed, completion rate, lesson
 //! minutes, practice; per bucket; top courses and words; the learning funnel.
 
-use super::{Telemetry, View};
+use super::{Event, Props, Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
-use crate::domains::product::ingest::ProductEvent;
 use crate::kernel::calendar::local_date;
 use crate::kernel::funnel::{FunnelStep, funnel};
 use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
@@ -71,18 +70,8 @@ pub struct LearningSection {
     pub funnel: Vec<FunnelStep>,
 }
 
-fn text<'e>(e: &'e ProductEvent, key: &str) -> Option<&'e str> {
-    e.properties
-        .get(key)
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
-}
-
-fn minutes(e: &ProductEvent) -> Option<f64> {
-    e.properties
-        .get("duration_seconds")
-        .and_then(|v| v.as_f64())
-        .map(|s| s / 60.0)
+fn minutes(e: &Event) -> Option<f64> {
+    e.props.duration_seconds.map(|s| s / 60.0)
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -161,7 +150,7 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
     for ev in v.between(s, e) {
         match ev.event_name.as_str() {
             "lesson_started" | "lesson_completed" => {
-                let Some(course) = text(ev, "course_id") else {
+                let Some(course) = Props::text(&ev.props.course_id) else {
                     continue;
                 };
                 let c = courses.entry(course).or_default();
@@ -173,14 +162,12 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
                 }
             }
             "practice_done" => {
-                let Some(word) = text(ev, "word") else {
+                let Some(word) = Props::text(&ev.props.word) else {
                     continue;
                 };
                 let w = words.entry(word).or_default();
                 w.0 += 1;
-                w.1 += usize::from(
-                    ev.properties.get("correct").and_then(|c| c.as_bool()) == Some(false),
-                );
+                w.1 += usize::from(ev.props.correct == Some(false));
             }
             _ => {}
         }

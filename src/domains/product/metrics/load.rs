@@ -1,13 +1,12 @@
-//! Reads a team's telemetry around a window: its events from a month before the previous
-//! window (or the 60 days before the end, for DAU/WAU/MAU, or the calendar bucket before the
-//! first, for growth segments) to a month after the end or now (D1, retention and activation
-//! look ahead, up to now), every `user_registered` event before that (users' attributes and "registered
-//! before"), and all memberships.
+//! Reads a team's telemetry around a window: its events from the start of the previous window
+//! (or the 62 days before the end, for DAU/WAU/MAU and their previous days, or the calendar
+//! bucket before the first, for growth segments, whichever is earliest) to a month after the
+//! end or now (D1, retention and activation look ahead, up to now), every `user_registered`
+//! event before that (users' attributes and "registered before"), and all memberships.
 
 use super::growth::{MAX_LOOKAHEAD_DAYS, previous_bucket};
-use super::{Membership, Telemetry};
+use super::{Event, Membership, Props, Telemetry};
 use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
-use crate::domains::product::ingest::ProductEvent;
 use crate::kernel::sql::{get, ms};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppResult, TeamScope};
@@ -30,22 +29,14 @@ pub async fn load(
 ) -> AppResult<Telemetry> {
     let team = scope.team_id().0;
     let (before_first, _) = previous_bucket(w, w.start);
-    let around =
-        ms(std::cmp::min(w.previous_start, w.end - Duration::days(62)) - Duration::days(31));
+    let around = ms(std::cmp::min(w.previous_start, w.end - Duration::days(62)));
     let from = std::cmp::min(around, before_first);
     let to = ms(std::cmp::min(
         std::cmp::max(w.end, w.now) + Duration::days(HORIZON_DAYS),
         w.end + Duration::days(LOOKAHEAD_DAYS),
     ));
     let events = Query::select()
-        .columns([
-            E::Id,
-            E::UserId,
-            E::Identity,
-            E::EventName,
-            E::EventTimeMs,
-            E::Properties,
-        ])
+        .columns([E::Identity, E::EventName, E::EventTimeMs, E::Properties])
         .from(E::Table)
         .and_where(Expr::col(E::TeamId).eq(team))
         .and_where(
@@ -76,18 +67,12 @@ pub async fn load(
     let events = events
         .iter()
         .map(|r| {
-            let text: String = get(r, 5)?;
-            let properties = match serde_json::from_str(&text) {
-                Ok(serde_json::Value::Object(map)) => map,
-                _ => serde_json::Map::new(),
-            };
-            Ok(ProductEvent {
-                id: get(r, 0)?,
-                user_id: get(r, 1)?,
-                identity: get(r, 2)?,
-                event_name: get(r, 3)?,
-                event_time_ms: get(r, 4)?,
-                properties,
+            let text: String = get(r, 3)?;
+            Ok(Event {
+                identity: get(r, 0)?,
+                event_name: get(r, 1)?,
+                event_time_ms: get(r, 2)?,
+                props: Props::parse(&text),
             })
         })
         .collect::<Result<Vec<_>, DbErr>>()?;

@@ -2,6 +2,7 @@
 //! stored rows around the window, or rows posted inline — so both sources run the very same
 //! definitions.
 
+mod event;
 pub mod executive;
 pub mod growth;
 pub mod learning;
@@ -9,6 +10,7 @@ mod load;
 pub mod monetization;
 pub mod ops;
 
+pub use event::{Event, Props};
 pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use growth::{GrowthSeries, activation, growth_series, retention};
 pub use learning::{LearningSection, learning};
@@ -17,7 +19,6 @@ pub use monetization::{MonetizationSection, monetization};
 pub use ops::{OpsSection, ops};
 
 use super::filter::ProductFilter;
-use super::ingest::ProductEvent;
 use crate::domains::tables::Row;
 use sea_orm::Value as SqlValue;
 use std::collections::HashMap;
@@ -72,36 +73,39 @@ pub enum TelemetrySource {
     Inline,
 }
 
-/// The rows a product request computes from: events sorted by time, and memberships.
+/// The rows a product request computes from: events sorted by time (then id), and
+/// memberships.
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
-    pub events: Vec<ProductEvent>,
+    pub events: Vec<Event>,
     pub memberships: Vec<Membership>,
 }
 
 /// A user's channel, region and platform.
-type Attributes = (Option<String>, Option<String>, Option<String>);
+type Attributes<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 /// The telemetry seen through a filter: the events that pass (by their own properties), the
 /// memberships of users whose attributes pass, and every user's registration instant.
 pub struct View<'a> {
-    pub events: Vec<&'a ProductEvent>,
+    pub events: Vec<&'a Event>,
     pub memberships: Vec<&'a Membership>,
     pub registered: HashMap<&'a str, i64>,
 }
 
 impl<'a> View<'a> {
     pub fn new(t: &'a Telemetry, filter: &ProductFilter) -> View<'a> {
-        let dims = |e: &ProductEvent| -> Attributes {
+        let dims = |e: &'a Event| -> Attributes<'a> {
+            let p = &e.props;
             (
-                e.dimension("channel"),
-                e.dimension("region"),
-                e.dimension("platform"),
+                p.channel.as_deref(),
+                p.region.as_deref(),
+                p.platform.as_deref(),
             )
         };
-        let passes = |a: &Attributes| filter.allows(a.0.as_deref(), a.1.as_deref(), a.2.as_deref());
-        // A user's attributes: their registration event's, else their first event's.
-        let mut attributes: HashMap<&str, (bool, Attributes)> = HashMap::new();
+        let passes = |a: &Attributes| filter.allows(a.0, a.1, a.2);
+        // A user's attributes: their registration event's, else their first event's (only
+        // read when a filter is set).
+        let mut attributes: HashMap<&str, (bool, Attributes<'a>)> = HashMap::new();
         let mut registered = HashMap::new();
         for e in &t.events {
             let Some(user) = e.identity.as_deref() else {
@@ -111,6 +115,9 @@ impl<'a> View<'a> {
             if is_registration {
                 registered.entry(user).or_insert(e.event_time_ms);
             }
+            if filter.is_empty() {
+                continue;
+            }
             match attributes.get(user) {
                 Some((true, _)) => {}
                 Some((false, _)) if !is_registration => {}
@@ -119,15 +126,21 @@ impl<'a> View<'a> {
                 }
             }
         }
+        if filter.is_empty() {
+            return View {
+                events: t.events.iter().collect(),
+                memberships: t.memberships.iter().collect(),
+                registered,
+            };
+        }
         let events = t.events.iter().filter(|e| passes(&dims(e))).collect();
         let memberships = t
             .memberships
             .iter()
             .filter(|m| {
-                filter.is_empty()
-                    || attributes
-                        .get(m.user_id.as_str())
-                        .is_some_and(|(_, a)| passes(a))
+                attributes
+                    .get(m.user_id.as_str())
+                    .is_some_and(|(_, a)| passes(a))
             })
             .collect();
         View {
@@ -158,7 +171,7 @@ impl<'a> View<'a> {
     }
 
     /// Events in `[from, to)` (epoch ms).
-    pub fn between(&self, from: i64, to: i64) -> impl Iterator<Item = &&'a ProductEvent> {
+    pub fn between(&self, from: i64, to: i64) -> impl Iterator<Item = &&'a Event> {
         let lo = self.events.partition_point(|e| e.event_time_ms < from);
         let hi = self.events.partition_point(|e| e.event_time_ms < to);
         self.events[lo..hi.max(lo)].iter()

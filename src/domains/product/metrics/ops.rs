@@ -2,9 +2,8 @@
 //! `tts_generation`) — volume, success, latency, cost — overall, per bucket, per model and per
 //! stage (new stages appear as they are sent, no code change).
 
-use super::{Telemetry, View};
+use super::{Event, Props, Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
-use crate::domains::product::ingest::ProductEvent;
 use crate::kernel::kpi::{KpiCard, KpiDef, Unit, percentile_cont, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
@@ -78,20 +77,6 @@ pub struct OpsSection {
     pub by_stage: Vec<StageRow>,
 }
 
-fn number(e: &ProductEvent, key: &str) -> Option<f64> {
-    e.properties.get(key).and_then(|v| v.as_f64())
-}
-
-/// A call succeeded when `success` is true, or its `status` starts with "2".
-pub fn succeeded(e: &ProductEvent) -> bool {
-    let status = match e.properties.get("status") {
-        Some(serde_json::Value::String(s)) => s.starts_with('2'),
-        Some(serde_json::Value::Number(n)) => n.to_string().starts_with('2'),
-        _ => false,
-    };
-    e.properties.get("success").and_then(|v| v.as_bool()) == Some(true) || status
-}
-
 /// Totals of a set of calls.
 #[derive(Default)]
 struct Calls {
@@ -103,14 +88,15 @@ struct Calls {
 }
 
 impl Calls {
-    fn add(&mut self, e: &ProductEvent) {
+    fn add(&mut self, e: &Event) {
+        let p = &e.props;
         self.n += 1;
-        self.ok += usize::from(succeeded(e));
-        self.latencies.extend(number(e, "latency_ms"));
-        self.cost += number(e, "cost").unwrap_or(0.0);
-        self.tokens += number(e, "tokens").unwrap_or(0.0);
+        self.ok += usize::from(p.succeeded());
+        self.latencies.extend(p.latency_ms);
+        self.cost += p.cost.unwrap_or(0.0);
+        self.tokens += p.tokens.unwrap_or(0.0);
     }
-    fn of<'a>(events: impl Iterator<Item = &'a ProductEvent>) -> Calls {
+    fn of<'a>(events: impl Iterator<Item = &'a Event>) -> Calls {
         let mut c = Calls::default();
         events.for_each(|e| c.add(e));
         c
@@ -123,22 +109,20 @@ impl Calls {
     }
 }
 
-fn calls<'a>(v: &'a View<'_>, from: i64, to: i64) -> impl Iterator<Item = &'a ProductEvent> + 'a {
+fn calls<'a>(v: &'a View<'_>, from: i64, to: i64) -> impl Iterator<Item = &'a Event> + 'a {
     v.between(from, to)
         .copied()
         .filter(|e| CALLS.contains(&e.event_name.as_str()))
 }
 
 /// Rows grouped by a property (`unknown` without it), most calls first, ties by name.
-fn grouped<'a>(events: impl Iterator<Item = &'a ProductEvent>, key: &str) -> Vec<(String, Calls)> {
+fn grouped<'a>(
+    events: impl Iterator<Item = &'a Event>,
+    key: impl Fn(&Props) -> &Option<String>,
+) -> Vec<(String, Calls)> {
     let mut groups: BTreeMap<String, Calls> = BTreeMap::new();
     for e in events {
-        let name = e
-            .properties
-            .get(key)
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("unknown");
+        let name = Props::text(key(&e.props)).unwrap_or("unknown");
         groups.entry(name.to_string()).or_default().add(e);
     }
     let mut rows: Vec<_> = groups.into_iter().collect();
@@ -197,7 +181,7 @@ pub fn ops(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter, currency: &str
             }
         })
         .collect();
-    let by_model = grouped(calls(&v, s, e), "model")
+    let by_model = grouped(calls(&v, s, e), |p| &p.model)
         .into_iter()
         .map(|(model, c)| ModelRow {
             model,
@@ -208,7 +192,7 @@ pub fn ops(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter, currency: &str
             avg_latency_ms: c.avg(),
         })
         .collect();
-    let by_stage = grouped(calls(&v, s, e), "stage")
+    let by_stage = grouped(calls(&v, s, e), |p| &p.stage)
         .into_iter()
         .map(|(stage, mut c)| StageRow {
             stage,
