@@ -275,5 +275,16 @@ both_dbs! {
             .data(p.clone());
         let r = serde_json::to_value(Box::pin(app.schema.execute(request)).await).unwrap();
         assert_eq!(r["errors"][0]["extensions"]["field"], "inline.events", "{:#}", r["errors"]);
+        let many: Vec<Value> = (0..10_001).map(|_| json!({"userId": "u", "planType": "monthly",
+            "startAt": "2026-03-09T10:00:00Z", "status": "active", "amount": 1.0})).collect();
+        let request = async_graphql::Request::new("query($i: InlineTelemetryInput) { product(inline: $i) { source } }")
+            .variables(async_graphql::Variables::from_json(json!({"i": {"events": [], "memberships": many}})))
+            .data(p.clone());
+        let r = serde_json::to_value(Box::pin(app.schema.execute(request)).await).unwrap();
+        assert_eq!(r["errors"][0]["extensions"]["field"], "inline.memberships", "{:#}", r["errors"]);
+        let q = r#"{ product(inline: {events: [], memberships: [{userId: "u", planType: "monthly",
+            startAt: "2026-03-09T10:00:00Z", status: "paused", amount: 1}]}) { source } }"#;
+        let response = app.gql(Some(&p), q).await;
+        assert_eq!(response["errors"][0]["extensions"]["field"], "inline.memberships.0.status");
     }
 }

@@ -4,7 +4,7 @@
 use crate::both_dbs;
 use crate::export::export;
 use crate::product_growth::rows;
-use crate::support::product_fixture::{inline_telemetry, product};
+use crate::support::product_fixture::{ev, inline_telemetry, product};
 use axum::http::StatusCode;
 use dashgate::kernel::Role;
 use serde_json::{Value, json};
@@ -91,5 +91,43 @@ both_dbs! {
         assert_eq!(theirs["learning"]["topCourses"], json!([]));
         assert_eq!(theirs["learning"]["kpis"]["lessonsStarted"]["value"], json!(0.0));
         assert_eq!(theirs["ops"], json!({"kpis": {"calls": {"value": 0.0}}, "byModel": [], "byStage": []}));
+    }
+
+    async fn sections_run_only_when_selected_and_inline_rows_stay_apart(app) {
+        let p = app.team("acme", "UTC", Role::Editor).await;
+        app.ingest_into(&p, "product_events", &rows()).await;
+        let reads = |sql: &[String]| sql.iter().filter(|s| s.contains("product_events")).count();
+        let sql = app.statements_of(app.data(&p, "{ product { source window { start } } }")).await;
+        assert_eq!(reads(&sql), 0, "{sql:?}");
+        // One card of one section: one read of the telemetry, one section computed.
+        let before = app.state.cache.computations();
+        let sql = app.statements_of(app.data(&p, "{ product { ops { kpis { calls { value } } } } }")).await;
+        assert_eq!((reads(&sql), app.state.cache.computations() - before), (1, 1));
+        // Every section at once: still one read; ops comes from the cache.
+        let all = "{ product { executive { kpis { dau { value } } } growth { series { newUsers }
+            retentionCohorts { size } activationFunnel { count } } monetization { kpis { mrr { value } } }
+            learning { kpis { practiceCount { value } } } ops { kpis { calls { value } } } } }";
+        let before = app.state.cache.computations();
+        let sql = app.statements_of(app.data(&p, all)).await;
+        assert_eq!((reads(&sql), app.state.cache.computations() - before), (1, 6));
+        // Inline rows as the same team: only the posted rows count, nothing stored is read and
+        // nothing is cached.
+        let before = app.state.cache.computations();
+        let inline_sql = app.statements_of(async {
+            let posted = inline_telemetry(&[ev("i1", Some("z"), "user_registered", "2026-03-09T10:00:00Z", json!({}))], &[]);
+            let d = product(&app, &p, "window: {preset: LAST_7_DAYS}",
+                "source executive { kpis { activeUsers { value } } } growth { series { newUsers } }", Some(posted)).await;
+            assert_eq!(d["source"], "INLINE");
+            assert_eq!(d["executive"]["kpis"]["activeUsers"]["value"], json!(1.0));
+            let new: Vec<i64> = d["growth"]["series"].as_array().unwrap().iter().map(|p| p["newUsers"].as_i64().unwrap()).collect();
+            assert_eq!(new, [0, 0, 0, 0, 0, 1, 0]);
+        }).await;
+        assert!(inline_sql.iter().all(|s| !s.contains("product_")), "{inline_sql:?}");
+        assert_eq!(app.state.cache.computations() - before, 0);
+        // A stage nobody has sent before shows up as it arrives.
+        app.ingest_into(&p, "product_events", &[ev("t1", None, "model_invoke", "2026-03-09T10:00:00Z",
+            json!({"stage": "translate", "success": false}))]).await;
+        let d = product(&app, &p, "", "ops { byStage { stage calls failures } }", None).await;
+        assert_eq!(d["ops"]["byStage"], json!([{"stage": "translate", "calls": 1, "failures": 1}]));
     }
 }
