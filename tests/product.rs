@@ -15,9 +15,9 @@
 //! m3 u4 monthly 02-26 cancelled 10; m4 u4 monthly 01-01 → 03-05 active 10.
 
 use crate::both_dbs;
-use crate::support::product_fixture::{ev, inline_telemetry};
-use crate::support::{TestApp, code};
-use dashgate::kernel::{Principal, Role};
+use crate::support::code;
+use crate::support::product_fixture::{ev, inline_telemetry, product};
+use dashgate::kernel::Role;
 use serde_json::{Value, json};
 
 fn rows() -> (Vec<Value>, Vec<Value>) {
@@ -159,22 +159,7 @@ const SECTION: &str = "source executive { kpis {
   series { activeUsers newUsers newMembers revenue }
   topChannels { rows { label value } total } }";
 
-async fn product(app: &TestApp, p: &Principal, args: &str, variables: Value) -> Value {
-    let vars = if args.contains("$inline") {
-        "($inline: InlineTelemetryInput)"
-    } else {
-        ""
-    };
-    let q = format!(
-        "query{vars} {{ product(window: {{preset: LAST_7_DAYS}} {args}) {{ {SECTION} }} }}"
-    );
-    let request = async_graphql::Request::new(q)
-        .variables(async_graphql::Variables::from_json(variables))
-        .data(p.clone());
-    let response = serde_json::to_value(Box::pin(app.schema.execute(request)).await).unwrap();
-    assert!(response.get("errors").is_none(), "{response:#}");
-    response["data"]["product"].clone()
-}
+const LAST_7_DAYS: &str = "window: {preset: LAST_7_DAYS}";
 
 fn check_executive(d: &Value) {
     let k = &d["executive"]["kpis"];
@@ -220,17 +205,17 @@ both_dbs! {
         let (events, memberships) = rows();
         app.ingest_into(&p, "product_events", &events).await;
         app.ingest_into(&p, "product_memberships", &memberships).await;
-        let stored = product(&app, &p, "", json!({})).await;
+        let stored = product(&app, &p, LAST_7_DAYS, SECTION, None).await;
         assert_eq!(stored["source"], "DATABASE");
         check_executive(&stored);
         // The same rows inline, as a team with no stored rows at all: the same numbers.
         let rival = app.team("rival", "UTC", Role::Viewer).await;
-        let posted = product(&app, &rival, ", inline: $inline", json!({"inline": inline()})).await;
+        let posted = product(&app, &rival, &format!("{LAST_7_DAYS},"), SECTION, Some(inline())).await;
         assert_eq!(posted["source"], "INLINE");
         check_executive(&posted);
-        assert_eq!(product(&app, &rival, "", json!({})).await["executive"]["kpis"]["activeUsers"]["value"], json!(0.0));
+        assert_eq!(product(&app, &rival, LAST_7_DAYS, SECTION, None).await["executive"]["kpis"]["activeUsers"]["value"], json!(0.0));
         // Filters: events by their own channel; memberships by their user's registration channel.
-        let ads = product(&app, &p, r#", filter: {channels: ["ADS"]}"#, json!({})).await;
+        let ads = product(&app, &p, &format!(r#"{LAST_7_DAYS}, filter: {{channels: ["ADS"]}}"#), SECTION, None).await;
         let k = &ads["executive"]["kpis"];
         assert_eq!(k["activeUsers"]["value"], json!(1.0));
         assert_eq!((&k["revenue"]["value"], &k["revenue"]["previous"]), (&json!(100.0), &json!(10.0)));

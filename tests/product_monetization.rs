@@ -15,22 +15,9 @@
 //! paywall_view; u3 app_open; u7 paywall_view only.
 
 use crate::both_dbs;
+use crate::support::product_fixture::membership as m;
 use dashgate::kernel::Role;
 use serde_json::{Value, json};
-
-fn m(
-    id: &str,
-    user: &str,
-    plan: &str,
-    amount: f64,
-    start: &str,
-    expire: Option<&str>,
-    status: &str,
-) -> Value {
-    json!({"id": id, "user_id": user, "plan_type": plan, "amount": amount, "currency": "USD",
-           "start_at": format!("{start}T00:00:00Z"), "expire_at": expire.map(|e| format!("{e}T00:00:00Z")),
-           "status": status})
-}
 
 const MONETIZATION: &str = "monetization { kpis { revenue { value previous } mrr { value previous }
     arppu { value previous } churnedMembers { value previous betterWhen } renewalRate { value previous } }

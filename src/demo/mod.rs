@@ -95,14 +95,9 @@ pub async fn seed(
     let publishing_rows = seed_tables(db, &scope, publishing).await?;
     let (executive, events) = generate_executive(now, team.timezone, 13);
     let mut executive_rows = seed_tables(db, &scope, executive).await?;
-    let events = events
-        .iter()
-        .map(|v| crate::domains::executive::ingest::validate_event(v, None))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            let msg = format!("demo rum_events: field `{}`: {}", e.field, e.message);
-            crate::kernel::AppError::internal(anyhow::anyhow!(msg))
-        })?;
+    let events = validated("rum_events", &events, |v| {
+        crate::domains::executive::ingest::validate_event(v, None)
+    })?;
     let txn = db.begin().await?;
     executive_rows +=
         crate::domains::executive::ingest::write_events(&txn, &scope, &events).await?;
@@ -129,19 +124,31 @@ pub async fn seed_product(
 ) -> AppResult<u64> {
     use crate::domains::product::ingest;
     let (events, memberships) = generate_product(learners, now, days, 17);
-    let events = events
-        .iter()
-        .map(|v| ingest::validate_event(v, None))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            let msg = format!("demo product_events: field `{}`: {}", e.field, e.message);
-            crate::kernel::AppError::internal(anyhow::anyhow!(msg))
-        })?;
+    let events = validated("product_events", &events, |v| {
+        ingest::validate_event(v, None)
+    })?;
     let txn = db.begin().await?;
     let mut written = ingest::write_events(&txn, scope, &events).await?;
     txn.commit().await?;
     written += seed_tables(db, scope, vec![("product_memberships", memberships)]).await?;
     Ok(written)
+}
+
+/// Validates generated rows with `validate` (an ingest validator); a failure is a bug in the
+/// generator and says which dataset and field.
+fn validated<T>(
+    name: &str,
+    values: &[serde_json::Value],
+    validate: impl Fn(&serde_json::Value) -> Result<T, crate::kernel::record::FieldError>,
+) -> AppResult<Vec<T>> {
+    values
+        .iter()
+        .map(validate)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            let msg = format!("demo {name}: field `{}`: {}", e.field, e.message);
+            crate::kernel::AppError::internal(anyhow::anyhow!(msg))
+        })
 }
 
 /// Validates generated rows of table-driven datasets like the ingest endpoint does and writes
@@ -158,14 +165,7 @@ pub async fn seed_tables(
         let ds = tables::find(name).ok_or_else(|| {
             crate::kernel::AppError::internal(anyhow::anyhow!("no dataset `{name}`"))
         })?;
-        let rows = values
-            .iter()
-            .map(|v| tables::validate(ds, v))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| {
-                let msg = format!("demo {name}: field `{}`: {}", e.field, e.message);
-                crate::kernel::AppError::internal(anyhow::anyhow!(msg))
-            })?;
+        let rows = validated(name, &values, |v| tables::validate(ds, v))?;
         let written = tables::write(&txn, scope, ds, &rows).await?;
         inserted += written.inserted + written.replaced;
     }
