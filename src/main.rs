@@ -23,7 +23,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations.
     Migrate,
-    /// Fill a team with deterministic demo data: request logs, chat, publishing (idempotent).
+    /// Fill a team with deterministic demo data: request logs, chat, publishing, executive
+    /// figures and product telemetry (idempotent).
     Seed {
         /// Number of request logs.
         #[arg(long, default_value_t = demo::DEMO_ROWS)]
