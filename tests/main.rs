@@ -20,6 +20,7 @@ mod product_growth;
 mod product_learning;
 mod product_monetization;
 mod product_ops;
+mod product_properties;
 mod product_rules;
 mod product_surface;
 mod publishing;
