@@ -81,5 +81,11 @@ both_dbs! {
             {"planType": "monthly", "count": 3, "revenue": 40.0, "share": 0.6},
             {"planType": "lifetime", "count": 1, "revenue": 300.0, "share": 0.2},
             {"planType": "yearly", "count": 1, "revenue": 120.0, "share": 0.2}]));
-    }
+
+        // A changed team currency shows on the next request, even with the section cached.
+        dashgate::accounts::teams::update_settings(&app.state.db, "acme", None, Some("EUR")).await.unwrap();
+        let body = format!(r#"{{"query": "{{ product({}) {{ monetization {{ kpis {{ revenue {{ value currency }} }} }} }} }}"}}"#,
+            window.replace('"', "\\\""));
+        let (_, r) = app.http("POST", "/graphql", Some(&app.token(&p)), body).await;
+        assert_eq!(r["data"]["product"]["monetization"]["kpis"]["revenue"], json!({"value": 460.0, "currency": "EUR"}), "{r:#}");    }
 }

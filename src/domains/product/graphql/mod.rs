@@ -76,18 +76,22 @@ impl ProductRoot {
                 scope: opened.scope,
                 window: opened.window,
                 filter: ProductFilter::from_input(opened.filter)?,
+                currency,
             }),
         })))
     }
 }
 
-/// One product request: the team, the resolved window and the filter.
+/// One product request: the team, the resolved window, the filter and the currency.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductQuery {
     #[serde(skip)]
     pub scope: TeamScope,
     pub window: TimeWindow,
     pub filter: ProductFilter,
+    /// The team's currency, which money cards carry (part of the cache key, so a changed
+    /// currency never serves cards cached under the old one).
+    pub currency: String,
 }
 
 /// The product dashboard.
@@ -165,11 +169,10 @@ impl Product {
 
     /// Activity, DAU/WAU/MAU, registrations, memberships, revenue, study time, D1 retention.
     async fn executive(&self, ctx: &Context<'_>) -> Result<ProductExecutive> {
-        let currency = self.0.q.scope.team().currency.clone();
         let section = self
             .0
-            .section(ctx, "product.executive", move |t, q| {
-                metrics::executive(t, &q.window, &q.filter, &currency)
+            .section(ctx, "product.executive", |t, q| {
+                metrics::executive(t, &q.window, &q.filter, &q.currency)
             })
             .await?;
         Ok(ProductExecutive {
@@ -186,11 +189,10 @@ impl Product {
 
     /// Revenue, MRR, ARPPU, churn and renewals; plan mix; revenue curves; the paywall funnel.
     async fn monetization(&self, ctx: &Context<'_>) -> Result<ProductMonetization> {
-        let currency = self.0.q.scope.team().currency.clone();
         let section = self
             .0
-            .section(ctx, "product.monetization", move |t, q| {
-                metrics::monetization(t, &q.window, &q.filter, &currency)
+            .section(ctx, "product.monetization", |t, q| {
+                metrics::monetization(t, &q.window, &q.filter, &q.currency)
             })
             .await?;
         Ok(ProductMonetization(section))
@@ -212,11 +214,10 @@ impl Product {
 
     /// AI generation calls: volume, success, latency and cost, per bucket, model and stage.
     async fn ops(&self, ctx: &Context<'_>) -> Result<ProductOps> {
-        let currency = self.0.q.scope.team().currency.clone();
         let section = self
             .0
-            .section(ctx, "product.ops", move |t, q| {
-                metrics::ops(t, &q.window, &q.filter, &currency)
+            .section(ctx, "product.ops", |t, q| {
+                metrics::ops(t, &q.window, &q.filter, &q.currency)
             })
             .await?;
         Ok(ProductOps(section))
