@@ -12,7 +12,8 @@ use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppResult, TeamScope};
 use chrono::Duration;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use futures::StreamExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, StreamTrait};
 
 /// How far past the window end (or now, if later) events are read: retention and activation
 /// count only events up to now, and D1 looks one day past the window.
@@ -62,20 +63,23 @@ pub async fn load(
         .from(M::Table)
         .and_where(Expr::col(M::TeamId).eq(team))
         .to_owned();
-    let (events, memberships) =
-        tokio::try_join!(db.query_all(&events), db.query_all(&memberships))?;
-    let events = events
-        .iter()
-        .map(|r| {
-            let text: String = get(r, 3)?;
-            Ok(Event {
-                identity: get(r, 0)?,
-                event_name: get(r, 1)?,
-                event_time_ms: get(r, 2)?,
+    // Events are decoded as they stream in: no buffer of raw rows for the whole window.
+    let events = async {
+        let mut rows = db.stream(&events).await?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().await {
+            let r = r?;
+            let text: String = get(&r, 3)?;
+            out.push(Event {
+                identity: get(&r, 0)?,
+                event_name: get(&r, 1)?,
+                event_time_ms: get(&r, 2)?,
                 props: Props::parse(&text),
-            })
-        })
-        .collect::<Result<Vec<_>, DbErr>>()?;
+            });
+        }
+        Ok::<_, DbErr>(out)
+    };
+    let (events, memberships) = tokio::try_join!(events, db.query_all(&memberships))?;
     let memberships = memberships
         .iter()
         .map(|r| {
