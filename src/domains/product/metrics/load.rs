@@ -11,8 +11,8 @@ use crate::kernel::sql::{get, ms};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppResult, TeamScope};
 use chrono::Duration;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use futures::StreamExt;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, StreamTrait};
 
 /// How far past the window end (or now, if later) events are read: retention and activation
