@@ -111,6 +111,11 @@ pub fn floor(g: Granularity, tz: Tz, t: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// The start of the natural bucket before the one that contains `t`.
+pub fn floor_previous(g: Granularity, tz: Tz, t: DateTime<Utc>) -> DateTime<Utc> {
+    floor(g, tz, floor(g, tz, t) - Duration::milliseconds(1))
+}
+
 /// The start of the natural bucket after the one starting at `b`.
 pub fn next_boundary(g: Granularity, tz: Tz, b: DateTime<Utc>) -> DateTime<Utc> {
     let next = match g {

@@ -61,15 +61,19 @@ pub struct ProductEvent {
     pub properties: Map<String, Value>,
 }
 
+/// A dimension value (`channel`, `region`, `platform`) as it is stored, filtered and
+/// grouped: trimmed and lower-cased; `None` when empty.
+pub fn normalise_dimension(value: &str) -> Option<String> {
+    Some(value.trim().to_lowercase()).filter(|s| !s.is_empty())
+}
+
 impl ProductEvent {
-    /// A well-known string property, lower-cased for filtering (`channel`, `region`,
-    /// `platform`).
+    /// A dimension property (`channel`, `region`, `platform`), normalised.
     pub fn dimension(&self, name: &str) -> Option<String> {
         self.properties
             .get(name)
             .and_then(Value::as_str)
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty())
+            .and_then(normalise_dimension)
     }
 }
 

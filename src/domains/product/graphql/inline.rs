@@ -83,7 +83,7 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
     }
     // As stored rows are read: by time, then id.
     events.sort_by(|a, b| (a.event_time_ms, &a.id).cmp(&(b.event_time_ms, &b.id)));
-    let events = events.iter().map(Event::from).collect();
+    let events = events.into_iter().map(Event::from).collect();
     let mut memberships = Vec::with_capacity(input.memberships.len());
     for (i, m) in input.memberships.into_iter().enumerate() {
         let value = json!({"id": m.id.unwrap_or_else(|| format!("inline-{i}")),

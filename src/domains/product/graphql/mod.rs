@@ -95,14 +95,13 @@ pub struct ProductQuery {
 }
 
 /// The product dashboard.
-#[derive(Clone)]
 pub struct Product(Arc<Inner>);
 
 /// What every section of one product request shares.
 pub(super) struct Inner {
     pub(super) q: Arc<ProductQuery>,
     source: TelemetrySource,
-    pub(super) state: AppState,
+    state: AppState,
     panels: Panels,
     telemetry: OnceCell<Arc<Telemetry>>,
 }

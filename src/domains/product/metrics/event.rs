@@ -2,7 +2,7 @@
 //! fields. Stored and inline events both become this, so the sections cannot tell them apart;
 //! other properties are kept in storage but never read by the dashboard.
 
-use crate::domains::product::ingest::ProductEvent;
+use crate::domains::product::ingest::{ProductEvent, normalise_dimension};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -38,10 +38,7 @@ impl Props {
 
     fn normalised(mut self) -> Props {
         for dim in [&mut self.channel, &mut self.region, &mut self.platform] {
-            *dim = dim
-                .take()
-                .map(|s| s.trim().to_lowercase())
-                .filter(|s| !s.is_empty());
+            *dim = dim.take().as_deref().and_then(normalise_dimension);
         }
         self
     }
@@ -72,14 +69,14 @@ pub struct Event {
     pub props: Props,
 }
 
-impl From<&ProductEvent> for Event {
-    fn from(e: &ProductEvent) -> Event {
-        let props = serde_json::from_value::<Props>(Value::Object(e.properties.clone()))
+impl From<ProductEvent> for Event {
+    fn from(e: ProductEvent) -> Event {
+        let props = serde_json::from_value::<Props>(Value::Object(e.properties))
             .unwrap_or_default()
             .normalised();
         Event {
-            identity: e.identity.clone(),
-            event_name: e.event_name.clone(),
+            identity: e.identity,
+            event_name: e.event_name,
             event_time_ms: e.event_time_ms,
             props,
         }

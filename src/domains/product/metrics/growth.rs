@@ -4,14 +4,14 @@
 
 use super::{Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
-use crate::kernel::calendar::{floor, local_date, start_of_day};
+use crate::kernel::calendar::{floor, floor_previous, local_date, start_of_day};
 use crate::kernel::funnel::{FunnelStep, Progress, funnel};
 use crate::kernel::kpi::ratio;
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppError, AppResult};
 use async_graphql::SimpleObject;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Largest retention offset and activation window, in days.
@@ -114,13 +114,6 @@ pub fn check_window_days(days: i32) -> AppResult<()> {
     }
 }
 
-/// The calendar bucket before the one containing `t`.
-pub fn previous_bucket(w: &TimeWindow, t: DateTime<Utc>) -> (i64, i64) {
-    let own = floor(w.granularity, w.tz, t);
-    let before = floor(w.granularity, w.tz, own - Duration::milliseconds(1));
-    (ms(before), ms(own))
-}
-
 fn users<'a>(v: &View<'a>, from: i64, to: i64) -> HashSet<&'a str> {
     v.between(from, to)
         .filter_map(|e| e.identity.as_deref())
@@ -142,8 +135,13 @@ pub fn growth_series(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> G
             new_users: named("user_registered"),
             payments: named("pay_success"),
         });
-        let (pf, pt) = previous_bucket(w, b.start);
-        let before = users(&v, pf, pt);
+        // The previous calendar bucket (whole, even where the window clips this one).
+        let (g, tz) = (w.granularity, w.tz);
+        let before = users(
+            &v,
+            ms(floor_previous(g, tz, b.start)),
+            ms(floor(g, tz, b.start)),
+        );
         let active = users(&v, from, to);
         let (mut new, mut returning, mut resurrected, mut unregistered) = (0, 0, 0, 0);
         for user in &active {
@@ -200,13 +198,15 @@ pub fn retention(
 ) -> Vec<RetentionCohort> {
     let v = View::new(t, filter);
     let (s, e, now) = (ms(w.start), ms(w.end), ms(w.now));
-    let cohort: HashMap<&str, NaiveDate> = registered_in(&v, s, e)
+    // Registered in the window: (user, registration instant, local registration day).
+    let cohort: Vec<(&str, i64, NaiveDate)> = registered_in(&v, s, e)
         .into_iter()
-        .map(|(u, at)| (u, date_of(w, at)))
+        .map(|(u, at)| (u, at, date_of(w, at)))
         .collect();
+    let members: HashSet<&str> = cohort.iter().map(|c| c.0).collect();
     let mut active: HashMap<&str, BTreeSet<NaiveDate>> = HashMap::new();
     for ev in v.between(s, i64::MAX) {
-        if let Some(user) = ev.identity.as_deref().filter(|u| cohort.contains_key(u)) {
+        if let Some(user) = ev.identity.as_deref().filter(|u| members.contains(u)) {
             active
                 .entry(user)
                 .or_default()
@@ -216,9 +216,11 @@ pub fn retention(
     w.buckets()
         .iter()
         .map(|b| {
-            let members: Vec<(&str, NaiveDate)> = registered_in(&v, ms(b.start), ms(b.end))
-                .into_iter()
-                .map(|(u, _)| (u, cohort[u]))
+            let (from, to) = (ms(b.start), ms(b.end));
+            let members: Vec<(&str, NaiveDate)> = cohort
+                .iter()
+                .filter(|c| (from..to).contains(&c.1))
+                .map(|c| (c.0, c.2))
                 .collect();
             let cells = offsets
                 .iter()

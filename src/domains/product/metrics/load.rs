@@ -4,9 +4,10 @@
 //! end or now (D1, retention and activation look ahead, up to now), every `user_registered`
 //! event before that (users' attributes and "registered before"), and all memberships.
 
-use super::growth::{MAX_LOOKAHEAD_DAYS, previous_bucket};
+use super::growth::MAX_LOOKAHEAD_DAYS;
 use super::{Event, Membership, Props, Telemetry};
 use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
+use crate::kernel::calendar::floor_previous;
 use crate::kernel::sql::{get, ms};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppResult, TeamScope};
@@ -29,9 +30,11 @@ pub async fn load(
     w: &TimeWindow,
 ) -> AppResult<Telemetry> {
     let team = scope.team_id().0;
-    let (before_first, _) = previous_bucket(w, w.start);
-    let around = ms(std::cmp::min(w.previous_start, w.end - Duration::days(62)));
-    let from = std::cmp::min(around, before_first);
+    let around = std::cmp::min(w.previous_start, w.end - Duration::days(62));
+    let from = ms(std::cmp::min(
+        around,
+        floor_previous(w.granularity, w.tz, w.start),
+    ));
     let to = ms(std::cmp::min(
         std::cmp::max(w.end, w.now) + Duration::days(HORIZON_DAYS),
         w.end + Duration::days(LOOKAHEAD_DAYS),
