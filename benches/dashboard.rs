@@ -15,7 +15,7 @@ use dashgate::config::Settings;
 use dashgate::domains::api_usage::filter::ApiUsageFilter;
 use dashgate::domains::api_usage::metrics::{self, ApiUsageQuery, KpiKey};
 use dashgate::kernel::window::{TimeWindow, WindowInput};
-use dashgate::kernel::{Principal, Role, TeamScope};
+use dashgate::kernel::{Principal, Role, TeamId, TeamScope};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -198,8 +198,8 @@ const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
   alerts { severity kpi value }
   qualityGates { name p95Ms samples passed } } }"#;
 
-/// Rows of `table` in the scope's team.
-async fn count_rows(db: &sea_orm::DatabaseConnection, scope: &TeamScope, table: &str) -> i64 {
+/// Rows of `table` in team `team`.
+async fn count_rows(db: &sea_orm::DatabaseConnection, team: TeamId, table: &str) -> i64 {
     let placeholder = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         "$1"
     } else {
@@ -208,7 +208,7 @@ async fn count_rows(db: &sea_orm::DatabaseConnection, scope: &TeamScope, table: 
     let sql = Statement::from_sql_and_values(
         db.get_database_backend(),
         format!("SELECT COUNT(*) FROM {table} WHERE team_id = {placeholder}"),
-        [scope.team_id().0.into()],
+        [team.0.into()],
     );
     let row = db.query_one_raw(sql).await.unwrap().unwrap();
     row.try_get_by_index::<i64>(0).unwrap()
@@ -242,7 +242,7 @@ async fn seed_missing(
     table: &str,
     rows: impl FnOnce() -> dashgate::demo::DatasetRows,
 ) -> i64 {
-    let existing = count_rows(&state.db, scope, table).await;
+    let existing = count_rows(&state.db, scope.team_id(), table).await;
     if existing > 0 {
         return existing;
     }
@@ -252,7 +252,7 @@ async fn seed_missing(
         .unwrap();
     println!("seeded {n} rows in {:.1?}", t.elapsed());
     analyze(state).await;
-    count_rows(&state.db, scope, table).await
+    count_rows(&state.db, scope.team_id(), table).await
 }
 
 async fn analyze(state: &AppState) {
@@ -275,7 +275,7 @@ async fn product_team(state: &AppState, learners: usize) -> (Principal, i64) {
         role: Role::Editor,
     };
     let scope = TeamScope::require(Some(&principal), Role::Editor).unwrap();
-    if count_rows(&state.db, &scope, "product_events").await == 0 {
+    if count_rows(&state.db, scope.team_id(), "product_events").await == 0 {
         let t = Instant::now();
         let n = dashgate::demo::seed_product(&state.db, &scope, learners, now, 120)
             .await
@@ -283,7 +283,7 @@ async fn product_team(state: &AppState, learners: usize) -> (Principal, i64) {
         println!("seeded {n} product rows in {:.1?}", t.elapsed());
         analyze(state).await;
     }
-    let events = count_rows(&state.db, &scope, "product_events").await;
+    let events = count_rows(&state.db, scope.team_id(), "product_events").await;
     (principal, events)
 }
 
@@ -392,24 +392,7 @@ async fn main() {
     let team = dashgate::demo::ensure_team(&state.db, "bench", "Europe/London", now)
         .await
         .unwrap();
-    let backend = state.db.get_database_backend();
-    let count_sql = Statement::from_sql_and_values(
-        backend,
-        if args.database_url.starts_with("postgres") {
-            "SELECT COUNT(*) FROM request_logs WHERE team_id = $1"
-        } else {
-            "SELECT COUNT(*) FROM request_logs WHERE team_id = ?"
-        },
-        [team.id.0.into()],
-    );
-    let existing: i64 = state
-        .db
-        .query_one_raw(count_sql)
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
+    let existing = count_rows(&state.db, team.id, "request_logs").await;
     if (existing as usize) < args.rows {
         let t = Instant::now();
         let n = dashgate::demo::seed(&state.db, "bench", args.rows, now)

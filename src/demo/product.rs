@@ -59,15 +59,16 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn pick<'a, T>(rng: &mut ChaCha8Rng, weighted: &'a [(T, f64)]) -> &'a T {
-    let mut x = rng.random::<f64>() * weighted.iter().map(|w| w.1).sum::<f64>();
-    for (item, w) in weighted {
-        if x < *w {
+/// An item of `items`, drawn with the probability its `weight` gives it.
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T) -> f64) -> &'a T {
+    let mut x = rng.random::<f64>() * items.iter().map(&weight).sum::<f64>();
+    for item in items {
+        if x < weight(item) {
             return item;
         }
-        x -= w;
+        x -= weight(item);
     }
-    &weighted[weighted.len() - 1].0
+    &items[items.len() - 1]
 }
 
 /// Zipf-like index in `0..n`: the first items are the most popular.
@@ -94,20 +95,19 @@ impl Gen {
     /// One learner registering at `at`: activity until now, and maybe memberships.
     fn learner(&mut self, n: usize, at: DateTime<Utc>) {
         let user = format!("learner-{n:05}");
-        let channel = *pick(&mut self.rng, &CHANNELS);
+        let channel = pick(&mut self.rng, &CHANNELS, |c| c.1).0;
         let region = REGIONS[self.rng.random_range(0..REGIONS.len())];
         let platform = PLATFORMS[popular(&mut self.rng, PLATFORMS.len())];
         let device = format!("dev-{n:05}");
         let dims = json!({"channel": channel, "region": region, "platform": platform});
+        let mut on_device = dims.clone();
+        on_device["device_id"] = json!(device);
         if self.rng.random_bool(0.2) {
             // Browsed anonymously before registering: a device-only user.
             let before = at - Duration::minutes(self.rng.random_range(5..2_000));
-            let props = json!({"device_id": device, "channel": channel, "region": region, "platform": platform});
-            self.event(None, "app_open", before, props);
+            self.event(None, "app_open", before, on_device.clone());
         }
-        let mut props = dims.clone();
-        props["device_id"] = json!(device);
-        self.event(Some(&user), "user_registered", at, props);
+        self.event(Some(&user), "user_registered", at, on_device);
         let keen: f64 = self.rng.random_range(0.15..0.9);
         let days = (self.now - at).num_days();
         let mut paid = false;
@@ -177,9 +177,7 @@ impl Gen {
         if !self.rng.random_bool(0.55) {
             return false;
         }
-        let weighted: Vec<((&str, f64, u32), f64)> =
-            PLANS.iter().map(|p| ((p.0, p.1, p.2), p.3)).collect();
-        let (plan, price, months) = *pick(&mut self.rng, &weighted);
+        let &(plan, price, months, _) = pick(&mut self.rng, &PLANS, |p| p.3);
         let paid = click + Duration::seconds(90);
         self.event(Some(user), "pay_success", paid, json!({"plan_type": plan}));
         let mut start = paid;
@@ -212,8 +210,9 @@ impl Gen {
         true
     }
 
-    /// Generation calls of one day: a few dozen per stage, `translate` only lately.
-    fn calls(&mut self, day: i64, days: i64) {
+    /// Generation calls of the day `day` days ago: a few dozen per stage, `translate` only
+    /// lately.
+    fn calls(&mut self, day: i64) {
         for (s, (stage, event, model, mean, failure)) in STAGES.iter().enumerate() {
             if *stage == "translate" && day > 20 {
                 continue;
@@ -222,7 +221,7 @@ impl Gen {
                 let at = self.now
                     - Duration::days(day)
                     - Duration::minutes(self.rng.random_range(0..1_440));
-                if day >= days || at >= self.now {
+                if at >= self.now {
                     continue;
                 }
                 let failed = self.rng.random_bool(*failure);
@@ -234,8 +233,13 @@ impl Gen {
                 } else {
                     0
                 };
-                let cost = (tokens as f64 * 0.000_002 + if s == 2 { 0.02 } else { 0.001 }) * 1e4;
-                // Some generators report a status code, others a success flag.
+                let base = if *event == "image_generation" {
+                    0.02
+                } else {
+                    0.001
+                };
+                let cost = (tokens as f64 * 0.000_002 + base) * 1e4;
+                // Stages in even places report a status code, the others a success flag.
                 let mut props = json!({"stage": stage, "model": model, "latency_ms": latency,
                     "tokens": tokens, "cost": cost.round() / 1e4});
                 if s % 2 == 0 {
@@ -281,7 +285,7 @@ pub fn generate_product(
         g.event(None, "app_open", at, props);
     }
     for day in 0..days {
-        g.calls(day, days);
+        g.calls(day);
     }
     (g.events, g.memberships)
 }
