@@ -83,6 +83,23 @@ pub struct Settings {
     /// Maximum ingestion request body, in bytes.
     #[arg(long, global = true, env = "DASHGATE_INGEST_BODY_LIMIT_BYTES", default_value_t = 64 << 20)]
     pub ingest_body_limit_bytes: usize,
+    /// Deepest nesting of brackets in a GraphQL document (`{`, `[`, `(` together) and in a JSON
+    /// body, checked before either is parsed.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_MAX_NESTING",
+        default_value_t = 32
+    )]
+    pub max_nesting: usize,
+    /// Most lexical tokens in a GraphQL document, checked before it is parsed.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_MAX_TOKENS",
+        default_value_t = 10_000
+    )]
+    pub max_tokens: usize,
     /// Maximum query depth (GraphiQL's introspection needs at least 15).
     #[arg(long, global = true, env = "DASHGATE_MAX_DEPTH", default_value_t = 20)]
     pub max_depth: usize,

@@ -12,6 +12,8 @@ mod errors;
 mod executive;
 mod executive_ingest;
 mod export;
+mod fuzz_graphql;
+mod hardening;
 mod ingest;
 mod isolation;
 mod presets;

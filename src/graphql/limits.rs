@@ -1,6 +1,7 @@
 //! Query limits beyond async-graphql's depth and complexity, and stable error codes for
 //! every error the GraphQL layer itself raises.
 
+use super::bounds::DocumentBounds;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
     NextValidation,
@@ -9,8 +10,9 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 use std::sync::{Arc, Mutex};
 
-/// Alias and root-field limits, plus error-code tagging.
+/// Document bounds (before parsing), alias and root-field limits, plus error-code tagging.
 pub struct Limits {
+    pub bounds: DocumentBounds,
     pub max_aliases: usize,
     pub max_root_fields: usize,
 }
@@ -18,6 +20,7 @@ pub struct Limits {
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(LimitsExtension {
+            bounds: self.bounds,
             max_aliases: self.max_aliases,
             max_root_fields: self.max_root_fields,
             document: Mutex::new(None),
@@ -28,6 +31,7 @@ impl ExtensionFactory for Limits {
 
 /// Created per request: it keeps the parsed document to restore the response's field order.
 struct LimitsExtension {
+    bounds: DocumentBounds,
     max_aliases: usize,
     max_root_fields: usize,
     document: Mutex<Option<ExecutableDocument>>,
@@ -44,6 +48,21 @@ pub fn with_code(mut err: ServerError, code: &str) -> ServerError {
         let mut ext = err.extensions.take().unwrap_or_default();
         ext.set("code", code);
         err.extensions = Some(ext);
+    }
+    err
+}
+
+/// The parser quotes the offending line whole and validation quotes names as sent; a long
+/// line or name would make the error as large as the document. Keep the first part.
+fn shorten(mut err: ServerError) -> ServerError {
+    const MAX: usize = 500;
+    if err.message.len() > MAX {
+        let mut cut = MAX;
+        while !err.message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        err.message.truncate(cut);
+        err.message.push_str(" … (shortened; see `locations`)");
     }
     err
 }
@@ -107,7 +126,7 @@ impl Extension for LimitsExtension {
         response.errors = response
             .errors
             .into_iter()
-            .map(|e| with_code(e, "BAD_USER_INPUT"))
+            .map(|e| with_code(shorten(e), "BAD_USER_INPUT"))
             .collect();
         let document = self.document.lock().ok().and_then(|mut d| d.take());
         if let Some(doc) = document {
@@ -136,6 +155,11 @@ impl Extension for LimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // Before the parser: it recurses once per bracket, so a deep document must never
+        // reach it.
+        self.bounds
+            .check(query)
+            .map_err(|e| with_code(ServerError::new(e.message(), None), "QUERY_TOO_COMPLEX"))?;
         let doc = next
             .run(ctx, query, variables)
             .await

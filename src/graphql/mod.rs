@@ -1,5 +1,6 @@
 //! The GraphQL schema: root objects of every domain merged, limits and error codes.
 
+pub mod bounds;
 mod limits;
 mod order;
 mod report;
@@ -47,6 +48,10 @@ pub fn build_schema(state: &AppState) -> DashgateSchema {
         .limit_complexity(s.max_complexity)
         .extension(report::CacheReporting)
         .extension(Limits {
+            bounds: bounds::DocumentBounds {
+                max_nesting: s.max_nesting,
+                max_tokens: s.max_tokens,
+            },
             max_aliases: s.max_aliases,
             max_root_fields: s.max_root_fields,
         })

@@ -67,6 +67,11 @@ pub async fn execute(State(http): State<HttpState>, headers: HeaderMap, body: Bo
         let msg = format!("the request body is larger than {limit} bytes");
         return protocol_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", msg);
     };
+    let nesting = http.app.settings.max_nesting;
+    if crate::kernel::json_depth::nests_deeper_than(&bytes, nesting) {
+        let msg = format!("the JSON body nests more than {nesting} levels deep");
+        return protocol_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", msg);
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod clock;
 pub mod error;
 pub mod funnel;
+pub mod json_depth;
 pub mod kpi;
 pub mod lists;
 pub mod months;
