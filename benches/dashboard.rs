@@ -10,12 +10,13 @@
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
 
 use clap::Parser;
-use dashgate::app::{AppState, build_router};
 use dashgate::config::Settings;
 use dashgate::domains::api_usage::filter::ApiUsageFilter;
 use dashgate::domains::api_usage::metrics::{self, ApiUsageQuery, KpiKey};
+use dashgate::http::router as build_router;
 use dashgate::kernel::window::{TimeWindow, WindowInput};
 use dashgate::kernel::{Principal, Role, TeamId, TeamScope};
+use dashgate::state::AppState;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;

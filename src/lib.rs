@@ -2,8 +2,6 @@
 
 /// Teams, API keys and JWTs.
 pub mod accounts;
-/// Application state and router assembly.
-pub mod app;
 /// Typed settings from flags, environment and `.env`.
 pub mod config;
 /// Database connection and migrations.
@@ -20,3 +18,5 @@ pub mod http;
 pub mod kernel;
 /// Saved, team-scoped filter presets.
 pub mod presets;
+/// The application state every layer reads (database, cache, clock, settings).
+pub mod state;

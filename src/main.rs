@@ -3,10 +3,11 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dashgate::accounts::{api_keys, teams};
-use dashgate::app::{AppState, build_router};
 use dashgate::config::{Settings, reject_unknown_env};
 use dashgate::demo;
+use dashgate::http::router as build_router;
 use dashgate::kernel::Role;
+use dashgate::state::AppState;
 
 #[derive(Parser)]
 #[command(name = "dashgate", version, about = "GraphQL analytics gateway")]

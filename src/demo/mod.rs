@@ -8,6 +8,7 @@ mod publishing;
 mod request_logs;
 
 use crate::accounts::teams;
+use crate::domains::registry;
 use crate::kernel::{AppResult, Principal, Role, TeamInfo, TeamScope};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -162,7 +163,7 @@ pub async fn seed_tables(
     let txn = db.begin().await?;
     let mut inserted = 0;
     for (name, values) in datasets {
-        let ds = tables::find(name).ok_or_else(|| {
+        let ds = registry::find(name).ok_or_else(|| {
             crate::kernel::AppError::internal(anyhow::anyhow!("no dataset `{name}`"))
         })?;
         let rows = validated(name, &values, |v| tables::validate(ds, v))?;
@@ -176,7 +177,10 @@ pub async fn seed_tables(
 /// On the first start of an empty embedded database (no team at all), seeds the `demo` team
 /// with `rows` request logs and the chat workload. Returns what was seeded, or `None` when nothing was
 /// done (PostgreSQL, demo disabled, or teams already exist).
-pub async fn seed_if_empty(state: &crate::app::AppState, rows: usize) -> AppResult<Option<Seeded>> {
+pub async fn seed_if_empty(
+    state: &crate::state::AppState,
+    rows: usize,
+) -> AppResult<Option<Seeded>> {
     let settings = &state.settings;
     if !settings.is_sqlite() || !settings.demo || teams::any(&state.db).await? {
         return Ok(None);

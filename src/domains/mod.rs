@@ -3,8 +3,8 @@
 pub mod api_usage;
 pub mod chat;
 pub mod countries;
-pub mod dashboard;
 pub mod executive;
 pub mod product;
 pub mod publishing;
+pub mod registry;
 pub mod tables;

@@ -98,20 +98,6 @@ pub const fn f(name: &'static str, kind: Kind) -> Field {
     Field { name, kind }
 }
 
-/// Every table-driven dataset of every domain.
-pub fn all() -> impl Iterator<Item = &'static Dataset> {
-    super::chat::ingest::DATASETS
-        .iter()
-        .chain(super::publishing::ingest::DATASETS)
-        .chain(super::executive::ingest::DATASETS)
-        .chain(super::product::ingest::DATASETS)
-}
-
-/// The table-driven dataset with this name.
-pub fn find(name: &str) -> Option<&'static Dataset> {
-    all().find(|d| d.name == name)
-}
-
 /// One validated row: its key (`id` or month) and a value per dataset field, in field order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {

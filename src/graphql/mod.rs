@@ -1,18 +1,19 @@
 //! The GraphQL schema: root objects of every domain merged, limits and error codes.
 
 pub mod bounds;
+pub mod dashboard;
 mod limits;
 mod order;
 mod report;
 mod system;
 
-use crate::app::AppState;
 use crate::domains::api_usage::ApiUsageRoot;
 use crate::domains::chat::ChatRoot;
 use crate::domains::executive::ExecutiveRoot;
 use crate::domains::product::ProductRoot;
 use crate::domains::publishing::PublishingRoot;
 use crate::presets::{PresetsMutation, PresetsQuery};
+use crate::state::AppState;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use limits::Limits;

@@ -1,9 +1,9 @@
 //! `Authorization: Bearer …` (or a publishable key in the URL) → `Principal`.
 
 use crate::accounts;
-use crate::app::AppState;
 use crate::kernel::rate_limit::RateLimiter;
 use crate::kernel::{AppError, AppResult, Principal};
+use crate::state::AppState;
 use axum::http::HeaderMap;
 
 /// The bearer credential of the request; `None` without an `Authorization` header.

@@ -4,7 +4,7 @@
 use super::HttpState;
 use super::auth::caller;
 use super::graphql::run_graphql;
-use crate::domains::dashboard::WindowsSeen;
+use crate::graphql::dashboard::WindowsSeen;
 use crate::kernel::AppError;
 use async_graphql::Value;
 use axum::Json;

@@ -3,11 +3,12 @@
 
 use super::HttpState;
 use super::auth::caller;
-use crate::app::AppState;
+use crate::domains::registry;
 use crate::domains::tables::{self, Dataset, Written};
 use crate::domains::{api_usage, executive, product};
 use crate::kernel::record::{FieldError, RowError, parse_rows};
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
+use crate::state::AppState;
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
@@ -65,7 +66,7 @@ async fn run(
         "request_logs" => Target::RequestLogs,
         executive::ingest::RUM_EVENTS => Target::RumEvents,
         product::ingest::PRODUCT_EVENTS => Target::ProductEvents,
-        name => match tables::find(name) {
+        name => match registry::find(name) {
             Some(ds) => Target::Table(ds),
             None => {
                 let mut known = vec![
@@ -73,7 +74,7 @@ async fn run(
                     executive::ingest::RUM_EVENTS,
                     product::ingest::PRODUCT_EVENTS,
                 ];
-                known.extend(tables::all().map(|d| d.name));
+                known.extend(registry::all().map(|d| d.name));
                 return Err(AppError::NotFound(format!(
                     "dataset `{dataset}` (known: {})",
                     known.join(", ")

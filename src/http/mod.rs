@@ -7,7 +7,7 @@ mod graphql;
 mod health;
 mod ingest;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -27,7 +27,7 @@ pub struct HttpState {
 /// All routes of the gateway.
 pub fn router(state: AppState) -> Router {
     let state = HttpState {
-        schema: state.schema(),
+        schema: crate::graphql::build_schema(&state),
         app: state,
     };
     let mut event_routes = Router::new().route("/v1/events", post(events::post_event));

@@ -7,6 +7,9 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+/// How a dashboard resolves its window input: `(input, team timezone, now, max buckets)`.
+pub type Resolver = fn(&WindowInput, Tz, DateTime<Utc>, usize) -> AppResult<TimeWindow>;
+
 /// A named time range, resolved against "now" in the window's timezone.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

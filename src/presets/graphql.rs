@@ -3,7 +3,6 @@
 
 use super::model::{DashboardKind, Preset, PresetFilter, PresetVisibility, UserError};
 use super::service::{self, Changes, Draft};
-use crate::app::AppState;
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use crate::domains::chat::filter::{ChatFilter, ChatFilterInput};
 use crate::domains::executive::filter::{ExecutiveFilter, ExecutiveFilterInput};
@@ -12,6 +11,7 @@ use crate::domains::publishing::filter::{PublishingFilter, PublishingFilterInput
 use crate::kernel::calendar::Granularity;
 use crate::kernel::window::{RangePreset, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
+use crate::state::AppState;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 

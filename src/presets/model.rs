@@ -3,10 +3,10 @@
 use super::entity;
 use crate::domains::api_usage::filter::ApiUsageFilter;
 use crate::domains::chat::filter::ChatFilter;
-use crate::domains::dashboard::Resolver;
 use crate::domains::executive::filter::ExecutiveFilter;
 use crate::domains::product::filter::ProductFilter;
 use crate::domains::publishing::filter::PublishingFilter;
+use crate::kernel::window::Resolver;
 use crate::kernel::window::{TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use async_graphql::Enum;

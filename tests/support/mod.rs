@@ -11,10 +11,11 @@ pub mod product_fixture;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
-use dashgate::app::{AppState, build_router};
 use dashgate::config::Settings;
 use dashgate::graphql::DashgateSchema;
+use dashgate::http::router as build_router;
 use dashgate::kernel::{Principal, Role};
+use dashgate::state::AppState;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,7 +166,7 @@ impl TestApp {
         let state = AppState::with_db(settings, db).await.expect("app state");
         Some(TestApp {
             backend,
-            schema: state.schema(),
+            schema: dashgate::graphql::build_schema(&state),
             router: build_router(state.clone()),
             state,
             statements,

@@ -11,15 +11,15 @@ use super::filter::{ApiUsageFilter, ApiUsageFilterInput};
 use super::metrics::{
     self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint, WindowSums,
 };
-use crate::app::AppState;
 use crate::domains::countries::country_name;
-use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
+use crate::graphql::dashboard::{Panels, RootArgs, list_limit, open};
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::kpi::ratio;
 use crate::kernel::window::{ResolvedWindow, WindowInput};
 use crate::presets::Preset;
+use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeSet;

@@ -16,12 +16,12 @@ use super::loaders::{ChatObjects, chat_objects};
 use super::metrics::{
     self, ActiveSession, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin,
 };
-use crate::app::AppState;
-use crate::domains::dashboard::{Panels, RootArgs, list_limit, open};
+use crate::graphql::dashboard::{Panels, RootArgs, list_limit, open};
 use crate::kernel::AppResult;
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, WindowInput};
 use crate::presets::Preset;
+use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeSet;

@@ -11,11 +11,11 @@ use super::metrics::{
     self, Alert, AlertRules, AtRiskCustomer, ExecutiveKpiKey, ExecutiveQuery, Ledger, QualityGate,
     RevenuePoint, UptimePoint,
 };
-use crate::app::AppState;
-use crate::domains::dashboard::{Panels, RootArgs, list_limit, on_own_task, open_with};
+use crate::graphql::dashboard::{Panels, RootArgs, list_limit, on_own_task, open_with};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::presets::Preset;
+use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use std::sync::Arc;
 use tokio::sync::OnceCell;

@@ -12,12 +12,12 @@ pub use sections::{ProductExecutive, ProductLearning, ProductMonetization, Produ
 
 use super::filter::{ProductFilter, ProductFilterInput};
 use super::metrics::{self, Telemetry, TelemetrySource};
-use crate::app::AppState;
-use crate::domains::dashboard::{Panels, RootArgs, on_own_task, open};
+use crate::graphql::dashboard::{Panels, RootArgs, on_own_task, open};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, TeamScope};
 use crate::presets::Preset;
+use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use serde::Serialize;
 use std::sync::Arc;

@@ -1,8 +1,6 @@
 //! The product sections as GraphQL objects: each wraps its computed section and cuts lists to
 //! the requested `limit`.
 
-use crate::app::AppState;
-use crate::domains::dashboard::list_limit;
 use crate::domains::product::metrics::executive::{ProductExecutiveKpis, ProductPoint};
 use crate::domains::product::metrics::learning::{
     CompletionPoint, CourseRow, LearningKpis, WordRow,
@@ -14,8 +12,10 @@ use crate::domains::product::metrics::ops::{ModelRow, OpsKpis, OpsPoint, StageRo
 use crate::domains::product::metrics::{
     ExecutiveSection, LearningSection, MonetizationSection, OpsSection,
 };
+use crate::graphql::dashboard::list_limit;
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::funnel::FunnelStep;
+use crate::state::AppState;
 use async_graphql::{Object, Result};
 
 /// The product monetization section.

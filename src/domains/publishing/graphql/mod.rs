@@ -12,7 +12,7 @@ use super::metrics::{
     self, CampaignStats, JobStats, LogStats, PlatformRow, ProcessingTimePoint, PublicationPoint,
     PublishingQuery,
 };
-use crate::domains::dashboard::{Panels, RootArgs, open};
+use crate::graphql::dashboard::{Panels, RootArgs, open};
 use crate::kernel::cache::RefreshPolicy;
 use crate::kernel::window::{ResolvedWindow, WindowInput};
 use crate::presets::Preset;

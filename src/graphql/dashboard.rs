@@ -1,14 +1,12 @@
-//! What every dashboard root field shares: the caller's scope, a saved preset laid under the
+//! The resolver glue every dashboard root field shares: the caller's scope, a saved preset laid under the
 //! explicit arguments, the resolved window, the refresh policy, and panels through the cache.
 
-use crate::app::AppState;
 use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
-use crate::kernel::window::{TimeWindow, WindowInput};
+use crate::kernel::window::{Resolver, TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
 use crate::presets::model::Preset;
+use crate::state::AppState;
 use async_graphql::{Context, ID, Result};
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -54,9 +52,6 @@ pub struct RootArgs<I> {
     pub preset_id: Option<ID>,
     pub refresh: Option<RefreshPolicy>,
 }
-
-/// How a dashboard resolves its window input: `(input, team timezone, now, max buckets)`.
-pub type Resolver = fn(&WindowInput, Tz, DateTime<Utc>, usize) -> AppResult<TimeWindow>;
 
 /// Authenticates, applies the preset (`saved` reads its filter, `None` when the preset belongs
 /// to another dashboard), resolves the window and checks the refresh rate limit.

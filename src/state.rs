@@ -1,12 +1,13 @@
-//! Application state and the HTTP router.
+//! The application state every layer reads: database, cache, clock, settings, keys and
+//! rate limiters. It sits at the bottom of the house: nothing here imports the GraphQL or HTTP
+//! layers that read it.
 
 use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
-use crate::graphql::{self, DashgateSchema};
+use crate::db;
 use crate::kernel::cache::PanelCache;
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::rate_limit::RateLimiter;
-use crate::{db, http};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,14 +57,4 @@ impl AppState {
             settings: Arc::new(settings),
         })
     }
-
-    /// The GraphQL schema bound to this state.
-    pub fn schema(&self) -> DashgateSchema {
-        graphql::build_schema(self)
-    }
-}
-
-/// The HTTP router: GraphQL, GraphiQL, ingestion and health.
-pub fn build_router(state: AppState) -> axum::Router {
-    http::router(state)
 }
