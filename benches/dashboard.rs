@@ -110,8 +110,14 @@ async fn serve(settings: Settings) -> (std::net::SocketAddr, AppState) {
     let state = AppState::open(settings, None).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = build_router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let router = build_router(state.clone()).expect("router");
+    let limits = dashgate::http::server_limits(&state);
+    let forever = std::future::pending::<()>();
+    tokio::spawn(async move {
+        dashgate::http::server::serve(listener, router, limits, forever)
+            .await
+            .unwrap()
+    });
     (addr, state)
 }
 

@@ -20,3 +20,5 @@ pub mod kernel;
 pub mod presets;
 /// The application state every layer reads (database, cache, clock, settings).
 pub mod state;
+/// Prometheus metrics with bounded labels.
+pub mod telemetry;

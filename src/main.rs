@@ -243,10 +243,32 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         println!("demo token (EDITOR, 30 days) — paste into GraphiQL's Headers tab:");
         println!("{{\"Authorization\": \"Bearer {token}\"}}");
     }
-    axum::serve(listener, build_router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let limits = dashgate::http::server_limits(&state);
+    let router = build_router(state)?;
+    dashgate::http::server::serve(listener, router, limits, shutdown_signal()).await?;
+    println!("dashgate stopped");
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what orchestrators send before stopping a container).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: no new connections; finishing in-flight requests");
 }

@@ -8,6 +8,7 @@ use crate::db;
 use crate::kernel::cache::PanelCache;
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::rate_limit::RateLimiter;
+use crate::telemetry::Metrics;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub refreshes: Arc<RateLimiter>,
     /// Per-team limit of browser events (`POST /v1/events`).
     pub events: Arc<RateLimiter>,
+    /// The gateway's Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             refreshes: Arc::new(RateLimiter::new(settings.force_refresh_per_minute)),
             events: Arc::new(RateLimiter::new(settings.events_per_minute)),
+            metrics: Arc::new(Metrics::new()),
             settings: Arc::new(settings),
         })
     }

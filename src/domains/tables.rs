@@ -3,7 +3,7 @@
 //! idempotent writes. The chat and publishing datasets are all described this way; the
 //! migrations mirror the descriptions.
 
-use crate::kernel::record::{FieldError, Record, RowError};
+use crate::kernel::record::{FieldError, MAX_AMOUNT, Record, RowError, bounded_number};
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
@@ -138,11 +138,11 @@ pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<Row, FieldErr
                 None | Some(serde_json::Value::Null) => Option::<i64>::None.into(),
                 Some(_) => Some(r.instant(name)?.timestamp_millis()).into(),
             },
-            Kind::Number => r.number(name, 0.0)?.into(),
+            Kind::Number => r.number(name, 0.0, MAX_AMOUNT)?.into(),
             Kind::OptNumber | Kind::NumberOrZero | Kind::OptFraction => {
                 let v = match value.get(name) {
                     None | Some(serde_json::Value::Null) => None,
-                    Some(_) => Some(r.number(name, 0.0)?),
+                    Some(_) => Some(r.number(name, 0.0, MAX_AMOUNT)?),
                 };
                 match (field.kind, v) {
                     (Kind::NumberOrZero, v) => v.unwrap_or(0.0).into(),
@@ -170,18 +170,16 @@ pub fn validate(ds: &Dataset, value: &serde_json::Value) -> Result<Row, FieldErr
             Kind::Date => date(name, &r.string(name, 40)?)?.into(),
             Kind::Signed => match value.get(name) {
                 None | Some(serde_json::Value::Null) => return Err(err(name, "is required")),
-                Some(v) => match v.as_f64() {
-                    Some(n) if n.is_finite() => n.into(),
-                    _ => return Err(err(name, "must be a number")),
+                Some(v) => match bounded_number(v, -MAX_AMOUNT, MAX_AMOUNT) {
+                    Some(n) => n.into(),
+                    None => {
+                        let msg =
+                            format!("must be a number between {} and {MAX_AMOUNT}", -MAX_AMOUNT);
+                        return Err(err(name, msg));
+                    }
                 },
             },
-            Kind::AtMost(max) => {
-                let n = r.number(name, 0.0)?;
-                if n > f64::from(max) {
-                    return Err(err(name, format!("must be between 0 and {max}")));
-                }
-                n.into()
-            }
+            Kind::AtMost(max) => r.number(name, 0.0, f64::from(max))?.into(),
         };
         values.push(v);
     }

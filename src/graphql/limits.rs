@@ -2,13 +2,15 @@
 //! every error the GraphQL layer itself raises.
 
 use super::bounds::DocumentBounds;
+use super::info::{Phase, RequestInfo};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
     NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Document bounds (before parsing), alias and root-field limits, plus error-code tagging.
 pub struct Limits {
@@ -65,6 +67,23 @@ fn shorten(mut err: ServerError) -> ServerError {
         err.message.push_str(" … (shortened; see `locations`)");
     }
     err
+}
+
+/// The type and name of the operation `name` selects in `doc` (the only one when unnamed).
+pub fn operation_of<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(&'static str, Option<&'d str>)> {
+    let (op_name, op) = doc.operations.iter().find(|(n, _)| match name {
+        Some(wanted) => n.map(|n| n.as_str()) == Some(wanted),
+        None => true,
+    })?;
+    let kind = match op.node.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    Some((kind, op_name.map(|n| n.as_str())))
 }
 
 fn count_aliases(set: &SelectionSet) -> usize {
@@ -145,7 +164,12 @@ impl Extension for LimitsExtension {
         if let Ok(mut op) = self.operation.lock() {
             *op = operation_name.map(str::to_string);
         }
-        next.run(ctx, operation_name).await
+        let started = Instant::now();
+        let response = next.run(ctx, operation_name).await;
+        if let Some(info) = ctx.data_opt::<Arc<RequestInfo>>() {
+            info.add(Phase::Execute, started.elapsed());
+        }
+        response
     }
 
     async fn parse_query(
@@ -160,10 +184,18 @@ impl Extension for LimitsExtension {
         self.bounds
             .check(query)
             .map_err(|e| with_code(ServerError::new(e.message(), None), "QUERY_TOO_COMPLEX"))?;
-        let doc = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        let started = Instant::now();
+        let parsed = next.run(ctx, query, variables).await;
+        let info = ctx.data_opt::<Arc<RequestInfo>>();
+        if let Some(info) = info {
+            info.add(Phase::Parse, started.elapsed());
+        }
+        let doc = parsed.map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        if let Some(info) = info
+            && let Some((kind, name)) = operation_of(&doc, info.requested_name())
+        {
+            info.set_operation(kind, name);
+        }
         check(&doc, self.max_aliases, self.max_root_fields)
             .map_err(|m| with_code(ServerError::new(m, None), "QUERY_TOO_COMPLEX"))?;
         if let Ok(mut slot) = self.document.lock() {
@@ -177,7 +209,12 @@ impl Extension for LimitsExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
+        let started = Instant::now();
+        let result = next.run(ctx).await;
+        if let Some(info) = ctx.data_opt::<Arc<RequestInfo>>() {
+            info.add(Phase::Validate, started.elapsed());
+        }
+        result.map_err(|errors| {
             errors
                 .into_iter()
                 .map(|e| {

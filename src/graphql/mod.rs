@@ -2,6 +2,7 @@
 
 pub mod bounds;
 pub mod dashboard;
+pub mod info;
 mod limits;
 mod order;
 mod report;
@@ -16,7 +17,7 @@ use crate::presets::{PresetsMutation, PresetsQuery};
 use crate::state::AppState;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-pub use limits::Limits;
+pub use limits::{Limits, operation_of};
 
 /// The root query: one root field per dashboard plus the system fields.
 #[derive(MergedObject, Default)]

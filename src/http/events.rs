@@ -9,12 +9,11 @@ use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The query string of `POST /v1/events`.
 #[derive(Deserialize)]
@@ -62,33 +61,4 @@ async fn run(
     // dashboards on each would defeat the cache. Quality gates see new events within the TTL.
     let body = json!({ "id": event.id, "inserted": inserted > 0 });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
-}
-
-/// CORS of `POST /v1/events`: the configured origins (`*` = any), or none at all.
-pub fn cors(origins: &str) -> Option<CorsLayer> {
-    let origins: Vec<&str> = origins
-        .split(',')
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .collect();
-    if origins.is_empty() {
-        return None;
-    }
-    let allow = if origins.contains(&"*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok())
-                .collect::<Vec<_>>(),
-        )
-    };
-    Some(
-        CorsLayer::new()
-            .allow_origin(allow)
-            .allow_methods([Method::POST])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-            .max_age(std::time::Duration::from_secs(3600)),
-    )
 }

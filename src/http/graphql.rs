@@ -1,47 +1,38 @@
-//! `POST /graphql` (body limit, auth, timeout) and the GraphiQL page.
+//! GraphQL over HTTP: `POST /graphql` and `GET /graphql?query=…` (queries only), persisted
+//! documents, status codes by the client's `Accept`, `ETag`/`Cache-Control` on GET answers,
+//! `Server-Timing` everywhere; GraphiQL for browsers.
 
 use super::HttpState;
+use super::answer::{Answer, Media};
 use super::auth::caller;
+use crate::graphql::bounds::DocumentBounds;
+use crate::graphql::info::RequestInfo;
+use crate::graphql::operation_of;
+use crate::kernel::json_depth::nests_deeper_than;
 use crate::kernel::{AppError, Principal};
-use async_graphql::Pos;
-use async_graphql::http::GraphiQLSource;
-use axum::Json;
-use axum::body::{Body, to_bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
-use std::time::Duration;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// A GraphQL-shaped answer for an error raised before or around execution. It goes through
-/// the same `AppError` → GraphQL error conversion as resolver errors (code, field, retry).
-fn graphql_error(status: StatusCode, e: AppError) -> Response {
-    let retry = match &e {
-        AppError::RateLimited {
-            retry_after_seconds,
-        } => Some(*retry_after_seconds),
-        _ => None,
-    };
-    let error = async_graphql::Error::from(e).into_server_error(Pos::default());
-    let mut response = (
-        status,
-        Json(async_graphql::Response::from_errors(vec![error])),
-    )
-        .into_response();
-    if let Some(seconds) = retry {
-        response.headers_mut().insert("retry-after", seconds.into());
-    }
-    response
+/// The parameters of a GraphQL-over-HTTP request, from a JSON body or a query string.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    query: Option<String>,
+    #[serde(default)]
+    variables: Option<Value>,
+    operation_name: Option<String>,
+    #[serde(default)]
+    extensions: Option<Value>,
+    document_id: Option<String>,
 }
 
-/// A protocol-level error (the body itself is unusable).
-fn protocol_error(status: StatusCode, code: &str, message: String) -> Response {
-    let body =
-        json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, Json(body)).into_response()
-}
-
-/// Executes a request for `principal` within the request timeout.
+/// Executes a request for `principal` within the request timeout, timing database work.
 pub(super) async fn run_graphql(
     http: &HttpState,
     request: async_graphql::Request,
@@ -60,47 +51,202 @@ pub(super) async fn run_graphql(
     .map_err(|_| AppError::Timeout(timeout_ms))
 }
 
-/// Executes one GraphQL request for the caller's principal.
-pub async fn execute(State(http): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
-    let limit = http.app.settings.body_limit_bytes;
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        let msg = format!("the request body is larger than {limit} bytes");
-        return protocol_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", msg);
+/// `POST /graphql`: a JSON body `{query, variables, operationName, extensions, documentId}`.
+pub async fn post(State(http): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+    let media = Media::negotiate(&headers);
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !matches!(
+            essence.as_str(),
+            "application/json" | "application/graphql-response+json"
+        ) {
+            let msg = format!("send the request as `application/json`, not `{essence}`");
+            return Answer::request_error(
+                media,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                msg,
+            );
+        }
+    }
+    let bytes = match super::body::read(body, http.app.settings.body_limit_bytes).await {
+        Ok(bytes) => bytes,
+        Err(e) => return e.response(true),
     };
     let nesting = http.app.settings.max_nesting;
-    if crate::kernel::json_depth::nests_deeper_than(&bytes, nesting) {
+    if nests_deeper_than(&bytes, nesting) {
         let msg = format!("the JSON body nests more than {nesting} levels deep");
-        return protocol_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", msg);
+        return Answer::request_error(media, StatusCode::BAD_REQUEST, "BAD_USER_INPUT", msg);
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = format!("the body must be a GraphQL request as JSON: {e}");
-            return protocol_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", msg);
-        }
-    };
-    let principal = match caller(&http.app, &headers).await {
+    let params: Params = match serde_json::from_slice(&bytes) {
         Ok(p) => p,
         Err(e) => {
-            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            return graphql_error(status, e);
+            let msg = format!("the body must be a GraphQL request as JSON: {e}");
+            return Answer::request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", msg);
         }
     };
-    match run_graphql(&http, request, principal).await {
-        Ok(response) => async_graphql_axum::GraphQLResponse::from(response).into_response(),
-        // GraphQL clients expect 200 for an answer that is an error list.
-        Err(e) => graphql_error(StatusCode::OK, e),
+    respond(&http, &headers, params, Method::POST, media).await
+}
+
+/// `GET /graphql?query=…&variables=…&operationName=…`: queries only; a browser asking for
+/// HTML without a query gets GraphiQL.
+pub async fn get(
+    State(http): State<HttpState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let raw = raw.unwrap_or_default();
+    if wants_html && raw.is_empty() {
+        return graphiql().await.into_response();
     }
+    let media = Media::negotiate(&headers);
+    let pairs: Vec<(String, String)> = match serde_urlencoded::from_str(&raw) {
+        Ok(p) => p,
+        Err(_) => {
+            let msg = "the query string is not URL-encoded".to_string();
+            return Answer::request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", msg);
+        }
+    };
+    let mut params = Params::default();
+    let nesting = http.app.settings.max_nesting;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "query" => params.query = Some(value),
+            "operationName" => params.operation_name = Some(value),
+            "documentId" => params.document_id = Some(value),
+            "variables" | "extensions" => {
+                let parsed = if nests_deeper_than(value.as_bytes(), nesting) {
+                    Err((
+                        "BAD_USER_INPUT",
+                        format!("`{key}` nests more than {nesting} levels deep"),
+                    ))
+                } else {
+                    serde_json::from_str::<Value>(&value)
+                        .map_err(|e| ("BAD_REQUEST", format!("`{key}` must be JSON: {e}")))
+                };
+                match (parsed, key.as_str()) {
+                    (Ok(v), "variables") => params.variables = Some(v),
+                    (Ok(v), _) => params.extensions = Some(v),
+                    (Err((code, msg)), _) => {
+                        return Answer::request_error(media, StatusCode::BAD_REQUEST, code, msg);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    respond(&http, &headers, params, Method::GET, media).await
+}
+
+/// Resolves the document, authenticates, executes and encodes the answer.
+async fn respond(
+    http: &HttpState,
+    headers: &HeaderMap,
+    params: Params,
+    method: Method,
+    media: Media,
+) -> Response {
+    let resolved = match http.persisted.resolve(
+        params.query,
+        params.document_id.as_deref(),
+        params.extensions.as_ref(),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            let (code, message) = e.code_and_message();
+            let status = match e {
+                super::persisted::PersistError::NotTrusted => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return Answer::request_error(media, status, code, message.to_string());
+        }
+    };
+    let started = Instant::now();
+    let info = Arc::new(RequestInfo::new(params.operation_name.as_deref()));
+    let principal = match caller(&http.app, headers).await {
+        Ok(p) => p,
+        Err(e) => {
+            let ms = started.elapsed().as_secs_f64() * 1_000.0;
+            let timings = super::answer::Timings {
+                auth_ms: ms,
+                info: &info,
+                db_ms: 0.0,
+                total_ms: ms,
+            };
+            return Answer::from_app_error(media, e).into_http(&http.app, timings, None);
+        }
+    };
+    let auth_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    let mut request = async_graphql::Request::new(resolved.query).data(info.clone());
+    if let Some(vars) = params.variables {
+        request = request.variables(async_graphql::Variables::from_json(vars));
+    }
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if method == Method::GET {
+        // Parse here (bounded first) to refuse mutations before anything runs; the schema
+        // reuses this parse.
+        let s = &http.app.settings;
+        let bounds = DocumentBounds {
+            max_nesting: s.max_nesting,
+            max_tokens: s.max_tokens,
+        };
+        let name = request.operation_name.clone();
+        if bounds.check(&request.query).is_ok()
+            && let Ok(doc) = request.parsed_query()
+            && let Some((kind, _)) = operation_of(doc, name.as_deref())
+            && kind != "query"
+        {
+            let mut response = Answer::request_error(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                format!("a {kind} runs over POST only"),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let db_time = crate::db::timing::Accumulator::default();
+    let outcome = crate::db::timing::measure(&db_time, run_graphql(http, request, principal)).await;
+    let answer = match outcome {
+        Ok(response) => Answer::from_response(media, response),
+        Err(e) => Answer::from_app_error(media, e),
+    };
+    let timings = super::answer::Timings {
+        auth_ms,
+        info: &info,
+        db_ms: db_time.millis(),
+        total_ms: started.elapsed().as_secs_f64() * 1_000.0,
+    };
+    let conditional = (method == Method::GET).then(|| {
+        headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    });
+    answer.into_http(&http.app, timings, conditional.as_deref())
 }
 
 /// The GraphiQL playground.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("dashgate GraphiQL")
-            .finish(),
-    )
+pub async fn graphiql() -> Response {
+    super::pages::graphiql()
 }
 
 /// The schema in SDL.

@@ -1,27 +1,80 @@
-//! Liveness and readiness.
+//! Liveness, readiness and metrics.
 
 use super::HttpState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 /// The process is up.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The database answers.
-pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
-    match state.app.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "code": "DATABASE_UNAVAILABLE" })),
-            )
+/// Ready when the database answers `SELECT 1` within the readiness deadline (the connection
+/// acquire timeout plus a second at most); the body names every check and how it went.
+pub async fn readyz(State(http): State<HttpState>) -> (StatusCode, Json<Value>) {
+    let settings = &http.app.settings;
+    let deadline = Duration::from_millis(settings.db_acquire_timeout_ms.min(1_000) + 500);
+    let started = Instant::now();
+    let check = tokio::time::timeout(deadline, http.app.db.execute_unprepared("SELECT 1")).await;
+    let ms = started.elapsed().as_millis() as u64;
+    let failure = match check {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database check failed");
+            Some("the database refused or dropped the connection")
         }
+        Err(_) => Some("the database did not answer in time"),
+    };
+    match failure {
+        None => (
+            StatusCode::OK,
+            Json(
+                json!({ "status": "ready", "checks": { "database": { "status": "ok", "ms": ms } } }),
+            ),
+        ),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "unavailable",
+                "code": "DATABASE_UNAVAILABLE",
+                "failed": ["database"],
+                "checks": { "database": { "status": "failed", "ms": ms, "reason": reason } },
+            })),
+        ),
+    }
+}
+
+/// `GET /metrics`: the gateway's metrics in the OpenMetrics text format.
+pub async fn metrics(State(http): State<HttpState>) -> Response {
+    let app = &http.app;
+    let max = app.settings.db_max_connections;
+    let (size, idle) = pool_size(&app.db);
+    app.metrics.set_pool(idle, size.saturating_sub(idle), max);
+    let mut response = app.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
+
+/// Open connections of the pool and how many of them are idle.
+fn pool_size(db: &sea_orm::DatabaseConnection) -> (u32, u32) {
+    use sea_orm::DatabaseConnectionType as T;
+    match &db.inner {
+        T::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        T::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => (0, 0),
     }
 }

@@ -49,6 +49,49 @@ pub fn parse_rows(body: &[u8]) -> Result<Vec<(usize, Value)>, RowError> {
     Ok(rows)
 }
 
+/// The earliest instant a row may carry (inclusive).
+pub const MIN_INSTANT: &str = "1970-01-01T00:00:00Z";
+/// The latest instant a row may carry (exclusive).
+pub const MAX_INSTANT: &str = "2200-01-01T00:00:00Z";
+/// The largest amount (money, pipeline, revenue …) one row may carry, in currency units.
+pub const MAX_AMOUNT: f64 = 1e12;
+/// The longest duration one row may carry, in milliseconds (a day).
+pub const MAX_DURATION_MS: f64 = 86_400_000.0;
+
+/// The instants a row may carry, as epoch milliseconds: `[1970-01-01, 2200-01-01)`.
+pub fn instant_range_ms() -> std::ops::Range<i64> {
+    0..7_258_118_400_000
+}
+
+/// Whether text holds a control character (C0, DEL or C1), NUL included.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// The first string (key or value) in a JSON value that holds a control character.
+pub fn control_in_json(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(s) => has_control(s).then_some(s.as_str()),
+        Value::Array(items) => items.iter().find_map(control_in_json),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if has_control(k) {
+                Some(k.as_str())
+            } else {
+                control_in_json(v)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// A finite number in `[min, max]`, with `-0.0` read as `0.0`.
+pub fn bounded_number(value: &Value, min: f64, max: f64) -> Option<f64> {
+    value
+        .as_f64()
+        .filter(|n| n.is_finite() && (min..=max).contains(n))
+        .map(|n| n + 0.0)
+}
+
 /// A field-level problem (the line is added by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -101,6 +144,10 @@ impl<'a> Record<'a> {
             Some(Value::String(s)) if s.chars().count() > max => {
                 Err(err(field, format!("is longer than {max} characters")))
             }
+            Some(Value::String(s)) if has_control(s) => Err(err(
+                field,
+                "must not contain control characters (NUL, line breaks, …)",
+            )),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(err(field, "must be a string")),
         }
@@ -126,12 +173,12 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// A required finite number ≥ `min`.
-    pub fn number(&self, field: &str, min: f64) -> Result<f64, FieldError> {
-        match self.present(field).and_then(Value::as_f64) {
-            Some(n) if n.is_finite() && n >= min => Ok(n),
-            None if self.present(field).is_none() => Err(err(field, "is required")),
-            _ => Err(err(field, format!("must be a number ≥ {min}"))),
+    /// A required finite number in `[min, max]` (`-0` is read as `0`).
+    pub fn number(&self, field: &str, min: f64, max: f64) -> Result<f64, FieldError> {
+        match self.present(field) {
+            None => Err(err(field, "is required")),
+            Some(v) => bounded_number(v, min, max)
+                .ok_or_else(|| err(field, format!("must be a number between {min} and {max}"))),
         }
     }
 
@@ -146,30 +193,40 @@ impl<'a> Record<'a> {
         };
         parse_micros(&text)
             .map(Some)
-            .ok_or_else(|| err(field, "must be a decimal number ≥ 0"))
+            .ok_or_else(|| err(field, "must be a decimal number between 0 and 1000000000"))
     }
 
     /// A required RFC 3339 instant.
     pub fn instant(&self, field: &str) -> Result<DateTime<Utc>, FieldError> {
         match self.present(field) {
             None => Err(err(field, "is required")),
-            Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    err(
+            Some(Value::String(s)) => {
+                let t = DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        err(
+                            field,
+                            "must be an RFC 3339 instant, e.g. 2026-01-31T12:00:00Z",
+                        )
+                    })?;
+                if !instant_range_ms().contains(&t.timestamp_millis()) {
+                    return Err(err(
                         field,
-                        "must be an RFC 3339 instant, e.g. 2026-01-31T12:00:00Z",
-                    )
-                }),
+                        format!("must be at or after {MIN_INSTANT} and before {MAX_INSTANT}"),
+                    ));
+                }
+                Ok(t)
+            }
             Some(_) => Err(err(field, "must be an RFC 3339 string")),
         }
     }
 }
 
-/// `"12.345"` → 12_345_000 (exact decimal arithmetic; more than 6 decimals are rounded).
+/// `"12.345"` → 12_345_000 (exact decimal arithmetic; more than 6 decimals are rounded);
+/// `None` outside `[0, 10^9]` (a billion currency units per row).
 pub fn parse_micros(text: &str) -> Option<i64> {
     let value: f64 = text.parse().ok()?;
-    if !value.is_finite() || !(0.0..=9.0e12).contains(&value) {
+    if !value.is_finite() || !(0.0..=1.0e9).contains(&value) {
         return None;
     }
     let plain = !text.contains(['e', 'E']);

@@ -157,17 +157,12 @@ impl TestApp {
             .expect("connect");
         dashgate::db::migrate(&db).await.expect("migrate");
         let statements = Arc::new(Mutex::new(Vec::new()));
-        let log = statements.clone();
-        db.set_metric_callback(move |info| {
-            if let Ok(mut log) = log.lock() {
-                log.push(info.statement.sql.clone());
-            }
-        });
+        dashgate::db::observe(&mut db, Some(statements.clone()));
         let state = AppState::with_db(settings, db).await.expect("app state");
         Some(TestApp {
             backend,
             schema: dashgate::graphql::build_schema(&state),
-            router: build_router(state.clone()),
+            router: build_router(state.clone()).expect("router"),
             state,
             statements,
             _cleanup: cleanup,

@@ -1,7 +1,7 @@
 //! Validation and writing of the `request_logs` dataset.
 
 use super::entity::{Column, Entity};
-use crate::kernel::record::{FieldError, Record};
+use crate::kernel::record::{FieldError, MAX_DURATION_MS, Record};
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -55,11 +55,11 @@ pub fn validate(value: &Value) -> Result<RequestLogRow, FieldError> {
         created_at_ms: r.instant("created_at")?.timestamp_millis(),
         endpoint: r.string("endpoint", 128)?,
         status_code: r.int("status_code", 100, 599)? as i32,
-        latency_ms: r.number("latency_ms", 0.0)?,
+        latency_ms: r.number("latency_ms", 0.0, MAX_DURATION_MS)?,
         model_name: r.opt_string("model_name", 128)?,
         country_code,
         cost_micros: r.opt_micros("cost_usd")?,
-        tokens: r.opt_int("tokens", 0, i64::MAX)?,
+        tokens: r.opt_int("tokens", 0, 1_000_000_000)?,
         user_id: r.opt_string("user_id", 64)?,
     })
 }

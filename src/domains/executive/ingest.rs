@@ -4,7 +4,7 @@
 
 use super::entity::{RumEventMeta, RumEvents};
 use crate::domains::tables::{Dataset, Key, Kind, f};
-use crate::kernel::record::{FieldError, Record};
+use crate::kernel::record::{FieldError, MAX_DURATION_MS, Record, has_control};
 use crate::kernel::{AppResult, TeamScope};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -114,13 +114,7 @@ pub fn validate_event(
     };
     let duration_ms = match value.get("duration_ms") {
         None | Some(serde_json::Value::Null) => None,
-        Some(_) => {
-            let d = r.number("duration_ms", 0.0)?;
-            if d > 86_400_000.0 {
-                return Err(err("duration_ms", "must be at most one day (86400000)"));
-            }
-            Some(d)
-        }
+        Some(_) => Some(r.number("duration_ms", 0.0, MAX_DURATION_MS)?),
     };
     Ok(RumEvent {
         id,
@@ -144,10 +138,16 @@ fn meta(value: Option<&serde_json::Value>) -> Result<BTreeMap<String, String>, F
     let mut out = BTreeMap::new();
     for (k, v) in obj {
         let field = format!("meta.{k}");
-        if k.is_empty() || k.chars().count() > 64 {
-            return Err(err(&field, "keys have 1–64 characters"));
+        if k.is_empty() || k.chars().count() > 64 || has_control(k) {
+            return Err(err(
+                &field,
+                "keys have 1–64 characters, none a control character",
+            ));
         }
         let v = match v {
+            serde_json::Value::String(s) if has_control(s) => {
+                return Err(err(&field, "must not contain control characters"));
+            }
             serde_json::Value::String(s) if s.chars().count() <= 500 => s.clone(),
             serde_json::Value::String(_) => {
                 return Err(err(&field, "is longer than 500 characters"));

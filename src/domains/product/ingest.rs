@@ -5,7 +5,7 @@
 
 use super::entity::ProductEvents as E;
 use crate::domains::tables::{Dataset, Key, Kind, f};
-use crate::kernel::record::{FieldError, Record};
+use crate::kernel::record::{FieldError, MAX_AMOUNT, Record, bounded_number, control_in_json};
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -108,12 +108,17 @@ pub fn validate_event(
             format!("is larger than {MAX_PROPERTIES_BYTES} bytes"),
         ));
     }
+    if let Some(text) = value.get("properties").and_then(control_in_json) {
+        let shown: String = text.chars().filter(|c| !c.is_control()).take(40).collect();
+        let msg = format!("`{shown}…` contains a control character (NUL, line break, …)");
+        return Err(err("properties", msg));
+    }
     for (key, v) in &properties {
         let field = format!("properties.{key}");
         let ok = if STRINGS.contains(&key.as_str()) {
             v.is_string() || v.is_null()
         } else if NUMBERS.contains(&key.as_str()) {
-            v.is_null() || v.as_f64().is_some_and(|n| n.is_finite() && n >= 0.0)
+            v.is_null() || bounded_number(v, 0.0, MAX_AMOUNT).is_some()
         } else if BOOLS.contains(&key.as_str()) {
             v.is_boolean() || v.is_null()
         } else if key == "status" {
@@ -125,7 +130,7 @@ pub fn validate_event(
             let kind = if STRINGS.contains(&key.as_str()) {
                 "a string"
             } else if NUMBERS.contains(&key.as_str()) {
-                "a number ≥ 0"
+                "a number between 0 and 1e12"
             } else if BOOLS.contains(&key.as_str()) {
                 "true or false"
             } else {

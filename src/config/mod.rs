@@ -1,6 +1,10 @@
 //! Typed settings: defaults < environment (`DASHGATE_*`, optionally from `.env`) < flags.
 //! Unknown `DASHGATE_*` variables are rejected so a typo never goes unnoticed.
 
+mod server;
+
+pub use server::ServerSettings;
+
 use chrono::{DateTime, Utc};
 use clap::{Args, CommandFactory, Parser};
 
@@ -61,6 +65,15 @@ pub struct Settings {
         default_value_t = 16
     )]
     pub db_max_connections: u32,
+    /// How long a request waits for a database connection (or for a new one to open) before
+    /// it answers `DATABASE_UNAVAILABLE`, in milliseconds.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 1_000
+    )]
+    pub db_acquire_timeout_ms: u64,
     /// Statement timeout on PostgreSQL, in milliseconds.
     #[arg(
         long,
@@ -228,6 +241,9 @@ pub struct Settings {
         default_value_t = 16 << 10
     )]
     pub events_body_limit_bytes: usize,
+    /// The HTTP server's own limits and allowed origins.
+    #[command(flatten)]
+    pub server: ServerSettings,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,dashgate=debug`.
     #[arg(
         long,

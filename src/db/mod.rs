@@ -1,9 +1,12 @@
-//! Connecting to the database and running migrations.
+//! Connecting to the database, running migrations, and timing statements per request.
+
+pub mod timing;
 
 use crate::config::Settings;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Opens a pool on `settings.database_url`; `schema` selects a PostgreSQL schema (tests).
@@ -14,8 +17,10 @@ pub async fn connect(
     let mut opts = ConnectOptions::new(settings.connect_url());
     opts.max_connections(settings.db_max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        // A database that is down answers `DATABASE_UNAVAILABLE` within about this long,
+        // instead of letting every request queue for a connection.
+        .connect_timeout(Duration::from_millis(settings.db_acquire_timeout_ms))
+        .acquire_timeout(Duration::from_millis(settings.db_acquire_timeout_ms))
         .sqlx_logging(false);
     if settings.is_sqlite() {
         opts.map_sqlx_sqlite_opts(|o| {
@@ -33,7 +38,22 @@ pub async fn connect(
             opts.set_schema_search_path(schema.to_string());
         }
     }
-    Database::connect(opts).await
+    let mut db = Database::connect(opts).await?;
+    observe(&mut db, None);
+    Ok(db)
+}
+
+/// Times every statement into the running request's accumulator; with `log`, also keeps
+/// every statement's SQL there (tests count statements with it).
+pub fn observe(db: &mut DatabaseConnection, log: Option<Arc<Mutex<Vec<String>>>>) {
+    db.set_metric_callback(move |info| {
+        timing::record(info.elapsed);
+        if let Some(log) = &log
+            && let Ok(mut log) = log.lock()
+        {
+            log.push(info.statement.sql.clone());
+        }
+    });
 }
 
 /// Applies every pending migration.

@@ -1,0 +1,75 @@
+//! Pages and their assets, embedded in the binary: GraphiQL and the libraries it runs on,
+//! vendored from npm at pinned versions (`assets/vendor.sh`). Nothing is loaded from elsewhere.
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// One embedded file.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal, $type:literal) => {
+        Asset {
+            path: $path,
+            content_type: $type,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $path)),
+        }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+static ASSETS: &[Asset] = &[
+    asset!(
+        "vendor/react.production.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "vendor/react-dom.production.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("vendor/graphiql.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/graphiql.min.css", "text/css; charset=utf-8"),
+    asset!("graphiql/init.js", "text/javascript; charset=utf-8"),
+    asset!("graphiql/graphiql.css", "text/css; charset=utf-8"),
+];
+
+const GRAPHIQL_HTML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/graphiql/index.html"
+));
+
+/// `GET /assets/{*path}`: an embedded file, cached by browsers for an hour.
+pub async fn asset(Path(path): Path<String>) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    debug_assert!(asset.content_type == JS || asset.content_type == CSS);
+    let mut response = asset.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// The GraphiQL page (the security-headers middleware adds its CSP).
+pub fn graphiql() -> Response {
+    let mut response = GRAPHIQL_HTML.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,239 @@
+//! Prometheus metrics of one gateway (`GET /metrics`). Every label value comes from a bounded
+//! set — route templates, status codes, operation types, error codes, panel and dataset names,
+//! cache results — never a team id, a user or a free-form operation name.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Mutex;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteStatus {
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Operation {
+    r#type: String,
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Panel {
+    dashboard: String,
+    panel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheResult {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IngestRows {
+    dataset: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolState {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Limit {
+    limit: String,
+}
+
+fn seconds_histogram() -> Histogram {
+    // 1 ms … ~33 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// The gateway's metrics and the registry they are written from.
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    http_requests: Family<RouteStatus, Counter>,
+    http_duration: Family<Route, Histogram>,
+    operations: Family<Operation, Counter>,
+    panel_compute: Family<Panel, Histogram>,
+    cache: Family<CacheResult, Counter>,
+    ingest_rows: Family<IngestRows, Counter>,
+    pool: Family<PoolState, Gauge>,
+    rate_limited: Family<Limit, Counter>,
+    connections_refused: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut m = Metrics {
+            registry: Mutex::new(Registry::with_prefix("dashgate")),
+            http_requests: Family::default(),
+            http_duration: Family::new_with_constructor(seconds_histogram as fn() -> Histogram),
+            operations: Family::default(),
+            panel_compute: Family::new_with_constructor(seconds_histogram as fn() -> Histogram),
+            cache: Family::default(),
+            ingest_rows: Family::default(),
+            pool: Family::default(),
+            rate_limited: Family::default(),
+            connections_refused: Counter::default(),
+        };
+        let families = (
+            m.http_requests.clone(),
+            m.http_duration.clone(),
+            m.operations.clone(),
+            m.panel_compute.clone(),
+            m.cache.clone(),
+            m.ingest_rows.clone(),
+            m.pool.clone(),
+            m.rate_limited.clone(),
+            m.connections_refused.clone(),
+        );
+        let registry = m.registry.get_mut().unwrap_or_else(|e| e.into_inner());
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template and status",
+            families.0,
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template",
+            families.1,
+        );
+        registry.register(
+            "graphql_operations",
+            "GraphQL operations, by operation type and first error code (OK without errors)",
+            families.2,
+        );
+        registry.register(
+            "panel_compute_duration_seconds",
+            "Time to compute a dashboard panel on a cache miss",
+            families.3,
+        );
+        registry.register(
+            "cache_requests",
+            "Panel cache lookups: hit, stale (served while recomputing), miss, bypass (refresh: FORCE)",
+            families.4,
+        );
+        registry.register(
+            "ingest_rows",
+            "Ingested rows, by dataset and outcome",
+            families.5,
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections: idle, in_use and max",
+            families.6,
+        );
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate or capacity limit",
+            families.7,
+        );
+        registry.register(
+            "http_connections_refused",
+            "Connections refused because the server was at its connection cap",
+            families.8,
+        );
+        m
+    }
+
+    pub fn http_request(&self, route: &str, status: u16, seconds: f64) {
+        let route = route.to_string();
+        self.http_requests
+            .get_or_create(&RouteStatus {
+                route: route.clone(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(&Route { route })
+            .observe(seconds);
+    }
+
+    pub fn graphql_operation(&self, kind: &str, code: &str) {
+        self.operations
+            .get_or_create(&Operation {
+                r#type: kind.to_string(),
+                code: code.to_string(),
+            })
+            .inc();
+    }
+
+    /// `panel` is `dashboard.panel…` (e.g. `apiUsage.kpis`).
+    pub fn panel_computed(&self, panel: &str, seconds: f64) {
+        let (dashboard, rest) = panel.split_once('.').unwrap_or(("other", panel));
+        self.panel_compute
+            .get_or_create(&Panel {
+                dashboard: dashboard.to_string(),
+                panel: rest.to_string(),
+            })
+            .observe(seconds);
+    }
+
+    pub fn cache_lookup(&self, result: &'static str) {
+        self.cache
+            .get_or_create(&CacheResult {
+                result: result.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn ingested(&self, dataset: &str, outcome: &'static str, rows: u64) {
+        if rows > 0 {
+            self.ingest_rows
+                .get_or_create(&IngestRows {
+                    dataset: dataset.to_string(),
+                    outcome: outcome.to_string(),
+                })
+                .inc_by(rows);
+        }
+    }
+
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited
+            .get_or_create(&Limit {
+                limit: limit.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
+    }
+
+    /// Sets the pool gauges (read when scraped).
+    pub fn set_pool(&self, idle: u32, in_use: u32, max: u32) {
+        for (state, n) in [("idle", idle), ("in_use", in_use), ("max", max)] {
+            self.pool
+                .get_or_create(&PoolState {
+                    state: state.to_string(),
+                })
+                .set(i64::from(n));
+        }
+    }
+
+    /// Everything in the OpenMetrics text format (which Prometheus reads).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Ok(registry) = self.registry.lock() {
+            let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        }
+        out
+    }
+}
