@@ -5,7 +5,7 @@
 use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
 use crate::db;
-use crate::kernel::cache::PanelCache;
+use crate::kernel::cache::{Lifetimes, PanelCache};
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::rate_limit::RateLimiter;
 use crate::telemetry::Metrics;
@@ -45,10 +45,12 @@ impl AppState {
             Some(s) => s.clone(),
             None => accounts::tokens::load_or_create_secret(&db).await?,
         };
-        let cache = PanelCache::new(
-            settings.cache_capacity,
-            Duration::from_secs(settings.cache_ttl_seconds),
-        );
+        let metrics = Arc::new(Metrics::new());
+        let lifetimes = Lifetimes {
+            ttl: Duration::from_secs(settings.cache_ttl_seconds),
+            stale_for: Duration::from_secs(settings.cache_stale_seconds),
+        };
+        let cache = PanelCache::new(settings.cache_capacity, lifetimes, metrics.clone());
         Ok(AppState {
             db,
             cache: Arc::new(cache),
@@ -57,7 +59,7 @@ impl AppState {
             requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             refreshes: Arc::new(RateLimiter::new(settings.force_refresh_per_minute)),
             events: Arc::new(RateLimiter::new(settings.events_per_minute)),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             settings: Arc::new(settings),
         })
     }

@@ -24,7 +24,10 @@ pub async fn authenticate(
     let team = teams::find_by_slug(db, &claims.team)
         .await?
         .ok_or_else(|| AppError::InvalidCredentials("the token's team does not exist".into()))?;
-    let role = claims.role.parse().map_err(AppError::InvalidCredentials)?;
+    let role = claims
+        .role
+        .parse()
+        .map_err(|_: String| AppError::InvalidCredentials("the token's role is unknown".into()))?;
     Ok(Principal {
         team,
         user: claims.sub,

@@ -55,7 +55,18 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "sub"]);
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|d| d.claims)
-            .map_err(|e| AppError::InvalidCredentials(format!("invalid token: {e}")))?;
+            .map_err(|e| {
+                // The parser's words stay in the log; the client learns only which broad kind.
+                tracing::debug!(error = %e, "token rejected");
+                use jsonwebtoken::errors::ErrorKind as K;
+                let what = match e.kind() {
+                    K::InvalidSignature => "the token's signature does not match",
+                    K::InvalidAlgorithm | K::InvalidAlgorithmName => "the token is not HS256",
+                    K::MissingRequiredClaim(_) => "the token lacks a required claim",
+                    _ => "the credential is not a token this gateway issued",
+                };
+                AppError::InvalidCredentials(what.into())
+            })?;
         if claims.exp <= now {
             return Err(AppError::InvalidCredentials("the token has expired".into()));
         }

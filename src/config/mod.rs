@@ -57,6 +57,15 @@ pub struct Settings {
         default_value_t = 60
     )]
     pub cache_ttl_seconds: u64,
+    /// Seconds an expired panel is still served (once, while one request recomputes it in the
+    /// background) before it must be recomputed in the foreground.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_CACHE_STALE_SECONDS",
+        default_value_t = 60
+    )]
+    pub cache_stale_seconds: u64,
     /// Maximum database connections in the pool.
     #[arg(
         long,

@@ -125,13 +125,15 @@ pub struct Panels {
 }
 
 impl Panels {
-    /// The panel `panel` for `args`, from the cache or computed once by `compute`.
+    /// The panel `panel` for `args`, from the cache or computed once by `compute`. `compute`
+    /// owns what it reads (`'static`): the cache may run it in the background to refresh a
+    /// stale entry.
     pub async fn get<T: Clone + Send + Sync + 'static>(
         &self,
         ctx: &Context<'_>,
         panel: &str,
         args: &impl serde::Serialize,
-        compute: impl Future<Output = AppResult<T>>,
+        compute: impl Future<Output = AppResult<T>> + Send + 'static,
     ) -> Result<T> {
         let state = ctx.data::<AppState>()?;
         let report = ctx.data_opt::<Arc<CacheReport>>().map(|r| &**r);
@@ -165,7 +167,9 @@ pub fn list_limit(state: &AppState, limit: Option<i32>, default: usize) -> Resul
 pub async fn on_own_task<T: Send + 'static>(
     work: impl Future<Output = AppResult<T>> + Send + 'static,
 ) -> AppResult<T> {
-    tokio::spawn(work)
+    // The request's database time follows the work onto its task.
+    let timing = crate::db::timing::current();
+    tokio::spawn(crate::db::timing::carry(timing, work))
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("panel task failed: {e}")))?
 }

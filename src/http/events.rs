@@ -7,7 +7,7 @@ use super::auth::event_sender;
 use crate::domains::executive::ingest::{validate_event, write_events};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,11 +45,13 @@ async fn run(
     let principal = event_sender(state, headers, params.key.as_deref()).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Publishable)?;
     let limit = state.settings.events_body_limit_bytes;
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        let body = json!({ "error": { "code": "PAYLOAD_TOO_LARGE",
-            "message": format!("an event is at most {limit} bytes") } });
-        return Ok((StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
+    let bytes = match super::body::read(body, limit).await {
+        Ok(b) => b,
+        Err(e) => return Ok(e.response(false)),
     };
+    if crate::kernel::json_depth::nests_deeper_than(&bytes, state.settings.max_nesting) {
+        return Err(AppError::bad_input("", "the event nests JSON too deeply"));
+    }
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| AppError::bad_input("", format!("the body is not JSON: {e}")))?;
     let event = validate_event(&value, Some(state.clock.now()))

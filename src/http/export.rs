@@ -8,7 +8,7 @@ use crate::graphql::dashboard::WindowsSeen;
 use crate::kernel::AppError;
 use async_graphql::Value;
 use axum::Json;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -48,11 +48,30 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     let principal = caller(state, headers)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let bytes = to_bytes(body, state.settings.body_limit_bytes)
-        .await
-        .map_err(|_| {
-            AppError::bad_input("body", "the export request is larger than the body limit")
-        })?;
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let essence = ct
+            .to_str()
+            .unwrap_or("?")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            let message = format!("send the export request as `application/json`, not `{essence}`");
+            let body = serde_json::json!({ "error": { "code": "UNSUPPORTED_MEDIA_TYPE", "message": message } });
+            return Ok((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response());
+        }
+    }
+    let bytes = match super::body::read(body, state.settings.body_limit_bytes).await {
+        Ok(b) => b,
+        Err(e) => return Ok(e.response(false)),
+    };
+    if crate::kernel::json_depth::nests_deeper_than(&bytes, state.settings.max_nesting) {
+        return Err(AppError::bad_input(
+            "body",
+            "the export request nests JSON too deeply",
+        ));
+    }
     let req: ExportRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::bad_input("body", format!("expected {{query, variables?, operationName?, format: \"csv\"|\"json\", path?}}: {e}"))
     })?;
@@ -72,12 +91,25 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
             .as_ref()
             .and_then(|e| e.get("code"))
             .map(|c| c.to_string());
+        let code = code
+            .map(|c| c.trim_matches('"').to_string())
+            .unwrap_or_else(|| "BAD_USER_INPUT".into());
+        let retry = err
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("retryAfterSeconds"))
+            .map(|v| v.to_string());
+        let status = super::answer::status_of(&code);
         let body = serde_json::json!({ "error": {
-            "code": code.map(|c| c.trim_matches('"').to_string()).unwrap_or_else(|| "BAD_USER_INPUT".into()),
+            "code": code,
             "message": err.message,
             "errors": response.errors,
         }});
-        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+        let mut answer = (status, Json(body)).into_response();
+        if let Some(v) = retry.and_then(|r| HeaderValue::from_str(&r).ok()) {
+            answer.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(answer);
     }
     let (path, items) = find_list(&response.data, req.path.as_deref())?;
     let filename = filename(&path, req.format, &seen);

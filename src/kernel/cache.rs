@@ -2,28 +2,56 @@
 //!
 //! A key is `(team, generation, panel, normalised arguments)`. Ingestion bumps the team's
 //! generation, so the next read misses and recomputes; other writers are seen within the TTL.
+//! Entries stay fresh for the TTL less a random part of up to a fifth (so entries computed
+//! together do not expire together), then stale for `stale_for`: a stale entry is served at
+//! once while one background task recomputes it.
 
 use super::error::{AppError, AppResult};
 use super::tenancy::{TeamId, TeamScope};
+use crate::telemetry::Metrics;
 use chrono::{DateTime, Utc};
+use moka::Expiry;
 use moka::future::Cache;
+use rand::Rng;
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// A cached panel value and when it was computed.
+/// A cached panel value, when it was computed and until when it is fresh.
 struct Cached {
     computed_at: DateTime<Utc>,
+    fresh_until: Instant,
+    /// Fresh life plus stale life: when moka drops the entry.
+    lifetime: Duration,
     value: Box<dyn Any + Send + Sync>,
 }
 
 type Entry = Arc<Cached>;
 
-/// How one request used the cache: hits, misses and the age of the oldest answer it got.
-/// Reported in the GraphQL response's `extensions.cache`.
+/// Entries live their own (jittered) lifetime.
+struct Lifetime;
+
+impl Expiry<String, Entry> for Lifetime {
+    fn expire_after_create(&self, _: &String, value: &Entry, _: Instant) -> Option<Duration> {
+        Some(value.lifetime)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &String,
+        value: &Entry,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.lifetime)
+    }
+}
+
+/// How a request used the cache: hits (stale ones among them), misses and the age of the
+/// oldest answer it got. Reported in the GraphQL response's `extensions.cache`.
 #[derive(Debug, Default)]
 pub struct CacheReport {
     inner: Mutex<ReportInner>,
@@ -32,29 +60,44 @@ pub struct CacheReport {
 #[derive(Debug, Default, Clone, Copy)]
 struct ReportInner {
     hits: u64,
+    stale: u64,
     misses: u64,
     oldest: Option<DateTime<Utc>>,
 }
 
+/// How one panel was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Hit,
+    Stale,
+    Miss,
+}
+
 impl CacheReport {
-    fn record(&self, hit: bool, computed_at: DateTime<Utc>) {
+    fn record(&self, outcome: Outcome, computed_at: DateTime<Utc>) {
         if let Ok(mut r) = self.inner.lock() {
-            if hit {
-                r.hits += 1;
-            } else {
-                r.misses += 1;
+            match outcome {
+                Outcome::Hit => r.hits += 1,
+                Outcome::Stale => {
+                    r.hits += 1;
+                    r.stale += 1;
+                }
+                Outcome::Miss => r.misses += 1,
             }
             r.oldest = Some(r.oldest.map_or(computed_at, |o| o.min(computed_at)));
         }
     }
 
-    /// `{hits, misses, computedAt}` where `computedAt` is the oldest panel's computation time.
+    /// `{hits, stale, misses, computedAt, freshness}`: `computedAt` is the oldest panel's
+    /// computation time; `freshness` is `STALE` when any panel was served stale.
     pub fn to_json(&self) -> serde_json::Value {
         let r = self.inner.lock().map(|r| *r).unwrap_or_default();
         serde_json::json!({
             "hits": r.hits,
+            "stale": r.stale,
             "misses": r.misses,
             "computedAt": r.oldest.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            "freshness": if r.stale > 0 { "STALE" } else { "FRESH" },
         })
     }
 }
@@ -68,26 +111,75 @@ pub struct Lookup<'a> {
     pub report: Option<&'a CacheReport>,
 }
 
+/// How long entries live.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// Fresh for at most this long (at least four fifths of it).
+    pub ttl: Duration,
+    /// Then served stale (while recomputing) for at most this long.
+    pub stale_for: Duration,
+}
+
+/// What a background revalidation needs, shared with its task.
+#[derive(Clone)]
+struct Shared {
+    entries: Cache<String, Entry>,
+    revalidating: Arc<Mutex<HashSet<String>>>,
+    computations: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
+    lifetimes: Lifetimes,
+}
+
 /// Cached panel results for all teams.
 pub struct PanelCache {
-    entries: Option<Cache<String, Entry>>,
+    shared: Option<Shared>,
     generations: RwLock<HashMap<TeamId, u64>>,
-    computations: AtomicU64,
+    computations: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
+    lifetimes: Lifetimes,
+}
+
+/// Computes a panel and wraps it as an entry with a jittered lifetime.
+async fn compute_entry<T: Send + Sync + 'static>(
+    compute: impl Future<Output = AppResult<T>>,
+    panel: &str,
+    lifetimes: Lifetimes,
+    computations: &AtomicU64,
+    metrics: &Metrics,
+) -> AppResult<Entry> {
+    computations.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let value = compute.await?;
+    metrics.panel_computed(panel, started.elapsed().as_secs_f64());
+    let fresh = lifetimes.ttl.mul_f64(rand::rng().random_range(0.8..=1.0));
+    Ok(Arc::new(Cached {
+        computed_at: Utc::now(),
+        fresh_until: Instant::now() + fresh,
+        lifetime: fresh + lifetimes.stale_for,
+        value: Box::new(value),
+    }))
 }
 
 impl PanelCache {
-    /// A cache of `capacity` entries living `ttl`; capacity 0 disables caching.
-    pub fn new(capacity: u64, ttl: Duration) -> Self {
-        let entries = (capacity > 0).then(|| {
-            Cache::builder()
+    /// A cache of `capacity` entries; capacity 0 disables caching.
+    pub fn new(capacity: u64, lifetimes: Lifetimes, metrics: Arc<Metrics>) -> Self {
+        let computations = Arc::new(AtomicU64::new(0));
+        let shared = (capacity > 0).then(|| Shared {
+            entries: Cache::builder()
                 .max_capacity(capacity)
-                .time_to_live(ttl)
-                .build()
+                .expire_after(Lifetime)
+                .build(),
+            revalidating: Arc::default(),
+            computations: computations.clone(),
+            metrics: metrics.clone(),
+            lifetimes,
         });
         PanelCache {
-            entries,
+            shared,
             generations: RwLock::default(),
-            computations: AtomicU64::new(0),
+            computations,
+            metrics,
+            lifetimes,
         }
     }
 
@@ -111,8 +203,43 @@ impl PanelCache {
         self.computations.load(Ordering::Relaxed)
     }
 
+    /// Recomputes a stale entry in the background, once per key at a time.
+    fn revalidate<T, F>(shared: &Shared, key: String, panel: String, compute: F)
+    where
+        T: Send + Sync + 'static,
+        F: Future<Output = AppResult<T>> + Send + 'static,
+    {
+        let started = shared
+            .revalidating
+            .lock()
+            .map(|mut set| set.insert(key.clone()))
+            .unwrap_or(false);
+        if !started {
+            return;
+        }
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let computed = compute_entry(
+                compute,
+                &panel,
+                shared.lifetimes,
+                &shared.computations,
+                &shared.metrics,
+            )
+            .await;
+            match computed {
+                Ok(entry) => shared.entries.insert(key.clone(), entry).await,
+                Err(e) => tracing::warn!(panel, error = e.code(), "background revalidation failed"),
+            }
+            if let Ok(mut set) = shared.revalidating.lock() {
+                set.remove(&key);
+            }
+        });
+    }
+
     /// The cached value of `panel` for `args`, or computes it once — concurrent identical
-    /// misses wait for the same computation. Errors are not cached.
+    /// misses wait for the same computation. A stale entry is answered at once and
+    /// recomputed in the background. Errors are not cached.
     pub async fn get_or_compute<T, F>(
         &self,
         scope: &TeamScope,
@@ -123,39 +250,75 @@ impl PanelCache {
     ) -> AppResult<T>
     where
         T: Clone + Send + Sync + 'static,
-        F: Future<Output = AppResult<T>>,
+        F: Future<Output = AppResult<T>> + Send + 'static,
     {
-        let counted = async {
-            self.computations.fetch_add(1, Ordering::Relaxed);
-            let value = compute.await?;
-            Ok::<Entry, AppError>(Arc::new(Cached {
-                computed_at: Utc::now(),
-                value: Box::new(value),
-            }))
-        };
-        let (entry, hit) = match &self.entries {
-            None => (counted.await?, false),
-            Some(entries) => {
+        let lifetimes = self.lifetimes;
+        let (entry, outcome) = match &self.shared {
+            None => {
+                let computed =
+                    compute_entry(compute, panel, lifetimes, &self.computations, &self.metrics);
+                (computed.await?, Outcome::Miss)
+            }
+            Some(shared) => {
                 let args = serde_json::to_string(args).map_err(AppError::internal)?;
                 let team = scope.team_id();
                 let key = format!("{}:{}:{panel}:{args}", team.0, self.generation(team));
-                if lookup.force {
-                    let entry = counted.await?;
-                    entries.insert(key, entry.clone()).await;
-                    (entry, false)
+                let cached = if lookup.force {
+                    None
                 } else {
-                    let entry = entries
-                        .entry(key)
-                        .or_try_insert_with(counted)
-                        .await
-                        .map_err(|shared| unshare(&shared))?;
-                    let hit = !entry.is_fresh();
-                    (entry.into_value(), hit)
+                    shared.entries.get(&key).await
+                };
+                match cached {
+                    Some(entry) if Instant::now() < entry.fresh_until => (entry, Outcome::Hit),
+                    Some(entry) => {
+                        Self::revalidate(shared, key, panel.to_string(), compute);
+                        (entry, Outcome::Stale)
+                    }
+                    None if lookup.force => {
+                        let computed = compute_entry(
+                            compute,
+                            panel,
+                            lifetimes,
+                            &self.computations,
+                            &self.metrics,
+                        );
+                        let entry = computed.await?;
+                        shared.entries.insert(key, entry.clone()).await;
+                        (entry, Outcome::Miss)
+                    }
+                    None => {
+                        let computed = compute_entry(
+                            compute,
+                            panel,
+                            lifetimes,
+                            &self.computations,
+                            &self.metrics,
+                        );
+                        let entry = shared
+                            .entries
+                            .entry(key)
+                            .or_try_insert_with(computed)
+                            .await
+                            .map_err(|shared| unshare(&shared))?;
+                        // Another request's computation answered this one: a hit.
+                        let outcome = if entry.is_fresh() {
+                            Outcome::Miss
+                        } else {
+                            Outcome::Hit
+                        };
+                        (entry.into_value(), outcome)
+                    }
                 }
             }
         };
+        self.metrics.cache_lookup(match (outcome, lookup.force) {
+            (_, true) => "bypass",
+            (Outcome::Hit, _) => "hit",
+            (Outcome::Stale, _) => "stale",
+            (Outcome::Miss, _) => "miss",
+        });
         if let Some(report) = lookup.report {
-            report.record(hit, entry.computed_at);
+            report.record(outcome, entry.computed_at);
         }
         entry.value.downcast_ref::<T>().cloned().ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("panel cache type mismatch for `{panel}`"))
@@ -178,6 +341,13 @@ fn unshare(err: &AppError) -> AppError {
         },
         AppError::Timeout(ms) => AppError::Timeout(*ms),
         AppError::DatabaseUnavailable => AppError::DatabaseUnavailable,
+        AppError::Unavailable {
+            retry_after_seconds,
+            message,
+        } => AppError::Unavailable {
+            retry_after_seconds: *retry_after_seconds,
+            message: message.clone(),
+        },
         AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),
     }
 }

@@ -13,10 +13,20 @@ pub enum AppError {
     InvalidCredentials(String),
     Forbidden(String),
     NotFound(String),
-    BadInput { field: String, message: String },
-    RateLimited { retry_after_seconds: u64 },
+    BadInput {
+        field: String,
+        message: String,
+    },
+    RateLimited {
+        retry_after_seconds: u64,
+    },
     Timeout(u64),
     DatabaseUnavailable,
+    /// The gateway is at a capacity limit (not the team's fault); retry after a moment.
+    Unavailable {
+        retry_after_seconds: u64,
+        message: String,
+    },
     Internal(anyhow::Error),
 }
 
@@ -49,7 +59,10 @@ impl AppError {
                 format!("rate limited: retry in {retry_after_seconds} s")
             }
             AppError::Timeout(ms) => format!("the request took longer than {ms} ms"),
-            AppError::DatabaseUnavailable => "the database is unavailable".into(),
+            AppError::DatabaseUnavailable => {
+                "the database is unavailable or could not finish the request; retry shortly".into()
+            }
+            AppError::Unavailable { message, .. } => message.clone(),
             AppError::Internal(_) => "internal error".into(),
         }
     }
@@ -64,6 +77,7 @@ impl AppError {
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Timeout(_) => "TIMEOUT",
             AppError::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
+            AppError::Unavailable { .. } => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -77,8 +91,23 @@ impl AppError {
             AppError::BadInput { .. } => 422,
             AppError::RateLimited { .. } => 429,
             AppError::Timeout(_) => 504,
-            AppError::DatabaseUnavailable => 503,
+            AppError::DatabaseUnavailable | AppError::Unavailable { .. } => 503,
             AppError::Internal(_) => 500,
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for the errors that have one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited {
+                retry_after_seconds,
+            }
+            | AppError::Unavailable {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            AppError::DatabaseUnavailable => Some(1),
+            _ => None,
         }
     }
 
@@ -94,14 +123,45 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                tracing::error!(error = %err, "database connection failed");
-                AppError::DatabaseUnavailable
-            }
-            _ => AppError::Internal(err.into()),
+        if unavailable(&err) {
+            tracing::error!(error = %err, "database unavailable");
+            return AppError::DatabaseUnavailable;
         }
+        AppError::Internal(err.into())
+    }
+}
+
+/// Whether a database error means "the database cannot serve this now" — it is down,
+/// unreachable, restarting, out of connections, cut the connection mid-query, or gave up on a
+/// lock — rather than a fault of the statement. Those answer `DATABASE_UNAVAILABLE`.
+fn unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    use sea_orm::sqlx::Error as E;
+    match &**sqlx {
+        E::Io(_) | E::Tls(_) | E::Protocol(_) | E::PoolTimedOut | E::PoolClosed => true,
+        E::WorkerCrashed => true,
+        E::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if code.len() == 5 {
+                // PostgreSQL's SQLSTATE: connection exceptions (08…), shutdown or cannot
+                // connect now (57P0x), too many connections (53300), lock and serialization
+                // failures (40001, 40P01, 55P03) and statements cancelled by the statement timeout (57014).
+                code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || ["53300", "40001", "40P01", "55P03", "57014"].contains(&code.as_ref())
+            } else {
+                // SQLite's (extended) result codes: busy (5), locked (6), I/O error (10),
+                // full (13), cannot open (14).
+                code.parse::<u32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 10 | 13 | 14))
+            }
+        }
+        _ => false,
     }
 }
 
@@ -111,12 +171,11 @@ impl From<AppError> for async_graphql::Error {
         let code = err.code();
         async_graphql::Error::new(err.message()).extend_with(|_, ext| {
             ext.set("code", code);
-            match &err {
-                AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::RateLimited {
-                    retry_after_seconds,
-                } => ext.set("retryAfterSeconds", *retry_after_seconds),
-                _ => {}
+            if let AppError::BadInput { field, .. } = &err {
+                ext.set("field", field.as_str());
+            }
+            if let Some(seconds) = err.retry_after() {
+                ext.set("retryAfterSeconds", seconds);
             }
         })
     }
@@ -128,16 +187,12 @@ impl axum::response::IntoResponse for AppError {
         let status = axum::http::StatusCode::from_u16(self.http_status())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = serde_json::json!({ "code": self.code(), "message": self.message() });
-        let mut retry = None;
-        match &self {
-            AppError::BadInput { field, .. } => body["field"] = field.as_str().into(),
-            AppError::RateLimited {
-                retry_after_seconds,
-            } => {
-                body["retryAfterSeconds"] = (*retry_after_seconds).into();
-                retry = Some(*retry_after_seconds);
-            }
-            _ => {}
+        let retry = self.retry_after();
+        if let AppError::BadInput { field, .. } = &self {
+            body["field"] = field.as_str().into();
+        }
+        if let Some(seconds) = retry {
+            body["retryAfterSeconds"] = seconds.into();
         }
         let mut response =
             (status, axum::Json(serde_json::json!({ "error": body }))).into_response();

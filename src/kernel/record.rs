@@ -13,9 +13,10 @@ pub struct RowError {
     pub message: String,
 }
 
-/// Splits a body into `(line, value)` rows: a JSON array, or one JSON object per line
-/// (blank lines are skipped but still counted).
-pub fn parse_rows(body: &[u8]) -> Result<Vec<(usize, Value)>, RowError> {
+/// Reads a body row by row — a JSON array, or one JSON object per line (blank lines are
+/// skipped but still counted) — handing each `(line, value)` to `each` as soon as it is read,
+/// so the parsed rows never all live at once. Stops at the first row that is not JSON.
+pub fn for_each_row(body: &[u8], mut each: impl FnMut(usize, Value)) -> Result<(), RowError> {
     let text = std::str::from_utf8(body).map_err(|e| RowError {
         line: 0,
         field: None,
@@ -23,18 +24,15 @@ pub fn parse_rows(body: &[u8]) -> Result<Vec<(usize, Value)>, RowError> {
     })?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let values: Vec<Value> = serde_json::from_str(trimmed).map_err(|e| RowError {
+        let mut de = serde_json::Deserializer::from_str(trimmed);
+        let invalid = |e: serde_json::Error| RowError {
             line: e.line(),
             field: None,
             message: format!("invalid JSON array: {e}"),
-        })?;
-        return Ok(values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (i + 1, v))
-            .collect());
+        };
+        serde::Deserializer::deserialize_seq(&mut de, Elements(&mut each)).map_err(invalid)?;
+        return de.end().map_err(invalid);
     }
-    let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -44,8 +42,35 @@ pub fn parse_rows(body: &[u8]) -> Result<Vec<(usize, Value)>, RowError> {
             field: None,
             message: format!("invalid JSON: {e}"),
         })?;
-        rows.push((i + 1, value));
+        each(i + 1, value);
     }
+    Ok(())
+}
+
+/// Hands each element of a JSON array to a callback, numbered from 1.
+struct Elements<'f, F>(&'f mut F);
+
+impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for Elements<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of rows")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut n = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            n += 1;
+            (self.0)(n, value);
+        }
+        Ok(())
+    }
+}
+
+/// Every row of a body, read at once (tests and small bodies).
+pub fn parse_rows(body: &[u8]) -> Result<Vec<(usize, Value)>, RowError> {
+    let mut rows = Vec::new();
+    for_each_row(body, |line, value| rows.push((line, value)))?;
     Ok(rows)
 }
 

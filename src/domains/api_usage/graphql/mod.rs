@@ -23,6 +23,7 @@ use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -57,7 +58,7 @@ impl ApiUsageRoot {
         Ok(ApiUsage {
             panels: opened.panels(),
             db: opened.state.db.clone(),
-            sums: OnceCell::new(),
+            sums: Arc::default(),
             q: Arc::new(ApiUsageQuery {
                 scope: opened.scope,
                 window: opened.window,
@@ -74,18 +75,18 @@ pub struct ApiUsage {
     db: DatabaseConnection,
     /// The shared window scan, computed at most once per request, by the first panel that
     /// needs it (see `metrics::sums`).
-    sums: OnceCell<Arc<WindowSums>>,
+    sums: Arc<OnceCell<Arc<WindowSums>>>,
 }
 
 impl ApiUsage {
-    /// The shared window scan of this request.
-    async fn sums(&self) -> AppResult<Arc<WindowSums>> {
-        self.sums
-            .get_or_try_init(|| async {
-                metrics::window_sums(&self.db, &self.q).await.map(Arc::new)
-            })
-            .await
-            .cloned()
+    /// The shared window scan of this request, as a future that owns what it reads.
+    fn sums(&self) -> impl Future<Output = AppResult<Arc<WindowSums>>> + Send + 'static {
+        let (cell, db, q) = (self.sums.clone(), self.db.clone(), self.q.clone());
+        async move {
+            cell.get_or_try_init(|| async { metrics::window_sums(&db, &q).await.map(Arc::new) })
+                .await
+                .cloned()
+        }
     }
 }
 
@@ -105,15 +106,13 @@ impl ApiUsage {
             .selection_set()
             .filter_map(|f| KpiKey::from_field(f.name()))
             .collect();
-        let q = &self.q;
+        let (db, q, sums) = (state.db.clone(), self.q.clone(), self.sums());
+        let args = (&*self.q, &keys);
+        let wanted = keys.clone();
+        let compute = async move { metrics::kpi_values(&db, &q, &wanted, sums).await };
         let values = self
             .panels
-            .get(
-                ctx,
-                "apiUsage.kpis",
-                &(&**q, &keys),
-                metrics::kpi_values(&state.db, q, &keys, self.sums()),
-            )
+            .get(ctx, "apiUsage.kpis", &args, compute)
             .await?;
         let cards = values
             .into_iter()
@@ -124,10 +123,10 @@ impl ApiUsage {
 
     /// Requests per bucket: `success`, `error`, `total`.
     async fn requests(&self, ctx: &Context<'_>) -> Result<Vec<RequestPoint>> {
-        let q = &self.q;
-        let compute = async { Ok(metrics::requests(q, &*self.sums().await?)) };
+        let (q, sums) = (self.q.clone(), self.sums());
+        let compute = async move { Ok(metrics::requests(&q, &*sums.await?)) };
         self.panels
-            .get(ctx, "apiUsage.requests", &**q, compute)
+            .get(ctx, "apiUsage.requests", &*self.q, compute)
             .await
     }
 
@@ -140,15 +139,10 @@ impl ApiUsage {
     ) -> Result<Breakdown> {
         let state = ctx.data::<AppState>()?;
         let limit = list_limit(state, limit, 10)?;
-        let q = &self.q;
-        let key = (&**q, limit);
+        let (db, q) = (state.db.clone(), self.q.clone());
+        let compute = async move { metrics::errors(&db, &q, limit).await };
         self.panels
-            .get(
-                ctx,
-                "apiUsage.errors",
-                &key,
-                metrics::errors(&state.db, q, limit),
-            )
+            .get(ctx, "apiUsage.errors", &(&*self.q, limit), compute)
             .await
     }
 
@@ -161,10 +155,11 @@ impl ApiUsage {
     ) -> Result<ModelBreakdown> {
         let state = ctx.data::<AppState>()?;
         let limit = list_limit(state, limit, 10)?;
-        let q = &self.q;
+        let (db, q) = (state.db.clone(), self.q.clone());
+        let compute = async move { metrics::models(&db, &q).await };
         let groups = self
             .panels
-            .get(ctx, "apiUsage.models", &**q, metrics::models(&state.db, q))
+            .get(ctx, "apiUsage.models", &*self.q, compute)
             .await?;
         let r = rank(
             groups,
@@ -190,9 +185,11 @@ impl ApiUsage {
 
     /// Σ cost per bucket (USD).
     async fn costs(&self, ctx: &Context<'_>) -> Result<Vec<CostPoint>> {
-        let q = &self.q;
-        let compute = async { Ok(metrics::costs(q, &*self.sums().await?)) };
-        self.panels.get(ctx, "apiUsage.costs", &**q, compute).await
+        let (q, sums) = (self.q.clone(), self.sums());
+        let compute = async move { Ok(metrics::costs(&q, &*sums.await?)) };
+        self.panels
+            .get(ctx, "apiUsage.costs", &*self.q, compute)
+            .await
     }
 
     /// Countries by request count, with their English names.
@@ -204,15 +201,11 @@ impl ApiUsage {
     ) -> Result<CountryBreakdown> {
         let state = ctx.data::<AppState>()?;
         let limit = list_limit(state, limit, 10)?;
-        let q = &self.q;
+        let (db, q) = (state.db.clone(), self.q.clone());
+        let compute = async move { metrics::countries(&db, &q).await };
         let groups = self
             .panels
-            .get(
-                ctx,
-                "apiUsage.countries",
-                &**q,
-                metrics::countries(&state.db, q),
-            )
+            .get(ctx, "apiUsage.countries", &*self.q, compute)
             .await?;
         let r = rank(
             groups,
@@ -237,14 +230,10 @@ impl ApiUsage {
     /// Mean, median and p95 latency per bucket.
     async fn latency(&self, ctx: &Context<'_>) -> Result<Vec<LatencyPoint>> {
         let state = ctx.data::<AppState>()?;
-        let q = &self.q;
+        let (db, q, sums) = (state.db.clone(), self.q.clone(), self.sums());
+        let compute = async move { metrics::latency(&db, &q, sums).await };
         self.panels
-            .get(
-                ctx,
-                "apiUsage.latency",
-                &**q,
-                metrics::latency(&state.db, q, self.sums()),
-            )
+            .get(ctx, "apiUsage.latency", &*self.q, compute)
             .await
     }
 }

@@ -25,6 +25,7 @@ use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -61,8 +62,8 @@ impl ChatRoot {
             objects: Arc::new(chat_objects(db.clone(), opened.scope.clone())),
             panels: opened.panels(),
             db,
-            activity: OnceCell::new(),
-            sessions: OnceCell::new(),
+            activity: Arc::default(),
+            sessions: Arc::default(),
             q: Arc::new(ChatQuery {
                 scope: opened.scope,
                 window: opened.window,
@@ -79,33 +80,36 @@ pub struct Chat {
     db: DatabaseConnection,
     objects: Arc<ChatObjects>,
     /// The per-bucket message scan shared by three series, computed at most once.
-    activity: OnceCell<Arc<Vec<ActivityCounts>>>,
+    activity: Arc<OnceCell<Arc<Vec<ActivityCounts>>>>,
     /// The window's active sessions, shared by the tables and breakdowns, read at most once.
-    sessions: OnceCell<Arc<Vec<ActiveSession>>>,
+    sessions: Arc<OnceCell<Arc<Vec<ActiveSession>>>>,
 }
 
+/// A future that owns what it reads (the cache may run it in the background).
+type Owned<T> = std::pin::Pin<Box<dyn Future<Output = AppResult<T>> + Send + 'static>>;
+
 impl Chat {
-    async fn active_sessions(&self) -> AppResult<Arc<Vec<ActiveSession>>> {
-        self.sessions
-            .get_or_try_init(|| async {
-                metrics::active_sessions(&self.db, &self.q)
-                    .await
-                    .map(Arc::new)
-            })
-            .await
-            .cloned()
+    fn active_sessions(&self) -> Owned<Arc<Vec<ActiveSession>>> {
+        let (cell, db, q) = (self.sessions.clone(), self.db.clone(), self.q.clone());
+        Box::pin(async move {
+            cell.get_or_try_init(|| async { metrics::active_sessions(&db, &q).await.map(Arc::new) })
+                .await
+                .cloned()
+        })
     }
 
-    async fn activity(&self) -> AppResult<Arc<Vec<ActivityCounts>>> {
-        self.activity
-            .get_or_try_init(|| async {
-                let bounds = self.q.window.bucket_bounds();
-                metrics::activity(&self.db, &self.q, &bounds, false)
+    fn activity(&self) -> Owned<Arc<Vec<ActivityCounts>>> {
+        let (cell, db, q) = (self.activity.clone(), self.db.clone(), self.q.clone());
+        Box::pin(async move {
+            cell.get_or_try_init(|| async {
+                let bounds = q.window.bucket_bounds();
+                metrics::activity(&db, &q, &bounds, false)
                     .await
                     .map(Arc::new)
             })
             .await
             .cloned()
+        })
     }
 }
 
@@ -129,13 +133,18 @@ impl Chat {
             .selection_set()
             .filter_map(|f| ChatKpiKey::from_field(f.name()))
             .collect();
-        let q = &self.q;
-        let compute = metrics::kpi_values(&self.db, q, &keys, self.active_sessions());
+        let (db, q, sessions, wanted) = (
+            self.db.clone(),
+            self.q.clone(),
+            self.active_sessions(),
+            keys.clone(),
+        );
+        let compute = async move { metrics::kpi_values(&db, &q, &wanted, sessions).await };
         let values = self
             .panels
-            .get(ctx, "chat.kpis", &(&**q, &keys), compute)
+            .get(ctx, "chat.kpis", &(&*self.q, &keys), compute)
             .await?;
-        let currency = &q.scope.team().currency;
+        let currency = &self.q.scope.team().currency;
         let cards = values
             .into_iter()
             .map(|(k, (value, previous))| (k, k.def().card(value, previous, currency)))
@@ -145,43 +154,40 @@ impl Chat {
 
     /// Per bucket: distinct participants who wrote a human message.
     async fn active_participants(&self, ctx: &Context<'_>) -> Result<Vec<ActiveParticipantsPoint>> {
-        let q = &self.q;
-        let compute = async {
-            Ok(series::active_participants(
-                &q.window,
-                &self.activity().await?,
-            ))
-        };
+        let (q, activity) = (self.q.clone(), self.activity());
+        let compute = async move { Ok(series::active_participants(&q.window, &activity.await?)) };
         self.panels
-            .get(ctx, "chat.activeParticipants", &**q, compute)
+            .get(ctx, "chat.activeParticipants", &*self.q, compute)
             .await
     }
 
     /// Per bucket: active sessions and active participants.
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionsPoint>> {
-        let q = &self.q;
-        let compute = async { Ok(series::sessions(&q.window, &self.activity().await?)) };
-        self.panels.get(ctx, "chat.sessions", &**q, compute).await
+        let (q, activity) = (self.q.clone(), self.activity());
+        let compute = async move { Ok(series::sessions(&q.window, &activity.await?)) };
+        self.panels
+            .get(ctx, "chat.sessions", &*self.q, compute)
+            .await
     }
 
     /// Per bucket: participant (human), bot (ai) and total messages.
     async fn message_volume(&self, ctx: &Context<'_>) -> Result<Vec<MessageVolumePoint>> {
-        let q = &self.q;
-        let compute = async { Ok(series::message_volume(&q.window, &self.activity().await?)) };
+        let (q, activity) = (self.q.clone(), self.activity());
+        let compute = async move { Ok(series::message_volume(&q.window, &activity.await?)) };
         self.panels
-            .get(ctx, "chat.messageVolume", &**q, compute)
+            .get(ctx, "chat.messageVolume", &*self.q, compute)
             .await
     }
 
     /// Per bucket: mean trace duration (s) of the window's active sessions.
     async fn response_time(&self, ctx: &Context<'_>) -> Result<Vec<ResponseTimePoint>> {
-        let q = &self.q;
-        let compute = async {
-            let traces = metrics::traces_in(&self.db, q, &q.window.bucket_bounds()).await?;
+        let (db, q) = (self.db.clone(), self.q.clone());
+        let compute = async move {
+            let traces = metrics::traces_in(&db, &q, &q.window.bucket_bounds()).await?;
             Ok(series::response_time(&q.window, &traces))
         };
         self.panels
-            .get(ctx, "chat.responseTime", &**q, compute)
+            .get(ctx, "chat.responseTime", &*self.q, compute)
             .await
     }
 
@@ -198,16 +204,9 @@ impl Chat {
     ) -> Result<BotPerformanceTable> {
         let state = ctx.data::<AppState>()?;
         let limit = list_limit(state, limit, 10)?;
-        let q = &self.q;
-        let rows = self
-            .panels
-            .get(
-                ctx,
-                "chat.bots",
-                &**q,
-                metrics::bot_rows(&self.db, q, self.active_sessions()),
-            )
-            .await?;
+        let (db, q, sessions) = (self.db.clone(), self.q.clone(), self.active_sessions());
+        let compute = async move { metrics::bot_rows(&db, &q, sessions).await };
+        let rows = self.panels.get(ctx, "chat.bots", &*self.q, compute).await?;
         bots::page(
             rows,
             order_by.unwrap_or_default(),
@@ -224,23 +223,20 @@ impl Chat {
 
     /// Active sessions, messages and participants per platform, with totals.
     async fn channel_breakdown(&self, ctx: &Context<'_>) -> Result<ChannelBreakdown> {
-        let q = &self.q;
+        let sessions = self.active_sessions();
+        let compute = async move { Ok(metrics::channels(&sessions.await?)) };
         let (rows, totals) = self
             .panels
-            .get(ctx, "chat.channels", &**q, async {
-                Ok(metrics::channels(&self.active_sessions().await?))
-            })
+            .get(ctx, "chat.channels", &*self.q, compute)
             .await?;
         Ok(breakdowns::channel_breakdown(rows, totals))
     }
 
     /// Message tags of the window by category (without `experiment_version`).
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<TagCategory>> {
-        let q = &self.q;
-        let rows = self
-            .panels
-            .get(ctx, "chat.tags", &**q, metrics::tag_counts(&self.db, q))
-            .await?;
+        let (db, q) = (self.db.clone(), self.q.clone());
+        let compute = async move { metrics::tag_counts(&db, &q).await };
+        let rows = self.panels.get(ctx, "chat.tags", &*self.q, compute).await?;
         Ok(breakdowns::tag_categories(rows, &self.objects))
     }
 }
@@ -264,8 +260,9 @@ impl ChatEngagement<'_> {
         } else {
             "chat.leastActive"
         };
-        let compute = async {
-            let sessions = c.active_sessions().await?;
+        let sessions = c.active_sessions();
+        let compute = async move {
+            let sessions = sessions.await?;
             Ok(metrics::participant_activity(&sessions, most_active, limit))
         };
         let rows = c.panels.get(ctx, panel, &(&*c.q, limit), compute).await?;
@@ -311,7 +308,8 @@ impl ChatEngagement<'_> {
         ctx: &Context<'_>,
     ) -> Result<Vec<SessionLengthBin>> {
         let c = self.chat;
-        let compute = async { Ok(metrics::session_lengths(&c.active_sessions().await?)) };
+        let sessions = c.active_sessions();
+        let compute = async move { Ok(metrics::session_lengths(&sessions.await?)) };
         c.panels
             .get(ctx, "chat.sessionLengths", &*c.q, compute)
             .await

@@ -20,6 +20,7 @@ use crate::presets::Preset;
 use crate::state::AppState;
 use async_graphql::{Context, ID, Object, Result};
 use serde::Serialize;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -58,7 +59,7 @@ impl ProductRoot {
         let saved = |p: &Preset| p.product_filter().map(|f| f.clone().into_input());
         let opened = open(ctx, args, saved, ProductFilterInput::overlay).await?;
         let currency = opened.scope.team().currency.clone();
-        let telemetry = OnceCell::new();
+        let telemetry = Arc::new(OnceCell::new());
         let source = match inline {
             None => TelemetrySource::Database,
             Some(input) => {
@@ -103,21 +104,27 @@ pub(super) struct Inner {
     source: TelemetrySource,
     state: AppState,
     panels: Panels,
-    telemetry: OnceCell<Arc<Telemetry>>,
+    telemetry: Arc<OnceCell<Arc<Telemetry>>>,
 }
 
 impl Inner {
-    /// The telemetry of the request: inline rows, or the stored rows read once.
-    async fn telemetry(&self) -> AppResult<Arc<Telemetry>> {
-        let rows = self
-            .telemetry
-            .get_or_try_init(|| async {
-                let (db, q) = (self.state.db.clone(), self.q.clone());
-                let load = async move { metrics::load(&db, &q.scope, &q.window).await };
-                Ok::<_, AppError>(Arc::new(on_own_task(load).await?))
-            })
-            .await?;
-        Ok(rows.clone())
+    /// The telemetry of the request: inline rows, or the stored rows read once (a future
+    /// that owns what it reads).
+    fn telemetry(&self) -> impl Future<Output = AppResult<Arc<Telemetry>>> + Send + 'static {
+        let (cell, db, q) = (
+            self.telemetry.clone(),
+            self.state.db.clone(),
+            self.q.clone(),
+        );
+        async move {
+            let rows = cell
+                .get_or_try_init(|| async {
+                    let load = async move { metrics::load(&db, &q.scope, &q.window).await };
+                    Ok::<_, AppError>(Arc::new(on_own_task(load).await?))
+                })
+                .await?;
+            Ok(rows.clone())
+        }
     }
 
     /// A panel: computed from the telemetry, cached per team (under `name` and `args`) for
@@ -130,8 +137,9 @@ impl Inner {
         args: &impl Serialize,
         compute: impl FnOnce(&Telemetry, &ProductQuery) -> T + Send + 'static,
     ) -> Result<T> {
-        let run = async {
-            let (t, q) = (self.telemetry().await?, self.q.clone());
+        let (telemetry, q) = (self.telemetry(), self.q.clone());
+        let run = async move {
+            let t = telemetry.await?;
             tokio::task::spawn_blocking(move || compute(&t, &q))
                 .await
                 .map_err(|e| AppError::internal(anyhow::anyhow!("section failed: {e}")))

@@ -86,7 +86,8 @@ impl Publishing {
     async fn logs(&self, ctx: &Context<'_>) -> Result<&LogStats> {
         self.logs
             .get_or_try_init(|| async {
-                let compute = metrics::log_stats(&self.db, &self.q);
+                let (db, q) = (self.db.clone(), self.q.clone());
+                let compute = async move { metrics::log_stats(&db, &q).await };
                 self.panels
                     .get(ctx, "publishing.logs", &*self.q, compute)
                     .await
@@ -98,7 +99,8 @@ impl Publishing {
     async fn jobs(&self, ctx: &Context<'_>) -> Result<&JobStats> {
         self.jobs
             .get_or_try_init(|| async {
-                let compute = metrics::job_stats(&self.db, &self.q);
+                let (db, q) = (self.db.clone(), self.q.clone());
+                let compute = async move { metrics::job_stats(&db, &q).await };
                 self.panels
                     .get(ctx, "publishing.jobs", &*self.q, compute)
                     .await
@@ -121,10 +123,9 @@ impl Publishing {
 
     /// Totals over videos, clips, jobs, campaigns and publish logs.
     async fn overview(&self, ctx: &Context<'_>) -> Result<PublishingOverview> {
-        let q = &self.q;
-        let totals = self
-            .panels
-            .get(ctx, "publishing.totals", &**q, metrics::totals(&self.db, q));
+        let (db, q) = (self.db.clone(), self.q.clone());
+        let compute = async move { metrics::totals(&db, &q).await };
+        let totals = self.panels.get(ctx, "publishing.totals", &*self.q, compute);
         let (totals, jobs, logs) = tokio::try_join!(totals, self.jobs(ctx), self.logs(ctx))?;
         Ok(PublishingOverview {
             total_videos: totals.videos,
@@ -160,9 +161,9 @@ impl Publishing {
 
     /// Recent activity and load of the orchestrator ("now" is the gateway clock).
     async fn orchestrator(&self, ctx: &Context<'_>) -> Result<PublishingOrchestrator> {
-        let q = &self.q;
-        let args = (&**q, self.now_ms);
-        let actions = metrics::actions_since(&self.db, q, self.now_ms);
+        let (db, q, now_ms) = (self.db.clone(), self.q.clone(), self.now_ms);
+        let args = (&*self.q, self.now_ms);
+        let actions = async move { metrics::actions_since(&db, &q, now_ms).await };
         let actions = self.panels.get(ctx, "publishing.actions", &args, actions);
         let (logs, (last_hour, last_day)) = tokio::try_join!(self.logs(ctx), actions)?;
         let total = logs.total();
@@ -183,20 +184,20 @@ impl Publishing {
     /// One row per platform: `instagram`, `tiktok`, `youtube` and every other one present.
     async fn platforms(&self, ctx: &Context<'_>) -> Result<Vec<PlatformRow>> {
         let jobs = self.jobs(ctx).await?.clone();
-        let q = &self.q;
-        let compute = async move { metrics::platforms(&self.db, q, &jobs).await };
+        let (db, q) = (self.db.clone(), self.q.clone());
+        let compute = async move { metrics::platforms(&db, &q, &jobs).await };
         self.panels
-            .get(ctx, "publishing.platforms", &**q, compute)
+            .get(ctx, "publishing.platforms", &*self.q, compute)
             .await
     }
 
     /// Campaigns by status with total budget and spend.
     async fn campaigns(&self, ctx: &Context<'_>) -> Result<PublishingCampaigns> {
-        let q = &self.q;
-        let compute = metrics::campaign_stats(&self.db, q);
+        let (db, q) = (self.db.clone(), self.q.clone());
+        let compute = async move { metrics::campaign_stats(&db, &q).await };
         let c: CampaignStats = self
             .panels
-            .get(ctx, "publishing.campaigns", &**q, compute)
+            .get(ctx, "publishing.campaigns", &*self.q, compute)
             .await?;
         Ok(PublishingCampaigns {
             draft: c.count("draft"),
@@ -227,10 +228,10 @@ impl Publishing {
     ) -> Result<&(Vec<PublicationPoint>, Vec<ProcessingTimePoint>)> {
         self.series
             .get_or_try_init(|| async {
-                let q = &self.q;
-                let compute = metrics::publications_and_processing(&self.db, q);
+                let (db, q) = (self.db.clone(), self.q.clone());
+                let compute = async move { metrics::publications_and_processing(&db, &q).await };
                 self.panels
-                    .get(ctx, "publishing.series", &**q, compute)
+                    .get(ctx, "publishing.series", &*self.q, compute)
                     .await
             })
             .await
