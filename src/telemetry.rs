@@ -150,6 +150,12 @@ impl Metrics {
             "Connections refused because the server was at its connection cap",
             families.8,
         );
+        // Known limits start at zero, so the family is there before anything is refused.
+        for limit in ["requests", "refresh", "events", "ingest_bytes"] {
+            let _ = m.rate_limited.get_or_create(&Limit {
+                limit: limit.to_string(),
+            });
+        }
         m
     }
 

@@ -105,8 +105,9 @@ pub async fn open_with<I: Default>(
         seen.push((key.to_string(), window.clone()));
     }
     let force = args.refresh == Some(RefreshPolicy::Force);
-    if force {
-        state.refreshes.check(scope.team_id())?;
+    if force && let Err(e) = state.refreshes.check(scope.team_id()) {
+        state.metrics.rate_limited("refresh");
+        return Err(e.into());
     }
     Ok(Opened {
         state,

@@ -99,6 +99,9 @@ pub struct Answer {
     retry_after: Option<u64>,
     /// `extensions.cache`, when panels were read.
     cache: Option<Value>,
+    /// The entity tag: a digest of `data` and `errors` (not of `extensions`, which say how
+    /// the cache was used and differ between identical answers).
+    etag: String,
 }
 
 fn code_of(error: &async_graphql::ServerError) -> Option<String> {
@@ -177,6 +180,22 @@ impl Answer {
         {
             obj.remove("data");
         }
+        let digest = Sha256::new()
+            .chain_update(value.get("data").map(Value::to_string).unwrap_or_default())
+            .chain_update(
+                value
+                    .get("errors")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            )
+            .finalize();
+        let etag = format!(
+            "\"{}\"",
+            digest[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
         Answer {
             media,
             status,
@@ -184,6 +203,7 @@ impl Answer {
             code,
             retry_after,
             cache,
+            etag,
         }
     }
 
@@ -241,14 +261,12 @@ impl Answer {
             headers.insert(header::CACHE_CONTROL, v);
         }
         if cacheable {
-            let digest = Sha256::digest(&self.body);
-            let etag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-            let etag = format!("\"{etag}\"");
+            let etag = &self.etag;
             let matches = if_none_match.unwrap_or("").split(',').any(|candidate| {
                 let candidate = candidate.trim();
                 candidate == "*" || candidate.trim_start_matches("W/") == etag
             });
-            if let Ok(v) = HeaderValue::from_str(&etag) {
+            if let Ok(v) = HeaderValue::from_str(etag) {
                 headers.insert(header::ETAG, v);
             }
             if matches {

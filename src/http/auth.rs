@@ -39,7 +39,15 @@ async fn limited(
         return Ok(None);
     };
     let principal = authenticate(state, credential).await?;
-    limit.check(principal.team.id)?;
+    if let Err(e) = limit.check(principal.team.id) {
+        let which = if std::ptr::eq(limit, &*state.events) {
+            "events"
+        } else {
+            "requests"
+        };
+        state.metrics.rate_limited(which);
+        return Err(e);
+    }
     Ok(Some(principal))
 }
 

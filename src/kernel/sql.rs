@@ -169,6 +169,13 @@ pub fn sum_f64(e: Expr) -> Expr {
     e.sum().cast_as(Alias::new("DOUBLE PRECISION"))
 }
 
+/// `SUM(CAST(e AS DOUBLE PRECISION))`: a sum of integers that cannot overflow on either
+/// database (SQLite raises an error when an integer sum passes 2^63, PostgreSQL when a BIGINT
+/// cast does). Exact while the total stays below 2^53.
+pub fn sum_float(e: Expr) -> Expr {
+    e.cast_as(Alias::new("DOUBLE PRECISION")).sum()
+}
+
 /// `CAST(AVG(e) AS DOUBLE PRECISION)`.
 pub fn avg_f64(e: Expr) -> Expr {
     e.avg().cast_as(Alias::new("DOUBLE PRECISION"))

@@ -7,6 +7,8 @@ pub mod chat_fixture;
 pub mod executive_fixture;
 pub mod fixtures;
 pub mod product_fixture;
+pub mod proxy;
+pub mod wire;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -4,7 +4,7 @@ use super::ApiUsageQuery;
 use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::Breakdown;
-use crate::kernel::sql::{avg_f64, count_if, get, sum_i64};
+use crate::kernel::sql::{avg_f64, count_if, get, sum_float};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection};
 
@@ -46,7 +46,7 @@ pub async fn models(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec
         .plain(Condition::all().add(Column::ModelName.is_not_null()))
         .column(Column::ModelName)
         .expr(Expr::cust("COUNT(*)"))
-        .expr(sum_i64(Expr::col(Column::CostMicros)))
+        .expr(sum_float(Expr::col(Column::CostMicros)))
         .expr(avg_f64(Expr::col(Column::LatencyMs)))
         .expr(count_if(Expr::col(Column::StatusCode).gte(400)))
         .group_by_col(Column::ModelName)
@@ -56,7 +56,7 @@ pub async fn models(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec
         rows.push(ModelRow {
             model: get(&row, 0)?,
             requests: get(&row, 1)?,
-            cost: get::<Option<i64>>(&row, 2)?.map(|m| m as f64 / 1e6),
+            cost: get::<Option<f64>>(&row, 2)?.map(|m| m / 1e6),
             avg_latency_ms: get(&row, 3)?,
             errors: get::<Option<i64>>(&row, 4)?.unwrap_or(0),
         });

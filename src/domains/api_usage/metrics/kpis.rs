@@ -95,7 +95,7 @@ pub async fn kpi_values(
     let value = |key: KpiKey, i: usize| -> Option<f64> {
         let p = &periods[i];
         let total = p.count as f64;
-        let cost = p.cost_micros as f64 / 1e6;
+        let cost = p.cost_micros / 1e6;
         match key {
             TotalRequests => Some(total),
             SuccessfulRequests => Some((p.count - p.errors) as f64),
@@ -104,7 +104,7 @@ pub async fn kpi_values(
             P95LatencyMs => p95[i],
             TotalCost => Some(cost),
             AvgCostPerRequest => ratio(cost, total),
-            TotalTokens => Some(p.tokens as f64),
+            TotalTokens => Some(p.tokens),
             ActiveUsers => users[i],
         }
     };

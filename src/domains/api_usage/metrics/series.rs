@@ -85,7 +85,7 @@ pub fn costs(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<CostPoint> {
             start,
             end,
             is_partial,
-            value: b.cost_micros as f64 / 1e6,
+            value: b.cost_micros / 1e6,
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 use super::ApiUsageQuery;
 use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{by_bucket, count_if, get, ms, sum_i64};
+use crate::kernel::sql::{by_bucket, count_if, get, ms, sum_float};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -14,9 +14,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 pub struct Sums {
     pub count: i64,
     pub errors: i64,
-    pub cost_micros: i64,
+    /// Σ cost in micro-units (summed as a double: exact below 2^53, never overflowing).
+    pub cost_micros: f64,
     pub latency_ms: f64,
-    pub tokens: i64,
+    pub tokens: f64,
 }
 
 impl Sums {
@@ -65,13 +66,13 @@ pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResul
         .column(Alias::new("b"))
         .expr(Expr::cust("COUNT(*)"))
         .expr(count_if(Expr::col(Column::StatusCode).gte(400)))
-        .expr(sum_i64(Expr::col(Column::CostMicros)))
+        .expr(sum_float(Expr::col(Column::CostMicros)))
         .expr(
             Expr::col(Column::LatencyMs)
                 .sum()
                 .cast_as(Alias::new("DOUBLE PRECISION")),
         )
-        .expr(sum_i64(Expr::col(Column::Tokens)))
+        .expr(sum_float(Expr::col(Column::Tokens)))
         .from_subquery(inner, Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
@@ -80,9 +81,9 @@ pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResul
         Ok(Sums {
             count: get(row, 1)?,
             errors: get::<Option<i64>>(row, 2)?.unwrap_or(0),
-            cost_micros: get::<Option<i64>>(row, 3)?.unwrap_or(0),
+            cost_micros: get::<Option<f64>>(row, 3)?.unwrap_or(0.0),
             latency_ms: get::<Option<f64>>(row, 4)?.unwrap_or(0.0),
-            tokens: get::<Option<i64>>(row, 5)?.unwrap_or(0),
+            tokens: get::<Option<f64>>(row, 5)?.unwrap_or(0.0),
         })
     })?;
     // Bucket 0 is the previous window.
