@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dashgate::accounts::{api_keys, teams};
-use dashgate::config::{Settings, reject_unknown_env};
+use dashgate::config::{LogFormat, Settings, reject_unknown_env};
 use dashgate::demo;
 use dashgate::http::router as build_router;
 use dashgate::kernel::Role;
@@ -118,11 +118,17 @@ fn start() -> anyhow::Result<()> {
     dotenvy::dotenv().ok();
     reject_unknown_env().map_err(anyhow::Error::msg)?;
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.settings.log).context("DASHGATE_LOG")?,
-        )
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&cli.settings.log).context("DASHGATE_LOG")?;
+    match cli.settings.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     // Resolver futures nest deeply, and a PostgreSQL connection opened at the bottom of them
     // (TLS handshake included) needs more than tokio's default 2 MiB worker stack.
     tokio::runtime::Builder::new_multi_thread()

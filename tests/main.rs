@@ -35,3 +35,4 @@ mod product_surface;
 mod publishing;
 mod publishing_ingest;
 mod schema;
+mod spans;

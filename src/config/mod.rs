@@ -253,6 +253,14 @@ pub struct Settings {
     /// The HTTP server's own limits and allowed origins.
     #[command(flatten)]
     pub server: ServerSettings,
+    /// Log lines as `text` (for people) or `json` (one object per line, for log shippers).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info,dashgate=debug`.
     #[arg(
         long,
@@ -261,6 +269,13 @@ pub struct Settings {
         default_value = "info,sea_orm_migration=warn,sqlx::postgres::notice=warn"
     )]
     pub log: String,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Quality gates: the p95 of an event's `duration_ms` must stay at or below a threshold.

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// The parameters of a GraphQL-over-HTTP request, from a JSON body or a query string.
 #[derive(Deserialize, Default)]
@@ -222,8 +223,36 @@ async fn respond(
             return response;
         }
     }
+    // A span per operation, named as OpenTelemetry's GraphQL conventions say: the operation
+    // type and name (recorded once the document is parsed); never variables.
+    let span = tracing::info_span!(
+        "graphql",
+        otel.name = tracing::field::Empty,
+        graphql.operation.type = tracing::field::Empty,
+        graphql.operation.name = tracing::field::Empty,
+        graphql.document.id = resolved.trusted_name.as_deref().unwrap_or(""),
+    );
     let db_time = crate::db::timing::Accumulator::default();
-    let outcome = crate::db::timing::measure(&db_time, run_graphql(http, request, principal)).await;
+    let run = crate::db::timing::measure(&db_time, run_graphql(http, request, principal));
+    let outcome = run.instrument(span.clone()).await;
+    let kind = info.operation_type().unwrap_or("unknown");
+    let name = info.operation_name();
+    span.record("graphql.operation.type", kind);
+    if let Some(name) = &name {
+        span.record("graphql.operation.name", name.as_str());
+    }
+    let otel_name = match &name {
+        Some(n) => format!("{kind} {n}"),
+        None => kind.to_string(),
+    };
+    span.record("otel.name", otel_name.as_str());
+    span.in_scope(|| {
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            db_ms = db_time.millis(),
+            "graphql operation"
+        )
+    });
     let answer = match outcome {
         Ok(response) => Answer::from_response(media, response),
         Err(e) => Answer::from_app_error(media, e),
