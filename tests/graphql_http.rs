@@ -163,7 +163,8 @@ async fn trusted_documents_mode_runs_only_the_manifest() {
     std::fs::write(
         &manifest,
         json!({"format": "apollo-persisted-query-manifest", "version": 1,
-               "operations": [{"id": "totals-v1", "name": "Totals", "type": "query", "body": listed}]})
+               "operations": [{"id": "totals-v1", "name": "Totals", "type": "query", "body": listed},
+                              {"id": "series-v1", "name": "Series", "type": "query", "body": "query Series { apiUsage { requests { total } } }"}]})
         .to_string(),
     )
     .unwrap();

@@ -137,7 +137,9 @@ impl Answer {
     /// An application error around execution (credentials, rate limit, timeout).
     pub fn from_app_error(media: Media, e: AppError) -> Answer {
         let credential = matches!(e, AppError::InvalidCredentials(_));
-        let error = async_graphql::Error::from(e).into_server_error(Pos::default());
+        let mut error = async_graphql::Error::from(e).into_server_error(Pos::default());
+        // Raised around the document, not in it: no location.
+        error.locations.clear();
         let mut answer =
             Answer::from_response(media, async_graphql::Response::from_errors(vec![error]));
         if credential {

@@ -19,7 +19,12 @@ use std::sync::Arc;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ExportRequest {
-    query: String,
+    query: Option<String>,
+    /// A persisted document's id instead of `query` (required in trusted-documents mode
+    /// unless `query` is a manifest document).
+    document_id: Option<String>,
+    #[serde(default)]
+    extensions: Option<serde_json::Value>,
     #[serde(default)]
     variables: Option<serde_json::Value>,
     operation_name: Option<String>,
@@ -73,9 +78,25 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
         ));
     }
     let req: ExportRequest = serde_json::from_slice(&bytes).map_err(|e| {
-        AppError::bad_input("body", format!("expected {{query, variables?, operationName?, format: \"csv\"|\"json\", path?}}: {e}"))
+        AppError::bad_input("body", format!("expected {{query (or documentId), variables?, operationName?, format: \"csv\"|\"json\", path?}}: {e}"))
     })?;
-    let mut gql = async_graphql::Request::new(req.query);
+    let resolved = http
+        .persisted
+        .resolve(
+            req.query,
+            req.document_id.as_deref(),
+            req.extensions.as_ref(),
+        )
+        .map_err(|e| {
+            let (code, message) = e.code_and_message();
+            match e {
+                super::persisted::PersistError::NotTrusted => {
+                    AppError::Forbidden(format!("{message} ({code})"))
+                }
+                _ => AppError::bad_input("query", format!("{message} ({code})")),
+            }
+        })?;
+    let mut gql = async_graphql::Request::new(resolved.query);
     if let Some(vars) = req.variables {
         gql = gql.variables(async_graphql::Variables::from_json(vars));
     }
