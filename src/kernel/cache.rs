@@ -125,9 +125,6 @@ pub struct Lifetimes {
 struct Shared {
     entries: Cache<String, Entry>,
     revalidating: Arc<Mutex<HashSet<String>>>,
-    computations: Arc<AtomicU64>,
-    metrics: Arc<Metrics>,
-    lifetimes: Lifetimes,
 }
 
 /// Cached panel results for all teams.
@@ -142,15 +139,15 @@ pub struct PanelCache {
 /// Computes a panel and wraps it as an entry with a jittered lifetime.
 async fn compute_entry<T: Send + Sync + 'static>(
     compute: impl Future<Output = AppResult<T>>,
-    panel: &str,
+    panel: String,
     lifetimes: Lifetimes,
-    computations: &AtomicU64,
-    metrics: &Metrics,
+    computations: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
 ) -> AppResult<Entry> {
     computations.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     let value = compute.await?;
-    metrics.panel_computed(panel, started.elapsed().as_secs_f64());
+    metrics.panel_computed(&panel, started.elapsed().as_secs_f64());
     let fresh = lifetimes.ttl.mul_f64(rand::rng().random_range(0.8..=1.0));
     Ok(Arc::new(Cached {
         computed_at: Utc::now(),
@@ -170,9 +167,6 @@ impl PanelCache {
                 .expire_after(Lifetime)
                 .build(),
             revalidating: Arc::default(),
-            computations: computations.clone(),
-            metrics: metrics.clone(),
-            lifetimes,
         });
         PanelCache {
             shared,
@@ -204,11 +198,11 @@ impl PanelCache {
     }
 
     /// Recomputes a stale entry in the background, once per key at a time.
-    fn revalidate<T, F>(shared: &Shared, key: String, panel: String, compute: F)
-    where
-        T: Send + Sync + 'static,
-        F: Future<Output = AppResult<T>> + Send + 'static,
-    {
+    fn revalidate(
+        shared: &Shared,
+        key: String,
+        computed: impl Future<Output = AppResult<Entry>> + Send + 'static,
+    ) {
         let started = shared
             .revalidating
             .lock()
@@ -219,17 +213,9 @@ impl PanelCache {
         }
         let shared = shared.clone();
         tokio::spawn(async move {
-            let computed = compute_entry(
-                compute,
-                &panel,
-                shared.lifetimes,
-                &shared.computations,
-                &shared.metrics,
-            )
-            .await;
-            match computed {
+            match computed.await {
                 Ok(entry) => shared.entries.insert(key.clone(), entry).await,
-                Err(e) => tracing::warn!(panel, error = e.code(), "background revalidation failed"),
+                Err(e) => tracing::warn!(key, error = e.code(), "background revalidation failed"),
             }
             if let Ok(mut set) = shared.revalidating.lock() {
                 set.remove(&key);
@@ -252,13 +238,16 @@ impl PanelCache {
         T: Clone + Send + Sync + 'static,
         F: Future<Output = AppResult<T>> + Send + 'static,
     {
-        let lifetimes = self.lifetimes;
+        // Built here, run in whichever branch needs it (it owns what it uses).
+        let computed = compute_entry(
+            compute,
+            panel.to_string(),
+            self.lifetimes,
+            self.computations.clone(),
+            self.metrics.clone(),
+        );
         let (entry, outcome) = match &self.shared {
-            None => {
-                let computed =
-                    compute_entry(compute, panel, lifetimes, &self.computations, &self.metrics);
-                (computed.await?, Outcome::Miss)
-            }
+            None => (computed.await?, Outcome::Miss),
             Some(shared) => {
                 let args = serde_json::to_string(args).map_err(AppError::internal)?;
                 let team = scope.team_id();
@@ -271,29 +260,15 @@ impl PanelCache {
                 match cached {
                     Some(entry) if Instant::now() < entry.fresh_until => (entry, Outcome::Hit),
                     Some(entry) => {
-                        Self::revalidate(shared, key, panel.to_string(), compute);
+                        Self::revalidate(shared, key, computed);
                         (entry, Outcome::Stale)
                     }
                     None if lookup.force => {
-                        let computed = compute_entry(
-                            compute,
-                            panel,
-                            lifetimes,
-                            &self.computations,
-                            &self.metrics,
-                        );
                         let entry = computed.await?;
                         shared.entries.insert(key, entry.clone()).await;
                         (entry, Outcome::Miss)
                     }
                     None => {
-                        let computed = compute_entry(
-                            compute,
-                            panel,
-                            lifetimes,
-                            &self.computations,
-                            &self.metrics,
-                        );
                         let entry = shared
                             .entries
                             .entry(key)

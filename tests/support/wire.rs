@@ -81,9 +81,13 @@ pub async fn connect(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
     stream
 }
 
-/// Everything the server sends until it closes the connection, or `None` if it is still
-/// open after `within`.
-pub async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<String> {
+/// Reads what the server sends until it closes the connection or `done` says the bytes so
+/// far are enough; `None` when neither happened `within`.
+async fn read_until(
+    stream: &mut TcpStream,
+    within: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Option<String> {
     let mut got = Vec::new();
     let read = async {
         let mut buf = [0u8; 4096];
@@ -92,40 +96,41 @@ pub async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<St
                 Ok(0) | Err(_) => break,
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
-        }
-    };
-    tokio::time::timeout(within, read).await.ok()?;
-    Some(String::from_utf8_lossy(&got).into_owned())
-}
-
-/// The first response on a connection (headers and whatever body came with them).
-pub async fn first_response(stream: &mut TcpStream, within: Duration) -> String {
-    let mut got = Vec::new();
-    let read = async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    got.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&got);
-                    if let Some(head_end) = text.find("\r\n\r\n") {
-                        let length = text[..head_end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if got.len() >= head_end + 4 + length {
-                            break;
-                        }
-                    }
-                }
+            if done(&got) {
+                break;
             }
         }
     };
-    let _ = tokio::time::timeout(within, read).await;
-    String::from_utf8_lossy(&got).into_owned()
+    let finished = tokio::time::timeout(within, read).await.is_ok();
+    finished.then(|| String::from_utf8_lossy(&got).into_owned())
+}
+
+/// Everything the server sends until it closes the connection, or `None` if it is still
+/// open after `within`.
+pub async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<String> {
+    read_until(stream, within, |_| false).await
+}
+
+/// Whether `bytes` hold a whole response: its head and `content-length` bytes of body.
+fn complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let length = text[..head_end]
+        .lines()
+        .find_map(|l| {
+            let l = l.to_ascii_lowercase();
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    bytes.len() >= head_end + 4 + length
+}
+
+/// The first response on a connection (empty when none came `within`).
+pub async fn first_response(stream: &mut TcpStream, within: Duration) -> String {
+    read_until(stream, within, complete)
+        .await
+        .unwrap_or_default()
 }
