@@ -2,6 +2,8 @@
 
 /// Teams, API keys and JWTs.
 pub mod accounts;
+/// The audit log of erasures, deletions and exports.
+pub mod audit;
 /// Typed settings from flags, environment and `.env`.
 pub mod config;
 /// Database connection and migrations.

@@ -5,6 +5,7 @@
 use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
 use crate::db;
+use crate::db::statistics::Statistics;
 use crate::kernel::cache::{Lifetimes, PanelCache};
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::rate_limit::RateLimiter;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub events: Arc<RateLimiter>,
     /// The gateway's Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Table sizes, for refreshing planner statistics after bulk loads.
+    pub statistics: Arc<Statistics>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             refreshes: Arc::new(RateLimiter::new(settings.force_refresh_per_minute)),
             events: Arc::new(RateLimiter::new(settings.events_per_minute)),
             metrics,
+            statistics: Arc::new(Statistics::new(settings.analyze_growth_percent)),
             settings: Arc::new(settings),
         })
     }

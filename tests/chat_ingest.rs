@@ -40,7 +40,7 @@ both_dbs! {
             json!({"id": "m2", "session_id": "s1", "message_type": "ai", "created_at": "2026-03-01T10:00:05Z"}),
         ];
         assert_eq!(app.ingest_into(&p, "chat_messages", &messages).await["inserted"], 2);
-        assert_eq!(app.ingest_into(&p, "chat_messages", &messages).await, json!({"dataset": "chat_messages", "inserted": 0, "replaced": 0, "duplicates": 2}));
+        assert_eq!(app.ingest_into(&p, "chat_messages", &messages).await, json!({"dataset": "chat_messages", "inserted": 0, "updated": 0, "unchanged": 0, "stale": 0, "duplicates": 2}));
         app.ingest_into(&p, "chat_tags", &[json!({"id": "t1", "name": "billing"}), json!({"id": "t2", "name": "v2", "category": "experiment_version"})]).await;
         app.ingest_into(&p, "chat_message_tags", &[json!({"id": "mt1", "tag_id": "t1", "message_id": "m1"})]).await;
         app.ingest_into(&p, "chat_session_tags", &[json!({"id": "st1", "tag_id": "t2", "session_id": "s1"})]).await;

@@ -26,8 +26,8 @@ both_dbs! {
             log("b", "2026-03-09T11:00:00Z", 200, 5.0, json!({})),
             log("b", "2026-03-09T11:00:00Z", 200, 5.0, json!({})),
         ];
-        assert_eq!(app.ingest(&p, &rows).await, json!({"dataset": "request_logs", "inserted": 2, "replaced": 0, "duplicates": 1}));
-        assert_eq!(app.ingest(&p, &rows[..2]).await, json!({"dataset": "request_logs", "inserted": 0, "replaced": 0, "duplicates": 2}));
+        assert_eq!(app.ingest(&p, &rows).await, json!({"dataset": "request_logs", "inserted": 2, "updated": 0, "unchanged": 0, "stale": 0, "duplicates": 1}));
+        assert_eq!(app.ingest(&p, &rows[..2]).await, json!({"dataset": "request_logs", "inserted": 0, "updated": 0, "unchanged": 0, "stale": 0, "duplicates": 2}));
         // A JSON array body works too.
         let body = json!([log("c", "2026-03-09T12:00:00Z", 200, 5.0, json!({}))]).to_string();
         let (status, r) = app.http("POST", "/v1/ingest/request_logs", Some(&app.token(&p)), body).await;

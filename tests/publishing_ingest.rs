@@ -23,7 +23,7 @@ both_dbs! {
         let logs = [json!({"id": "l1", "clip_id": "c1", "platform": "Mastodon", "status": "success",
             "requested_at": AT, "published_at": "2026-03-01T10:00:30Z", "created_at": AT})];
         assert_eq!(app.ingest_into(&p, "pub_publish_logs", &logs).await["inserted"], 1);
-        assert_eq!(app.ingest_into(&p, "pub_publish_logs", &logs).await["duplicates"], 1);
+        assert_eq!(app.ingest_into(&p, "pub_publish_logs", &logs).await["unchanged"], 1, "the same version again");
         let stmt = sea_orm::Statement::from_string(app.state.db.get_database_backend(),
             "SELECT c.spent, c.budget, j.platform, l.platform, s.visual_score FROM pub_campaigns c, pub_jobs j, \
              pub_publish_logs l, pub_clips s WHERE s.id = 'c2'");

@@ -10,6 +10,7 @@ mod m0004_chat;
 mod m0005_publishing;
 mod m0006_executive;
 mod m0007_product;
+mod m0008_live_data;
 mod tables;
 
 /// All migrations, in order.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_publishing::Migration),
             Box::new(m0006_executive::Migration),
             Box::new(m0007_product::Migration),
+            Box::new(m0008_live_data::Migration),
         ]
     }
 }

@@ -83,6 +83,15 @@ pub struct Settings {
         default_value_t = 1_000
     )]
     pub db_acquire_timeout_ms: u64,
+    /// Refresh a table's planner statistics (PostgreSQL `ANALYZE`, SQLite `PRAGMA optimize`)
+    /// after a batch grows it by more than this percentage (0 = never).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_ANALYZE_GROWTH_PERCENT",
+        default_value_t = 10
+    )]
+    pub analyze_growth_percent: u64,
     /// Statement timeout on PostgreSQL, in milliseconds.
     #[arg(
         long,

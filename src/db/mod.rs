@@ -1,11 +1,15 @@
 //! Connecting to the database, running migrations, and timing statements per request.
 
+pub mod statistics;
 pub mod timing;
 
 use crate::config::Settings;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +58,18 @@ pub fn observe(db: &mut DatabaseConnection, log: Option<Arc<Mutex<Vec<String>>>>
             log.push(info.statement.sql.clone());
         }
     });
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred transaction that read first could not upgrade to a writer
+/// after another connection committed (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits
+/// out), while an immediate one simply waits its turn. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

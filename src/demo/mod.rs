@@ -8,16 +8,18 @@ mod publishing;
 mod request_logs;
 
 use crate::accounts::teams;
+use crate::domains::api_usage::ingest::REQUEST_LOGS;
+use crate::domains::datasets::{Batch, Dataset};
 use crate::domains::registry;
 use crate::kernel::{AppResult, Principal, Role, TeamInfo, TeamScope};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 pub use chat::{DatasetRows, generate_chat};
 pub use executive::generate_executive;
 pub use product::generate_product;
 pub use publishing::generate_publishing;
-pub use request_logs::generate_request_logs;
+pub use request_logs::{DemoLog, generate_request_logs};
 
 /// The slug of the demo team.
 pub const DEMO_TEAM: &str = "demo";
@@ -84,25 +86,15 @@ pub async fn seed(
     };
     let scope = TeamScope::require(Some(&principal), Role::Editor)?;
     let logs = generate_request_logs(rows, now, DEMO_DAYS, 42);
-    let mut request_logs = 0;
-    for batch in logs.chunks(50_000) {
-        let txn = db.begin().await?;
-        request_logs += crate::domains::api_usage::ingest::write(&txn, &scope, batch).await?;
-        txn.commit().await?;
-    }
+    let logs = logs.iter().map(|l| l.to_json());
+    let request_logs = seed_rows(db, &scope, &REQUEST_LOGS, logs).await?;
     let chat = generate_chat(DEMO_CHAT_PARTICIPANTS, 110, now, DEMO_DAYS, 7);
     let chat_rows = seed_tables(db, &scope, chat).await?;
     let publishing = generate_publishing(DEMO_VIDEOS, now, DEMO_DAYS, 11);
     let publishing_rows = seed_tables(db, &scope, publishing).await?;
-    let (executive, events) = generate_executive(now, team.timezone, 13);
-    let mut executive_rows = seed_tables(db, &scope, executive).await?;
-    let events = validated("rum_events", &events, |v| {
-        crate::domains::executive::ingest::validate_event(v, None)
-    })?;
-    let txn = db.begin().await?;
-    executive_rows +=
-        crate::domains::executive::ingest::write_events(&txn, &scope, &events).await?;
-    txn.commit().await?;
+    let (mut executive, events) = generate_executive(now, team.timezone, 13);
+    executive.push(("rum_events", events));
+    let executive_rows = seed_tables(db, &scope, executive).await?;
     let product_rows = seed_product(db, &scope, DEMO_LEARNERS, now, DEMO_DAYS).await?;
     Ok(Seeded {
         team,
@@ -123,55 +115,61 @@ pub async fn seed_product(
     now: DateTime<Utc>,
     days: i64,
 ) -> AppResult<u64> {
-    use crate::domains::product::ingest;
     let (events, memberships) = generate_product(learners, now, days, 17);
-    let events = validated("product_events", &events, |v| {
-        ingest::validate_event(v, None)
-    })?;
-    let txn = db.begin().await?;
-    let mut written = ingest::write_events(&txn, scope, &events).await?;
-    txn.commit().await?;
-    written += seed_tables(db, scope, vec![("product_memberships", memberships)]).await?;
-    Ok(written)
+    let datasets = vec![
+        ("product_events", events),
+        ("product_memberships", memberships),
+    ];
+    seed_tables(db, scope, datasets).await
 }
 
-/// Validates generated rows with `validate` (an ingest validator); a failure is a bug in the
-/// generator and says which dataset and field.
-fn validated<T>(
-    name: &str,
-    values: &[serde_json::Value],
-    validate: impl Fn(&serde_json::Value) -> Result<T, crate::kernel::record::FieldError>,
-) -> AppResult<Vec<T>> {
-    values
-        .iter()
-        .map(validate)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            let msg = format!("demo {name}: field `{}`: {}", e.field, e.message);
-            crate::kernel::AppError::internal(anyhow::anyhow!(msg))
-        })
+/// Writes generated rows of one dataset through the ingestion path (validated, versioned,
+/// chunked, in one transaction); a rejected row is a bug in the generator and says where.
+pub async fn seed_rows(
+    db: &DatabaseConnection,
+    scope: &TeamScope,
+    ds: &'static Dataset,
+    rows: impl IntoIterator<Item = serde_json::Value>,
+) -> AppResult<u64> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut batch = Batch::new(ds, scope);
+    for (i, row) in rows.into_iter().enumerate() {
+        batch.push(&txn, i + 1, row).await?;
+    }
+    match batch.finish(&txn).await? {
+        Ok(written) => {
+            txn.commit().await?;
+            Ok(written.outcome.inserted + written.outcome.updated)
+        }
+        Err(errors) => {
+            let e = &errors[0];
+            let msg = format!(
+                "demo {}: line {}, field `{}`: {}",
+                ds.name,
+                e.line,
+                e.field.as_deref().unwrap_or(""),
+                e.message
+            );
+            Err(crate::kernel::AppError::internal(anyhow::anyhow!(msg)))
+        }
+    }
 }
 
-/// Validates generated rows of table-driven datasets like the ingest endpoint does and writes
-/// them in one transaction.
+/// Writes generated rows of several datasets (in dependency order) through the ingestion
+/// path; returns the rows new (or changed) for the team.
 pub async fn seed_tables(
     db: &DatabaseConnection,
     scope: &TeamScope,
     datasets: DatasetRows,
 ) -> AppResult<u64> {
-    use crate::domains::tables;
-    let txn = db.begin().await?;
-    let mut inserted = 0;
+    let mut written = 0;
     for (name, values) in datasets {
         let ds = registry::find(name).ok_or_else(|| {
             crate::kernel::AppError::internal(anyhow::anyhow!("no dataset `{name}`"))
         })?;
-        let rows = validated(name, &values, |v| tables::validate(ds, v))?;
-        let written = tables::write(&txn, scope, ds, &rows).await?;
-        inserted += written.inserted + written.replaced;
+        written += seed_rows(db, scope, ds, values).await?;
     }
-    txn.commit().await?;
-    Ok(inserted)
+    Ok(written)
 }
 
 /// On the first start of an empty embedded database (no team at all), seeds the `demo` team

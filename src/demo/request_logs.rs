@@ -1,7 +1,6 @@
 //! Realistic request logs: daily and weekly rhythm, ~3 % errors with a mix of codes, a dozen
 //! models with skewed popularity, ~40 countries, log-normal latency, per-model cost.
 
-use crate::domains::api_usage::ingest::RequestLogRow;
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
@@ -108,13 +107,45 @@ fn hour_weight(t: DateTime<Utc>, progress: f64) -> f64 {
     daily * weekly * (0.8 + 0.4 * progress)
 }
 
+/// One generated request log (compact; written as the JSON row a client would send).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoLog {
+    pub id: String,
+    pub created_at_ms: i64,
+    pub endpoint: String,
+    pub status_code: i32,
+    pub latency_ms: f64,
+    pub model_name: Option<String>,
+    pub country_code: Option<String>,
+    pub cost_micros: Option<i64>,
+    pub tokens: Option<i64>,
+    pub user_id: Option<String>,
+}
+
+impl DemoLog {
+    /// The row as `POST /v1/ingest/request_logs` takes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let at = chrono::DateTime::from_timestamp_millis(self.created_at_ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        serde_json::json!({
+            "id": self.id,
+            "created_at": at,
+            "endpoint": self.endpoint,
+            "status_code": self.status_code,
+            "latency_ms": self.latency_ms,
+            "model_name": self.model_name,
+            "country_code": self.country_code,
+            // Exact: micro-dollars written as a decimal string.
+            "cost_usd": self.cost_micros.map(|m| format!("{}.{:06}", m / 1_000_000, m % 1_000_000)),
+            "tokens": self.tokens,
+            "user_id": self.user_id,
+        })
+    }
+}
+
 /// `n` deterministic request logs over the `days` days before `now` (same seed, same rows).
-pub fn generate_request_logs(
-    n: usize,
-    now: DateTime<Utc>,
-    days: i64,
-    seed: u64,
-) -> Vec<RequestLogRow> {
+pub fn generate_request_logs(n: usize, now: DateTime<Utc>, days: i64, seed: u64) -> Vec<DemoLog> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let first_hour = now - Duration::days(days);
     let first_hour =
@@ -175,7 +206,7 @@ pub fn generate_request_logs(
             (!rng.random_bool(0.01)).then(|| COUNTRIES[countries.sample(&mut rng)].0.to_string());
         let user_id =
             (!rng.random_bool(0.05)).then(|| format!("user_{:04}", users.sample(&mut rng) + 1));
-        rows.push(RequestLogRow {
+        rows.push(DemoLog {
             id: String::new(),
             created_at_ms,
             endpoint: endpoint.to_string(),

@@ -3,8 +3,9 @@
 pub mod api_usage;
 pub mod chat;
 pub mod countries;
+pub mod datasets;
+pub mod erase;
 pub mod executive;
 pub mod product;
 pub mod publishing;
 pub mod registry;
-pub mod tables;

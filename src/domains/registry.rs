@@ -1,18 +1,23 @@
-//! Every table-driven dataset of every domain, by name. Apart from `tables` (the machinery)
-//! so that the machinery never imports the domains that describe their datasets with it.
+//! Every dataset of every domain, by name. Apart from `datasets` (the machinery) so that the
+//! machinery never imports the domains that describe their datasets with it.
 
-use super::tables::Dataset;
+use super::datasets::Dataset;
 
-/// Every table-driven dataset of every domain.
+/// Every dataset, each domain's in dependency order (a dataset only references earlier ones).
 pub fn all() -> impl Iterator<Item = &'static Dataset> {
-    super::chat::ingest::DATASETS
-        .iter()
+    std::iter::once(&super::api_usage::ingest::REQUEST_LOGS)
+        .chain(super::chat::ingest::DATASETS)
         .chain(super::publishing::ingest::DATASETS)
         .chain(super::executive::ingest::DATASETS)
         .chain(super::product::ingest::DATASETS)
 }
 
-/// The table-driven dataset with this name.
+/// The dataset with this name.
 pub fn find(name: &str) -> Option<&'static Dataset> {
     all().find(|d| d.name == name)
+}
+
+/// The names of every dataset (for error messages).
+pub fn names() -> Vec<&'static str> {
+    all().map(|d| d.name).collect()
 }

@@ -1,17 +1,18 @@
 //! `POST /v1/events`: one real-user timing event from a browser. Authenticated by a
 //! publishable key (or any token of the team), small body, CORS for configured origins; the
-//! event and its meta are written in one transaction; validation errors answer 422.
+//! event is a row of the `rum_events` dataset (a missing `id` and `occurred_at` are filled in);
+//! validation errors answer 422.
 
 use super::HttpState;
 use super::auth::event_sender;
-use crate::domains::executive::ingest::{validate_event, write_events};
+use crate::domains::datasets::{self, write};
+use crate::domains::executive::ingest::{RUM_EVENTS, from_browser};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -54,13 +55,14 @@ async fn run(
     }
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| AppError::bad_input("", format!("the body is not JSON: {e}")))?;
-    let event = validate_event(&value, Some(state.clock.now()))
+    let value = from_browser(value, state.clock.now());
+    let row = datasets::validate(&RUM_EVENTS, &value)
         .map_err(|e| AppError::bad_input(e.field, e.message))?;
-    let txn = state.db.begin().await?;
-    let inserted = write_events(&txn, &scope, std::slice::from_ref(&event)).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let written = write(&txn, &scope, &RUM_EVENTS, std::slice::from_ref(&row)).await?;
     txn.commit().await?;
     // No cache generation bump: a page sends events all the time, and invalidating the team's
     // dashboards on each would defeat the cache. Quality gates see new events within the TTL.
-    let body = json!({ "id": event.id, "inserted": inserted > 0 });
+    let body = json!({ "id": row.id, "inserted": written.inserted > 0 });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

@@ -1,29 +1,22 @@
-//! `POST /v1/ingest/{dataset}`: validate every row first, then write all rows in one
-//! transaction (or none), idempotent by `id`. Bodies are JSON or NDJSON (415 otherwise) and
-//! count against a budget of bytes being ingested at once (503 with `Retry-After` over it).
-//! Rows are validated as they are read, so a batch never holds its parsed JSON all at once.
+//! `POST /v1/ingest/{dataset}` and `DELETE /v1/ingest/{dataset}`: one description per
+//! dataset drives both. A batch is JSON or NDJSON (415 otherwise) and counts against a budget
+//! of bytes being ingested at once (503 with `Retry-After` over it). Its rows are parsed,
+//! validated and written chunk by chunk inside one transaction — all rows or none.
 
 use super::HttpState;
 use super::auth::caller;
+use crate::domains::datasets::{self, Batch, Dataset, Outcome};
 use crate::domains::registry;
-use crate::domains::tables::{self, Dataset, Written};
-use crate::domains::{api_usage, executive, product};
 use crate::kernel::json_depth::nests_deeper_than;
-use crate::kernel::record::{FieldError, RowError, for_each_row};
-use crate::kernel::{AppError, AppResult, Role, TeamScope};
-use crate::state::AppState;
+use crate::kernel::record::{RowError, rows};
+use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
 use axum::Json;
-use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
-use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::collections::hash_map::{DefaultHasher, Entry};
-use std::future::Future;
-use std::hash::{Hash, Hasher};
-use std::pin::Pin;
+use serde::Deserialize;
+use serde_json::json;
 
 /// At most this many row errors are listed in one answer.
 const MAX_LISTED_ERRORS: usize = 100;
@@ -38,7 +31,7 @@ const ACCEPTED_TYPES: [&str; 6] = [
     "application/json-lines",
 ];
 
-fn rejected(errors: Vec<RowError>) -> Response {
+pub(super) fn rejected(errors: Vec<RowError>) -> Response {
     let first = &errors[0];
     let message = match &first.field {
         Some(f) => format!("line {}, field `{f}`: {}", first.line, first.message),
@@ -75,55 +68,41 @@ fn unsupported_media(headers: &HeaderMap) -> Option<Response> {
     Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response())
 }
 
-/// Validates and stores one batch of a dataset for the caller's team.
-pub async fn ingest(
-    State(http): State<HttpState>,
-    Path(dataset): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    match run(&http, &dataset, &headers, body).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
 /// The dataset named in the path.
-fn target(dataset: &str) -> AppResult<Target> {
-    Ok(match dataset {
-        "request_logs" => Target::RequestLogs,
-        executive::ingest::RUM_EVENTS => Target::RumEvents,
-        product::ingest::PRODUCT_EVENTS => Target::ProductEvents,
-        name => match registry::find(name) {
-            Some(ds) => Target::Table(ds),
-            None => {
-                let mut known = vec![
-                    "request_logs",
-                    executive::ingest::RUM_EVENTS,
-                    product::ingest::PRODUCT_EVENTS,
-                ];
-                known.extend(registry::all().map(|d| d.name));
-                return Err(AppError::NotFound(format!(
-                    "dataset `{dataset}` (known: {})",
-                    known.join(", ")
-                )));
-            }
-        },
+fn dataset(name: &str) -> AppResult<&'static Dataset> {
+    registry::find(name).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "dataset `{name}` (known: {})",
+            registry::names().join(", ")
+        ))
     })
 }
 
-async fn run(
+/// What a request to a dataset carries, once read: the caller, the dataset, the body, and
+/// the share of the byte budget it holds until it is answered.
+struct Opened {
+    principal: Principal,
+    scope: TeamScope,
+    ds: &'static Dataset,
+    bytes: Bytes,
+    _budget: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// The caller (at least `role`), the dataset and the body, read within the byte budget.
+async fn open(
     http: &HttpState,
-    dataset: &str,
+    name: &str,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Response, AppError> {
+    role: Role,
+) -> AppResult<Result<Opened, Response>> {
     let state = &http.app;
     let principal = caller(state, headers).await?;
-    let scope = TeamScope::require(principal.as_ref(), Role::Editor)?;
-    let target = target(dataset)?;
+    let scope = TeamScope::require(principal.as_ref(), role)?;
+    let principal = principal.ok_or(AppError::Unauthenticated)?;
+    let ds = dataset(name)?;
     if let Some(response) = unsupported_media(headers) {
-        return Ok(response);
+        return Ok(Err(response));
     }
     let limit = state.settings.ingest_body_limit_bytes;
     let declared = headers
@@ -135,7 +114,7 @@ async fn run(
         .unwrap_or(limit)
         .clamp(1, limit)
         .min(u32::MAX as usize) as u32;
-    let Ok(_permit) = http.ingest_budget.clone().try_acquire_many_owned(charge) else {
+    let Ok(permit) = http.ingest_budget.clone().try_acquire_many_owned(charge) else {
         state.metrics.rate_limited("ingest_bytes");
         return Err(AppError::Unavailable {
             retry_after_seconds: 2,
@@ -144,201 +123,198 @@ async fn run(
     };
     let bytes = match super::body::read(body, limit).await {
         Ok(b) => b,
-        Err(e) => return Ok(e.response(false)),
+        Err(e) => return Ok(Err(e.response(false))),
     };
-    // One more level than elsewhere: the batch's own array.
+    // One more level than elsewhere: a JSON array batch's own brackets.
     let nesting = state.settings.max_nesting;
     if nests_deeper_than(&bytes, nesting + 1) {
         let message = format!("the body nests JSON more than {nesting} levels deep");
-        return Ok(rejected(vec![RowError {
+        return Ok(Err(rejected(vec![RowError {
             line: 0,
             field: None,
             message,
-        }]));
+        }])));
     }
-    let written = match target {
-        Target::RequestLogs => {
-            let write: Writer<_> = |t, s, r| Box::pin(api_usage::ingest::write(t, s, r));
-            write_rows(state, &scope, &bytes, api_usage::ingest::validate, write).await?
-        }
-        Target::RumEvents => {
-            let validate = |v: &_| executive::ingest::validate_event(v, None);
-            let write: Writer<_> = |t, s, r| Box::pin(executive::ingest::write_events(t, s, r));
-            write_rows(state, &scope, &bytes, validate, write).await?
-        }
-        Target::ProductEvents => {
-            let validate = |v: &_| product::ingest::validate_event(v, None);
-            let write: Writer<_> = |t, s, r| Box::pin(product::ingest::write_events(t, s, r));
-            write_rows(state, &scope, &bytes, validate, write).await?
-        }
-        Target::Table(ds) => write_table(state, &scope, ds, &bytes).await?,
+    Ok(Ok(Opened {
+        principal,
+        scope,
+        ds,
+        bytes,
+        _budget: permit,
+    }))
+}
+
+/// Validates and stores one batch of a dataset for the caller's team.
+pub async fn ingest(
+    State(http): State<HttpState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match post(&http, &name, &headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn post(
+    http: &HttpState,
+    name: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    let opened = match open(http, name, headers, body, Role::Editor).await? {
+        Ok(opened) => opened,
+        Err(response) => return Ok(response),
     };
-    let Counts {
-        total,
-        written: Written { inserted, replaced },
-    } = match written {
-        Ok(counts) => counts,
+    let (scope, ds) = (&opened.scope, opened.ds);
+    let state = &http.app;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let mut batch = Batch::new(ds, scope);
+    for row in rows(&opened.bytes) {
+        match row {
+            Ok((line, value)) => batch.push(&txn, line, value).await?,
+            Err(e) => batch.reject(e),
+        }
+    }
+    let written = match batch.finish(&txn).await? {
+        Ok(written) => written,
         Err(errors) => {
+            txn.rollback().await?;
             state
                 .metrics
-                .ingested(dataset, "rejected", errors.len() as u64);
+                .ingested(ds.name, "rejected", errors.len() as u64);
             return Ok(rejected(errors));
         }
     };
-    if inserted + replaced > 0 {
+    txn.commit().await?;
+    let o = written.outcome;
+    if o.changed() {
         state.cache.bump(scope.team_id());
+        state.statistics.after_batch(&state.db, ds.name, o.inserted);
     }
-    let duplicates = total - inserted - replaced;
-    state.metrics.ingested(dataset, "inserted", inserted);
-    state.metrics.ingested(dataset, "replaced", replaced);
-    state.metrics.ingested(dataset, "duplicate", duplicates);
+    for (outcome, n) in [
+        ("inserted", o.inserted),
+        ("updated", o.updated),
+        ("unchanged", o.unchanged),
+        ("stale", o.stale),
+        ("duplicate", o.duplicates),
+    ] {
+        state.metrics.ingested(ds.name, outcome, n);
+    }
     tracing::info!(
-        dataset,
+        dataset = ds.name,
         team = scope.team().slug,
-        inserted,
-        replaced,
-        duplicates,
+        inserted = o.inserted,
+        updated = o.updated,
+        unchanged = o.unchanged,
+        stale = o.stale,
+        duplicates = o.duplicates,
+        chunks = written.chunks,
         "ingested"
     );
-    Ok(Json(
-        json!({ "dataset": dataset, "inserted": inserted, "replaced": replaced,
-        "duplicates": duplicates }),
-    )
-    .into_response())
+    Ok(Json(answer(ds.name, o)).into_response())
 }
 
-/// Where a dataset's rows go.
-enum Target {
-    RequestLogs,
-    RumEvents,
-    ProductEvents,
-    Table(&'static Dataset),
+/// `{dataset, inserted, updated, unchanged, stale, duplicates}`.
+fn answer(name: &str, o: Outcome) -> serde_json::Value {
+    json!({ "dataset": name, "inserted": o.inserted, "updated": o.updated,
+        "unchanged": o.unchanged, "stale": o.stale, "duplicates": o.duplicates })
 }
 
-/// The rows of a batch and what writing them did.
-struct Counts {
-    total: u64,
-    written: Written,
+/// `?cascade=true` also deletes the rows that reference the deleted ones.
+#[derive(Deserialize, Default)]
+pub struct DeleteParams {
+    #[serde(default)]
+    cascade: bool,
 }
 
-/// A batch written (`Ok`), rejected row by row (`Err`), or failed (`AppError`).
-type Outcome = Result<Result<Counts, Vec<RowError>>, AppError>;
-
-fn row_error(line: usize, e: FieldError) -> RowError {
-    RowError {
-        line,
-        field: Some(e.field).filter(|f| !f.is_empty()),
-        message: e.message,
+/// Deletes rows of a dataset by key, all or nothing.
+pub async fn delete(
+    State(http): State<HttpState>,
+    Path(name): Path<String>,
+    Query(params): Query<DeleteParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match remove(&http, &name, params.cascade, &headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
     }
 }
 
-/// A fingerprint of a row's whole content (JSON objects keep their keys sorted).
-fn fingerprint(value: &Value) -> u64 {
-    let mut h = DefaultHasher::new();
-    value.to_string().hash(&mut h);
-    h.finish()
-}
-
-/// Reads and validates every row of a body as it is parsed: all rows with their lines, or
-/// every problem. A row repeating an earlier row's `id` with other content is a problem (the
-/// batch would otherwise keep whichever came first); an identical repeat is a duplicate.
-pub(super) fn validate_all<T>(
-    body: &[u8],
-    validate: impl Fn(&Value) -> Result<T, FieldError>,
-) -> Result<Vec<(usize, T)>, Vec<RowError>> {
-    let mut rows = Vec::new();
+async fn remove(
+    http: &HttpState,
+    name: &str,
+    cascade: bool,
+    headers: &HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    let opened = match open(http, name, headers, body, Role::Editor).await? {
+        Ok(opened) => opened,
+        Err(response) => return Ok(response),
+    };
+    let (principal, scope, ds) = (&opened.principal, &opened.scope, opened.ds);
+    let mut keys = Vec::new();
     let mut errors = Vec::new();
-    let mut seen: HashMap<String, (usize, u64)> = HashMap::new();
-    let read = for_each_row(body, |line, value| {
-        if let Some(id) = value.get("id").and_then(Value::as_str) {
-            let print = fingerprint(&value);
-            match seen.entry(id.to_string()) {
-                Entry::Occupied(first) if first.get().1 != print => {
-                    let message = format!(
-                        "`{id}` is already given on line {} with other content; send one version of a row per batch",
-                        first.get().0
-                    );
-                    errors.push(RowError {
-                        line,
-                        field: Some("id".into()),
-                        message,
-                    });
-                    return;
-                }
-                Entry::Occupied(_) => {}
-                Entry::Vacant(slot) => {
-                    slot.insert((line, print));
-                }
-            }
+    for row in rows(&opened.bytes) {
+        match row {
+            Ok((line, value)) => match datasets::key_of(ds, &value) {
+                Ok(key) => keys.push(key),
+                Err(e) => errors.push(RowError {
+                    line,
+                    field: Some(e.field).filter(|f| !f.is_empty()),
+                    message: e.message,
+                }),
+            },
+            Err(e) => errors.push(e),
         }
-        match validate(&value) {
-            Ok(row) => rows.push((line, row)),
-            Err(e) => errors.push(row_error(line, e)),
+    }
+    if !errors.is_empty() {
+        return Ok(rejected(errors));
+    }
+    let state = &http.app;
+    let all: Vec<&'static Dataset> = registry::all().collect();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let done = match datasets::delete(&txn, scope, &all, ds, &keys, cascade).await? {
+        Ok(done) => done,
+        Err(referenced) => {
+            txn.rollback().await?;
+            let first = &referenced[0];
+            let message = format!(
+                "{} {} row(s) still reference these rows (field `{}`); nothing was deleted — delete them first, or send `?cascade=true` to delete them too",
+                first.rows, first.dataset, first.field
+            );
+            let body = json!({ "error": { "code": "REFERENCED", "message": message,
+                "referencedBy": referenced } });
+            return Ok((StatusCode::CONFLICT, Json(body)).into_response());
         }
-    });
-    if let Err(e) = read {
-        errors.push(e);
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
-}
-
-/// Writes validated rows of one dataset inside `txn`; returns how many were new.
-type Writer<T> = for<'a> fn(
-    &'a DatabaseTransaction,
-    &'a TeamScope,
-    &'a [T],
-) -> Pin<Box<dyn Future<Output = AppResult<u64>> + Send + 'a>>;
-
-/// Validates every row with `validate`, then writes them all with `write` in one transaction
-/// (or rejects the batch row by row).
-async fn write_rows<T: Send + Sync>(
-    state: &AppState,
-    scope: &TeamScope,
-    body: &[u8],
-    validate: impl Fn(&Value) -> Result<T, FieldError>,
-    write: Writer<T>,
-) -> Outcome {
-    let rows: Vec<T> = match validate_all(body, validate) {
-        Ok(rows) => rows.into_iter().map(|(_, r)| r).collect(),
-        Err(errors) => return Ok(Err(errors)),
     };
-    let txn = state.db.begin().await?;
-    let n = write(&txn, scope, &rows).await?;
+    let deleted = done.deleted.get(ds.name).copied().unwrap_or(0);
+    let cascaded: serde_json::Map<String, serde_json::Value> = done
+        .deleted
+        .iter()
+        .filter(|(n, rows)| **n != ds.name && **rows > 0)
+        .map(|(n, rows)| (n.to_string(), json!(rows)))
+        .collect();
+    let counts = json!({ "deleted": deleted, "missing": done.missing, "cascaded": cascaded });
+    let arguments = json!({ "dataset": ds.name, "keys": keys.len(), "cascade": cascade });
+    crate::audit::record(
+        &txn,
+        principal,
+        "delete",
+        &arguments,
+        &counts,
+        state.clock.now(),
+    )
+    .await?;
     txn.commit().await?;
-    Ok(Ok(Counts {
-        total: rows.len() as u64,
-        written: Written {
-            inserted: n,
-            replaced: 0,
-        },
-    }))
-}
-
-/// Validates, checks references and writes one table-driven dataset, all or nothing.
-async fn write_table(state: &AppState, scope: &TeamScope, ds: &Dataset, body: &[u8]) -> Outcome {
-    let rows = match validate_all(body, |v| tables::validate(ds, v)) {
-        Ok(rows) => rows,
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let repeated = tables::repeated_keys(ds, &rows);
-    if !repeated.is_empty() {
-        return Ok(Err(repeated));
+    if done.deleted.values().any(|n| *n > 0) {
+        state.cache.bump(scope.team_id());
     }
-    let txn = state.db.begin().await?;
-    let missing = tables::check_references(&txn, scope, ds, &rows).await?;
-    if !missing.is_empty() {
-        txn.rollback().await?;
-        return Ok(Err(missing));
+    let mut body = json!({ "dataset": ds.name, "deleted": deleted, "missing": done.missing });
+    if cascade {
+        body["cascaded"] = counts["cascaded"].clone();
     }
-    let rows: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
-    let written = tables::write(&txn, scope, ds, &rows).await?;
-    txn.commit().await?;
-    Ok(Ok(Counts {
-        total: rows.len() as u64,
-        written,
-    }))
+    Ok(Json(body).into_response())
 }

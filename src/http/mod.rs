@@ -5,6 +5,7 @@ mod answer;
 mod auth;
 pub mod body;
 mod cors;
+mod erase;
 mod events;
 mod export;
 mod graphql;
@@ -115,10 +116,20 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             guarded(post(export::export), rate, s.body_limit_bytes, false),
         )
         .route("/schema.graphql", get(graphql::schema_sdl));
-    let ingest = Router::new().route(
-        "/v1/ingest/{dataset}",
-        guarded(post(ingest::ingest), rate, s.ingest_body_limit_bytes, false),
-    );
+    let ingest = Router::new()
+        .route(
+            "/v1/ingest/{dataset}",
+            guarded(
+                post(ingest::ingest).delete(ingest::delete),
+                rate,
+                s.ingest_body_limit_bytes,
+                false,
+            ),
+        )
+        .route(
+            "/v1/erase",
+            guarded(post(erase::post_erase), rate, 4_096, false),
+        );
     let events = Router::new().route(
         "/v1/events",
         guarded(
@@ -135,12 +146,13 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics));
     let (get_post, post_only) = ([Method::GET, Method::POST], [Method::POST]);
+    let post_delete = [Method::POST, Method::DELETE];
     Ok(Router::new()
         .merge(with_cors(api, &s.server.cors_allowed_origins, &get_post))
         .merge(with_cors(
             ingest,
             &s.server.ingest_allowed_origins,
-            &post_only,
+            &post_delete,
         ))
         .merge(with_cors(events, &s.events_allowed_origins, &post_only))
         .merge(pages)

@@ -13,58 +13,141 @@ pub struct RowError {
     pub message: String,
 }
 
-/// Reads a body row by row — a JSON array, or one JSON object per line (blank lines are
-/// skipped but still counted) — handing each `(line, value)` to `each` as soon as it is read,
-/// so the parsed rows never all live at once. Stops at the first row that is not JSON.
-pub fn for_each_row(body: &[u8], mut each: impl FnMut(usize, Value)) -> Result<(), RowError> {
-    let text = std::str::from_utf8(body).map_err(|e| RowError {
+/// The rows of a body — a JSON array, or one JSON object per line (blank lines are skipped
+/// but still counted) — parsed one at a time as `(line, value)`, so the parsed rows never all
+/// live at once. After a row that is not JSON the iterator ends.
+pub fn rows(body: &[u8]) -> Rows<'_> {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let array = body.get(start) == Some(&b'[');
+    Rows {
+        body,
+        pos: if array { start + 1 } else { 0 },
         line: 0,
-        field: None,
-        message: format!("body is not UTF-8: {e}"),
-    })?;
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        let mut de = serde_json::Deserializer::from_str(trimmed);
-        let invalid = |e: serde_json::Error| RowError {
-            line: e.line(),
-            field: None,
-            message: format!("invalid JSON array: {e}"),
-        };
-        serde::Deserializer::deserialize_seq(&mut de, Elements(&mut each)).map_err(invalid)?;
-        return de.end().map_err(invalid);
+        array,
+        done: false,
     }
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value = serde_json::from_str(line).map_err(|e| RowError {
-            line: i + 1,
-            field: None,
-            message: format!("invalid JSON: {e}"),
-        })?;
-        each(i + 1, value);
-    }
-    Ok(())
 }
 
-/// Hands each element of a JSON array to a callback, numbered from 1.
-struct Elements<'f, F>(&'f mut F);
+/// See [`rows`].
+pub struct Rows<'a> {
+    body: &'a [u8],
+    pos: usize,
+    /// NDJSON: lines read so far; array: elements read so far.
+    line: usize,
+    array: bool,
+    done: bool,
+}
 
-impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for Elements<'_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON array of rows")
+impl Rows<'_> {
+    fn fail(&mut self, line: usize, message: String) -> Option<Result<(usize, Value), RowError>> {
+        self.done = true;
+        Some(Err(RowError {
+            line,
+            field: None,
+            message,
+        }))
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut n = 0;
-        while let Some(value) = seq.next_element::<Value>()? {
-            n += 1;
-            (self.0)(n, value);
+    fn skip_whitespace(&mut self) {
+        while self
+            .body
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            self.pos += 1;
         }
-        Ok(())
     }
+
+    fn next_element(&mut self) -> Option<Result<(usize, Value), RowError>> {
+        self.skip_whitespace();
+        if self.line > 0 {
+            match self.body.get(self.pos) {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                }
+                Some(b']') => return self.end_of_array(),
+                _ => return self.fail(self.line, "invalid JSON array: expected `,` or `]`".into()),
+            }
+        } else if self.body.get(self.pos) == Some(&b']') {
+            return self.end_of_array();
+        }
+        let mut values =
+            serde_json::Deserializer::from_slice(&self.body[self.pos..]).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(value)) => {
+                self.pos += values.byte_offset();
+                self.line += 1;
+                Some(Ok((self.line, value)))
+            }
+            Some(Err(e)) => self.fail(self.line + 1, format!("invalid JSON array: {e}")),
+            None => self.fail(self.line + 1, "invalid JSON array: it is not closed".into()),
+        }
+    }
+
+    fn end_of_array(&mut self) -> Option<Result<(usize, Value), RowError>> {
+        self.pos += 1;
+        self.skip_whitespace();
+        self.done = true;
+        if self.pos < self.body.len() {
+            return self.fail(
+                self.line,
+                "invalid JSON array: text after the closing `]`".into(),
+            );
+        }
+        None
+    }
+
+    fn next_line(&mut self) -> Option<Result<(usize, Value), RowError>> {
+        loop {
+            if self.pos >= self.body.len() {
+                self.done = true;
+                return None;
+            }
+            let rest = &self.body[self.pos..];
+            let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+            let raw = &rest[..end];
+            self.pos += end + 1;
+            self.line += 1;
+            let Ok(text) = std::str::from_utf8(raw) else {
+                return self.fail(self.line, "the line is not UTF-8".into());
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            return match serde_json::from_str(text) {
+                Ok(value) => Some(Ok((self.line, value))),
+                Err(e) => self.fail(self.line, format!("invalid JSON: {e}")),
+            };
+        }
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<(usize, Value), RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.array {
+            self.next_element()
+        } else {
+            self.next_line()
+        }
+    }
+}
+
+/// Reads a body row by row (see [`rows`]), handing each to `each`.
+pub fn for_each_row(body: &[u8], mut each: impl FnMut(usize, Value)) -> Result<(), RowError> {
+    for row in rows(body) {
+        let (line, value) = row?;
+        each(line, value);
+    }
+    Ok(())
 }
 
 /// Every row of a body, read at once (tests and small bodies).
@@ -294,5 +377,17 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 3]);
         let e = parse_rows(b"{\"a\":1}\n{oops\n").unwrap_err();
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn array_elements_are_read_one_by_one_and_numbered() {
+        let rows = parse_rows(b" [ {\"a\":1} ,{\"a\":2}\n] ").unwrap();
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(rows[1].1["a"], 2);
+        assert!(parse_rows(b"[]").unwrap().is_empty());
+        assert_eq!(parse_rows(b"[{\"a\":1} {\"a\":2}]").unwrap_err().line, 1);
+        assert_eq!(parse_rows(b"[{\"a\":1}, {oops}]").unwrap_err().line, 2);
+        assert!(parse_rows(b"[{\"a\":1}").is_err());
+        assert!(parse_rows(b"[{\"a\":1}] x").is_err());
     }
 }

@@ -8,7 +8,7 @@ use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 /// A new preset.
@@ -232,7 +232,7 @@ pub async fn create(
         created_at_ms: now_ms,
         updated_at_ms: now_ms,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Some(e) = duplicate(&txn, scope, &preset).await? {
         txn.rollback().await?;
         return Ok(Err(vec![e]));
@@ -256,7 +256,7 @@ pub async fn update(
     max_buckets: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Result<Preset, Vec<UserError>>> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let outcome = apply_changes(&txn, scope, id, expected_version, changes, max_buckets, now).await;
     match outcome {
         Ok(Ok(preset)) => {
@@ -363,7 +363,7 @@ pub async fn set_default(
     id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Preset> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut preset = match editable(&txn, scope, id).await {
         Ok(p) => p,
         Err(e) => {

@@ -1,7 +1,8 @@
-//! The nine chat datasets, described as data (see `domains::tables`): field kinds drive
-//! validation, storage columns, reference checks and the migration alike.
+//! The nine chat datasets, described as data (see `domains::datasets`): field kinds drive
+//! validation, storage columns, versions, references and deletions alike. Messages and traces
+//! never change; everything else carries an optional `updated_at` and follows its source.
 
-use crate::domains::tables::{Dataset, Key, Kind, f};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f};
 
 pub const SESSION_STATUSES: &[&str] = &[
     "setup",
@@ -27,35 +28,42 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "chat_experiments",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("name", Kind::Str(200)),
             f("is_archived", Kind::Bool),
             f("created_at", Kind::Instant),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_channels",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("name", Kind::Str(200)),
             f("platform", Kind::OptLower(32)),
             f("deleted", Kind::Bool),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_participants",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("identifier", Kind::Str(200)),
             f("name", Kind::OptStr(200)),
             f("platform", Kind::OptLower(32)),
             f("created_at", Kind::Instant),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_sessions",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("participant_id", Kind::Ref("chat_participants")),
@@ -64,11 +72,13 @@ pub const DATASETS: &[Dataset] = &[
             f("status", Kind::OneOf(SESSION_STATUSES)),
             f("created_at", Kind::Instant),
             f("ended_at", Kind::OptInstant),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_messages",
         key: Key::Id,
+        history: History::AppendOnly,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("message_type", Kind::OneOf(MESSAGE_TYPES)),
@@ -78,30 +88,37 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "chat_tags",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("name", Kind::Str(200)),
             f("category", Kind::OneOf(TAG_CATEGORIES)),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_message_tags",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("message_id", Kind::Ref("chat_messages")),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_session_tags",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("session_id", Kind::Ref("chat_sessions")),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "chat_traces",
         key: Key::Id,
+        history: History::AppendOnly,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("timestamp", Kind::Instant),

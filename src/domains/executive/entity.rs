@@ -60,12 +60,3 @@ pub enum RumEvents {
     SessionId,
     DurationMs,
 }
-
-#[derive(DeriveIden, Clone, Copy)]
-pub enum RumEventMeta {
-    Table,
-    TeamId,
-    EventId,
-    Key,
-    Value,
-}

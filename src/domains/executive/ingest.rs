@@ -1,23 +1,20 @@
-//! The executive datasets: four month-keyed tables and orders described as data (see
-//! `domains::tables`), and real-user timing events with their meta map, validated and written
-//! here (one event from a browser or a batch, the same rules).
+//! The executive datasets, described as data (see `domains::datasets`): four month-keyed
+//! tables (a re-sent month replaces its figures), orders (versioned by `updated_at`), and
+//! real-user timing events with their `meta` map (append-only; one event from a browser or a
+//! batch, the same rules).
 
-use super::entity::{RumEventMeta, RumEvents};
-use crate::domains::tables::{Dataset, Key, Kind, f};
-use crate::kernel::record::{FieldError, MAX_DURATION_MS, Record, has_control};
-use crate::kernel::{AppResult, TeamScope};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f};
+use crate::kernel::record::{FieldError, has_control};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
-use std::collections::{BTreeMap, HashSet};
 
 /// Every table-driven executive dataset.
 pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "exec_revenue_months",
         key: Key::Month,
+        history: History::Replaced,
         fields: &[
             f("recognized", Kind::NumberOrZero),
             f("booked", Kind::NumberOrZero),
@@ -27,18 +24,21 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "exec_uptime_months",
         key: Key::Month,
+        history: History::Replaced,
         // A ratio; values above 1 are percentages (read as such by the metrics).
         fields: &[f("uptime", Kind::AtMost(100))],
     },
     Dataset {
         name: "exec_nrr_months",
         key: Key::Month,
+        history: History::Replaced,
         // A ratio that may exceed 1; values above 3 are percentages.
         fields: &[f("nrr", Kind::AtMost(1000))],
     },
     Dataset {
         name: "exec_pipeline_months",
         key: Key::Month,
+        history: History::Replaced,
         fields: &[
             f("pipeline", Kind::Number),
             f("win_rate", Kind::AtMost(100)),
@@ -47,32 +47,35 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "exec_orders",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("order_date", Kind::Date),
             f("customer", Kind::Str(200)),
             f("amount", Kind::Number),
             f("profit", Kind::Signed),
             f("type", Kind::Lower(32)),
+            f("updated_at", Kind::OptInstant),
         ],
     },
+    RUM_EVENTS,
 ];
 
-/// The dataset name of real-user timing events.
-pub const RUM_EVENTS: &str = "rum_events";
+/// Real-user timing events: `meta` is an object of up to 32 strings, kept as JSON.
+pub const RUM_EVENTS: Dataset = Dataset {
+    name: "rum_events",
+    key: Key::Id,
+    history: History::AppendOnly,
+    fields: &[
+        f("name", Kind::Str(64)),
+        f("occurred_at", Kind::Instant),
+        f("session_id", Kind::Str(128)),
+        f("duration_ms", Kind::OptDuration),
+        f("meta", Kind::OptJson(check_meta)),
+    ],
+};
 
 /// Most meta entries one event may carry.
 pub const MAX_META: usize = 32;
-
-/// One validated real-user timing event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RumEvent {
-    pub id: String,
-    pub name: String,
-    pub occurred_at_ms: i64,
-    pub session_id: String,
-    pub duration_ms: Option<f64>,
-    pub meta: BTreeMap<String, String>,
-}
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -81,61 +84,35 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// Validates one event. With `now` (a browser event), `id` and `occurred_at` may be left out:
-/// the gateway fills in a random id and its clock.
-pub fn validate_event(
-    value: &serde_json::Value,
-    now: Option<DateTime<Utc>>,
-) -> Result<RumEvent, FieldError> {
-    let fields = [
-        "id",
-        "name",
-        "occurred_at",
-        "session_id",
-        "duration_ms",
-        "meta",
-    ];
-    let r = Record::new(value, &fields)?;
-    let id = match (r.opt_string("id", 64)?, now) {
-        (Some(id), _) => id,
-        (None, Some(_)) => {
+/// A browser event as a row of `rum_events`: a missing `id` becomes a random one and a
+/// missing `occurred_at` the gateway's clock (batches must send both).
+pub fn from_browser(mut value: serde_json::Value, now: DateTime<Utc>) -> serde_json::Value {
+    if let Some(obj) = value.as_object_mut() {
+        if matches!(obj.get("id"), None | Some(serde_json::Value::Null)) {
             let random: String = rand::rng()
                 .sample_iter(Alphanumeric)
                 .take(24)
                 .map(char::from)
                 .collect();
-            format!("rum_{random}")
+            obj.insert("id".into(), format!("rum_{random}").into());
         }
-        (None, None) => return Err(err("id", "is required")),
-    };
-    let occurred_at = match (value.get("occurred_at"), now) {
-        (None | Some(serde_json::Value::Null), Some(now)) => now,
-        _ => r.instant("occurred_at")?,
-    };
-    let duration_ms = match value.get("duration_ms") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(_) => Some(r.number("duration_ms", 0.0, MAX_DURATION_MS)?),
-    };
-    Ok(RumEvent {
-        id,
-        name: r.string("name", 64)?,
-        occurred_at_ms: occurred_at.timestamp_millis(),
-        session_id: r.string("session_id", 128)?,
-        duration_ms,
-        meta: meta(value.get("meta"))?,
-    })
+        if matches!(obj.get("occurred_at"), None | Some(serde_json::Value::Null)) {
+            let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            obj.insert("occurred_at".into(), at.into());
+        }
+    }
+    value
 }
 
-fn meta(value: Option<&serde_json::Value>) -> Result<BTreeMap<String, String>, FieldError> {
-    let obj = match value {
-        None | Some(serde_json::Value::Null) => return Ok(BTreeMap::new()),
-        Some(serde_json::Value::Object(obj)) => obj,
-        Some(_) => return Err(err("meta", "must be an object of strings")),
+/// `meta`: at most 32 entries; keys of 1–64 characters, values strings of at most 500; no
+/// control characters anywhere.
+fn check_meta(value: &serde_json::Value) -> Result<(), FieldError> {
+    let Some(obj) = value.as_object() else {
+        return Err(err("meta", "must be an object of strings"));
     };
     if obj.len() > MAX_META {
         return Err(err("meta", format!("has more than {MAX_META} entries")));
     }
-    let mut out = BTreeMap::new();
     for (k, v) in obj {
         let field = format!("meta.{k}");
         if k.is_empty() || k.chars().count() > 64 || has_control(k) {
@@ -144,103 +121,16 @@ fn meta(value: Option<&serde_json::Value>) -> Result<BTreeMap<String, String>, F
                 "keys have 1–64 characters, none a control character",
             ));
         }
-        let v = match v {
+        match v {
             serde_json::Value::String(s) if has_control(s) => {
                 return Err(err(&field, "must not contain control characters"));
             }
-            serde_json::Value::String(s) if s.chars().count() <= 500 => s.clone(),
+            serde_json::Value::String(s) if s.chars().count() <= 500 => {}
             serde_json::Value::String(_) => {
                 return Err(err(&field, "is longer than 500 characters"));
             }
             _ => return Err(err(&field, "must be a string")),
-        };
-        out.insert(k.clone(), v);
-    }
-    Ok(out)
-}
-
-/// Writes the events the team does not have yet (by id), each with its meta, inside `txn`;
-/// returns how many were new.
-pub async fn write_events(
-    txn: &DatabaseTransaction,
-    scope: &TeamScope,
-    events: &[RumEvent],
-) -> AppResult<u64> {
-    let team = scope.team_id().0;
-    let mut known: HashSet<String> = HashSet::new();
-    for chunk in events.chunks(500) {
-        let stmt = Query::select()
-            .column(RumEvents::Id)
-            .from(RumEvents::Table)
-            .and_where(Expr::col(RumEvents::TeamId).eq(team))
-            .and_where(Expr::col(RumEvents::Id).is_in(chunk.iter().map(|e| e.id.clone())))
-            .to_owned();
-        for row in txn.query_all(&stmt).await? {
-            known.insert(crate::kernel::sql::get(&row, 0)?);
         }
     }
-    let fresh: Vec<&RumEvent> = events
-        .iter()
-        .filter(|e| known.insert(e.id.clone()))
-        .collect();
-    let mut inserted = 0;
-    for chunk in fresh.chunks(1_000) {
-        let mut insert = Query::insert();
-        insert.into_table(RumEvents::Table).columns([
-            RumEvents::TeamId,
-            RumEvents::Id,
-            RumEvents::Name,
-            RumEvents::OccurredAtMs,
-            RumEvents::SessionId,
-            RumEvents::DurationMs,
-        ]);
-        for e in chunk {
-            insert.values_panic([
-                team.into(),
-                e.id.clone().into(),
-                e.name.clone().into(),
-                e.occurred_at_ms.into(),
-                e.session_id.clone().into(),
-                e.duration_ms.into(),
-            ]);
-        }
-        insert.on_conflict(
-            OnConflict::columns([RumEvents::TeamId, RumEvents::Id])
-                .do_nothing()
-                .to_owned(),
-        );
-        inserted += txn.execute(&insert).await?.rows_affected();
-    }
-    let entries: Vec<(&str, &String, &String)> = fresh
-        .iter()
-        .flat_map(|e| e.meta.iter().map(|(k, v)| (e.id.as_str(), k, v)))
-        .collect();
-    for chunk in entries.chunks(2_000) {
-        let mut insert = Query::insert();
-        insert.into_table(RumEventMeta::Table).columns([
-            RumEventMeta::TeamId,
-            RumEventMeta::EventId,
-            RumEventMeta::Key,
-            RumEventMeta::Value,
-        ]);
-        for (id, k, v) in chunk {
-            insert.values_panic([
-                team.into(),
-                (*id).into(),
-                (*k).clone().into(),
-                (*v).clone().into(),
-            ]);
-        }
-        insert.on_conflict(
-            OnConflict::columns([
-                RumEventMeta::TeamId,
-                RumEventMeta::EventId,
-                RumEventMeta::Key,
-            ])
-            .do_nothing()
-            .to_owned(),
-        );
-        txn.execute(&insert).await?;
-    }
-    Ok(inserted)
+    Ok(())
 }

@@ -1,22 +1,23 @@
-//! The product datasets: memberships described as data (see `domains::tables`), and events
-//! with their `properties` object validated here — the well-known properties must have their
-//! types; the identity and the filtered properties become indexed columns. Inline telemetry
-//! (`product(inline: …)`) goes through the same validation.
+//! The product datasets, described as data (see `domains::datasets`): memberships (versioned
+//! by `updated_at`: a membership is cancelled, refunded, renewed) and events (append-only)
+//! whose `properties` object is checked here — the well-known properties must have their
+//! types — and whose identity and filtered properties become indexed columns. Inline
+//! telemetry (`product(inline: …)`) goes through the same checks.
 
-use super::entity::ProductEvents as E;
-use crate::domains::tables::{Dataset, Key, Kind, f};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f};
 use crate::kernel::record::{FieldError, MAX_AMOUNT, Record, bounded_number, control_in_json};
-use crate::kernel::{AppResult, TeamScope};
-use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::{Map, Value};
 
 pub const MEMBERSHIP_STATUSES: &[&str] = &["active", "cancelled", "expired", "refunded"];
 
 /// The table-driven product datasets.
-pub const DATASETS: &[Dataset] = &[Dataset {
+pub const DATASETS: &[Dataset] = &[PRODUCT_EVENTS, MEMBERSHIPS];
+
+/// Memberships: a row per purchase, its status following the source.
+pub const MEMBERSHIPS: Dataset = Dataset {
     name: "product_memberships",
     key: Key::Id,
+    history: History::Versioned,
     fields: &[
         f("user_id", Kind::Str(128)),
         f("plan_type", Kind::Lower(32)),
@@ -25,11 +26,29 @@ pub const DATASETS: &[Dataset] = &[Dataset {
         f("status", Kind::OneOf(MEMBERSHIP_STATUSES)),
         f("amount", Kind::Number),
         f("currency", Kind::Str(3)),
+        f("updated_at", Kind::OptInstant),
     ],
-}];
+};
 
-/// The dataset name of product events.
-pub const PRODUCT_EVENTS: &str = "product_events";
+/// Product events: the identity and the filtered properties are stored as their own columns.
+pub const PRODUCT_EVENTS: Dataset = Dataset {
+    name: "product_events",
+    key: Key::Id,
+    history: History::AppendOnly,
+    fields: &[
+        f("user_id", Kind::OptStr(128)),
+        f("event_name", Kind::Str(64)),
+        f("event_time", Kind::Instant),
+        f("properties", Kind::Json(check_properties)),
+        f("identity", Kind::Derived(identity_of)),
+        f("channel", Kind::Derived(|row| dimension_of(row, "channel"))),
+        f("region", Kind::Derived(|row| dimension_of(row, "region"))),
+        f(
+            "platform",
+            Kind::Derived(|row| dimension_of(row, "platform")),
+        ),
+    ],
+};
 
 /// Largest `properties` object, serialised.
 const MAX_PROPERTIES_BYTES: usize = 8_192;
@@ -84,36 +103,52 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// Validates one event (`id` is required unless `inline`, where a missing one is numbered).
-pub fn validate_event(
-    value: &Value,
-    fallback_id: Option<String>,
-) -> Result<ProductEvent, FieldError> {
-    let r = Record::new(
-        value,
-        &["id", "user_id", "event_name", "event_time", "properties"],
-    )?;
-    let id = match (r.opt_string("id", 64)?, fallback_id) {
-        (Some(id), _) | (None, Some(id)) => id,
-        (None, None) => return Err(err("id", "is required")),
+/// A property's text, at most 128 characters; `None` when absent or empty.
+fn text_property(properties: &Map<String, Value>, name: &str) -> Option<String> {
+    properties
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.chars().take(128).collect())
+}
+
+/// `user_id`, else `properties.device_id`, else `properties.anonymous_id`.
+fn identity_of(row: &Value) -> Option<String> {
+    let properties = row.get("properties").and_then(Value::as_object);
+    row.get("user_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .or_else(|| properties.and_then(|p| text_property(p, "device_id")))
+        .or_else(|| properties.and_then(|p| text_property(p, "anonymous_id")))
+}
+
+/// A dimension property of the row, normalised.
+fn dimension_of(row: &Value, name: &str) -> Option<String> {
+    row.get("properties")
+        .and_then(|p| p.get(name))
+        .and_then(Value::as_str)
+        .and_then(normalise_dimension)
+}
+
+/// The `properties` object: at most 8 KiB, no control characters, well-known properties of
+/// their types.
+pub fn check_properties(value: &Value) -> Result<(), FieldError> {
+    let Some(properties) = value.as_object() else {
+        return Err(err("properties", "must be a JSON object"));
     };
-    let properties = match value.get("properties") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => return Err(err("properties", "must be a JSON object")),
-    };
-    if serde_json::to_string(&properties).map_or(0, |s| s.len()) > MAX_PROPERTIES_BYTES {
+    if value.to_string().len() > MAX_PROPERTIES_BYTES {
         return Err(err(
             "properties",
             format!("is larger than {MAX_PROPERTIES_BYTES} bytes"),
         ));
     }
-    if let Some(text) = value.get("properties").and_then(control_in_json) {
+    if let Some(text) = control_in_json(value) {
         let shown: String = text.chars().filter(|c| !c.is_control()).take(40).collect();
         let msg = format!("`{shown}…` contains a control character (NUL, line break, …)");
         return Err(err("properties", msg));
     }
-    for (key, v) in &properties {
+    for (key, v) in properties {
         let field = format!("properties.{key}");
         let ok = if STRINGS.contains(&key.as_str()) {
             v.is_string() || v.is_null()
@@ -139,18 +174,33 @@ pub fn validate_event(
             return Err(err(&field, format!("must be {kind}")));
         }
     }
-    let user_id = r.opt_string("user_id", 128)?;
-    let prop = |k: &str| {
-        properties
-            .get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.chars().take(128).collect::<String>())
+    Ok(())
+}
+
+/// Validates one inline event (`id` is required unless `fallback_id` numbers it), with the
+/// checks of stored events.
+pub fn validate_event(
+    value: &Value,
+    fallback_id: Option<String>,
+) -> Result<ProductEvent, FieldError> {
+    let r = Record::new(
+        value,
+        &["id", "user_id", "event_name", "event_time", "properties"],
+    )?;
+    let id = match (r.opt_string("id", 64)?, fallback_id) {
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => return Err(err("id", "is required")),
     };
-    let identity = user_id
-        .clone()
-        .or_else(|| prop("device_id"))
-        .or_else(|| prop("anonymous_id"));
+    let properties = match value.get("properties") {
+        None | Some(Value::Null) => Map::new(),
+        Some(v @ Value::Object(map)) => {
+            check_properties(v)?;
+            map.clone()
+        }
+        Some(_) => return Err(err("properties", "must be a JSON object")),
+    };
+    let user_id = r.opt_string("user_id", 128)?;
+    let identity = identity_of(value);
     Ok(ProductEvent {
         id,
         identity,
@@ -159,49 +209,4 @@ pub fn validate_event(
         event_time_ms: r.instant("event_time")?.timestamp_millis(),
         properties,
     })
-}
-
-/// Writes the events the team does not have yet (by id); returns how many were new.
-pub async fn write_events(
-    txn: &DatabaseTransaction,
-    scope: &TeamScope,
-    events: &[ProductEvent],
-) -> AppResult<u64> {
-    let mut inserted = 0;
-    for chunk in events.chunks(1_000) {
-        let mut insert = Query::insert();
-        insert.into_table(E::Table).columns([
-            E::TeamId,
-            E::Id,
-            E::UserId,
-            E::Identity,
-            E::EventName,
-            E::EventTimeMs,
-            E::Channel,
-            E::Region,
-            E::Platform,
-            E::Properties,
-        ]);
-        for e in chunk {
-            insert.values_panic([
-                scope.team_id().0.into(),
-                e.id.clone().into(),
-                e.user_id.clone().into(),
-                e.identity.clone().into(),
-                e.event_name.clone().into(),
-                e.event_time_ms.into(),
-                e.dimension("channel").into(),
-                e.dimension("region").into(),
-                e.dimension("platform").into(),
-                Value::Object(e.properties.clone()).to_string().into(),
-            ]);
-        }
-        insert.on_conflict(
-            OnConflict::columns([E::TeamId, E::Id])
-                .do_nothing()
-                .to_owned(),
-        );
-        inserted += txn.execute(&insert).await?.rows_affected();
-    }
-    Ok(inserted)
 }

@@ -1,6 +1,7 @@
-//! The five publishing datasets, described as data (see `domains::tables`).
+//! The five publishing datasets, described as data (see `domains::datasets`). Every one
+//! follows its source: a re-sent row with a newer `updated_at` replaces the stored one.
 
-use crate::domains::tables::{Dataset, Key, Kind, f};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f};
 
 pub const JOB_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
 pub const CAMPAIGN_STATUSES: &[&str] = &["draft", "active", "paused", "completed"];
@@ -11,20 +12,28 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "pub_videos",
         key: Key::Id,
-        fields: &[f("title", Kind::Str(300)), f("created_at", Kind::Instant)],
+        history: History::Versioned,
+        fields: &[
+            f("title", Kind::Str(300)),
+            f("created_at", Kind::Instant),
+            f("updated_at", Kind::OptInstant),
+        ],
     },
     Dataset {
         name: "pub_clips",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("video_id", Kind::Ref("pub_videos")),
             f("visual_score", Kind::OptFraction),
             f("created_at", Kind::Instant),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "pub_jobs",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("video_id", Kind::OptRef("pub_videos")),
             f("clip_id", Kind::OptRef("pub_clips")),
@@ -37,6 +46,7 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "pub_campaigns",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("clip_id", Kind::OptRef("pub_clips")),
             f("name", Kind::Str(200)),
@@ -44,11 +54,13 @@ pub const DATASETS: &[Dataset] = &[
             f("budget", Kind::OptNumber),
             f("spent", Kind::NumberOrZero),
             f("created_at", Kind::Instant),
+            f("updated_at", Kind::OptInstant),
         ],
     },
     Dataset {
         name: "pub_publish_logs",
         key: Key::Id,
+        history: History::Versioned,
         fields: &[
             f("clip_id", Kind::Ref("pub_clips")),
             f("platform", Kind::Lower(32)),
@@ -57,6 +69,7 @@ pub const DATASETS: &[Dataset] = &[
             f("requested_at", Kind::Instant),
             f("published_at", Kind::OptInstant),
             f("created_at", Kind::Instant),
+            f("updated_at", Kind::OptInstant),
         ],
     },
 ];

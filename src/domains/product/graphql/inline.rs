@@ -1,9 +1,9 @@
 //! Inline telemetry: events and memberships posted with the request, validated by the same
 //! code as ingestion, computed by the same code as stored rows.
 
-use crate::domains::product::ingest::{DATASETS, validate_event};
+use crate::domains::datasets;
+use crate::domains::product::ingest::{MEMBERSHIPS, validate_event};
 use crate::domains::product::metrics::{Event, Membership, Telemetry};
-use crate::domains::tables;
 use crate::kernel::{AppError, AppResult};
 use async_graphql::{InputObject, Json};
 use chrono::{DateTime, Utc};
@@ -90,7 +90,7 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
             "user_id": m.user_id, "plan_type": m.plan_type, "start_at": m.start_at.to_rfc3339(),
             "expire_at": m.expire_at.map(|t| t.to_rfc3339()), "status": m.status,
             "amount": m.amount, "currency": m.currency.unwrap_or_else(|| currency.to_string())});
-        let row = tables::validate(&DATASETS[0], &value)
+        let row = datasets::validate(&MEMBERSHIPS, &value)
             .map_err(|err| bad("memberships", i, &err.field, &err.message))?;
         memberships.push(Membership::from_row(&row));
     }

@@ -19,7 +19,7 @@ pub use monetization::{MonetizationSection, monetization};
 pub use ops::{OpsSection, ops};
 
 use super::filter::ProductFilter;
-use crate::domains::tables::Row;
+use crate::domains::datasets::Row;
 use sea_orm::Value as SqlValue;
 use std::collections::HashMap;
 
