@@ -1,4 +1,5 @@
-//! The `dashgate` command line: serve (default), migrate, seed, sdl, team, api-key, token.
+//! The `dashgate` command line: serve (default), migrate, seed, sdl, team, api-key, audit,
+//! token.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -42,6 +43,17 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(KeyCommand),
+    /// List a team's audit log (erasures, deletions, exports), newest first.
+    Audit {
+        #[arg(long)]
+        team: String,
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Mint a JWT for a team member.
     Token {
         #[arg(long)]
@@ -200,6 +212,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let n = api_keys::revoke(&state.db, &prefix, now_ms).await?;
             anyhow::ensure!(n > 0, "no live API key with prefix `{prefix}`");
             println!("revoked {n} key(s)");
+        }
+        Command::Audit { team, limit, json } => {
+            let team = teams::find_by_slug(&state.db, &team)
+                .await?
+                .with_context(|| format!("no team `{team}`"))?;
+            let entries = dashgate::audit::list(&state.db, team.id, limit).await?;
+            for e in &entries {
+                if json {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    println!(
+                        "{}  {:<7} {:<28} {:<8} {}  →  {}",
+                        e.at.format("%Y-%m-%d %H:%M:%S"),
+                        e.action,
+                        e.principal,
+                        e.role,
+                        e.arguments,
+                        e.counts
+                    );
+                }
+            }
+            if entries.is_empty() && !json {
+                eprintln!("no audit entries for `{}`", team.slug);
+            }
         }
         Command::Token {
             team,

@@ -105,7 +105,7 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     }
     let seen = Arc::new(WindowsSeen::default());
     let gql = gql.data(seen.clone());
-    let response = run_graphql(http, gql, Some(principal)).await?;
+    let response = run_graphql(http, gql, Some(principal.clone())).await?;
     if let Some(err) = response.errors.first() {
         let code = err
             .extensions
@@ -134,6 +134,19 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     }
     let (path, items) = find_list(&response.data, req.path.as_deref())?;
     let filename = filename(&path, req.format, &seen);
+    // Exports are audited: who took which list of which dashboard, and how many rows.
+    let arguments = serde_json::json!({ "path": path, "format": if req.format == Format::Csv { "csv" } else { "json" },
+        "filename": filename, "documentId": resolved.trusted_name });
+    let counts = serde_json::json!({ "rows": items.len() });
+    crate::audit::record(
+        &state.db,
+        &principal,
+        "export",
+        &arguments,
+        &counts,
+        state.clock.now(),
+    )
+    .await?;
     let (content_type, body) = match req.format {
         Format::Csv => ("text/csv; charset=utf-8", to_csv(items)),
         Format::Json => (
