@@ -2,6 +2,11 @@
 //! token.
 
 use anyhow::Context;
+/// mimalloc returns freed memory to the system promptly, so memory stays flat after large
+/// batches (glibc's allocator keeps it, and more of it the more threads allocate).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use dashgate::accounts::{api_keys, teams};
 use dashgate::config::{LogFormat, Settings, reject_unknown_env};

@@ -6,7 +6,7 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError};
+use http_body_util::BodyExt;
 use serde_json::json;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -189,23 +189,34 @@ impl BodyError {
     }
 }
 
-/// Reads a whole body of at most `limit` bytes.
+/// Reads a whole body of at most `limit` bytes into one buffer, sized by `Content-Length` when
+/// the client sent one (so a large body is held once, not once per frame plus once whole).
 pub async fn read(body: Body, limit: usize) -> Result<Bytes, BodyError> {
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge(limit)),
-        Err(e) => {
-            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&*e);
-            let mut slow = false;
-            while let Some(c) = cause {
-                slow |= c.is::<TooSlow>();
-                cause = c.source();
+    let declared = http_body::Body::size_hint(&body)
+        .exact()
+        .map_or(0, |n| n.min(limit as u64) as usize);
+    let mut buf = Vec::with_capacity(declared);
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| classify(&e))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(BodyError::TooLarge(limit));
             }
-            Err(if slow {
-                BodyError::TooSlow
-            } else {
-                BodyError::Broken
-            })
+            buf.extend_from_slice(&data);
         }
     }
+    Ok(Bytes::from(buf))
+}
+
+/// What went wrong while a body was read.
+fn classify(e: &axum::Error) -> BodyError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<TooSlow>() {
+            return BodyError::TooSlow;
+        }
+        cause = c.source();
+    }
+    BodyError::Broken
 }

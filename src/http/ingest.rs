@@ -5,7 +5,7 @@
 
 use super::HttpState;
 use super::auth::caller;
-use crate::domains::datasets::{self, Batch, Dataset, Outcome};
+use crate::domains::datasets::{self, Dataset, Outcome};
 use crate::domains::registry;
 use crate::kernel::json_depth::nests_deeper_than;
 use crate::kernel::record::{RowError, rows};
@@ -170,14 +170,8 @@ async fn post(
     let (scope, ds) = (&opened.scope, opened.ds);
     let state = &http.app;
     let txn = crate::db::begin_write(&state.db).await?;
-    let mut batch = Batch::new(ds, scope);
-    for row in rows(&opened.bytes) {
-        match row {
-            Ok((line, value)) => batch.push(&txn, line, value).await?,
-            Err(e) => batch.reject(e),
-        }
-    }
-    let written = match batch.finish(&txn).await? {
+    let outcome = datasets::ingest(&txn, scope, ds, opened.bytes.clone()).await?;
+    let written = match outcome {
         Ok(written) => written,
         Err(errors) => {
             txn.rollback().await?;

@@ -8,7 +8,7 @@ mod links;
 mod store;
 mod validate;
 
-pub use batch::{Batch, CHUNK_ROWS, Written};
+pub use batch::{Batch, Checker, Writer, Written, chunk_rows, ingest};
 pub use links::{Cascade, Referenced, check_references, delete, referencing};
 pub use store::{Outcome, write};
 pub use validate::{key_of, validate};

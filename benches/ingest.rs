@@ -1,0 +1,253 @@
+//! Benchmark: ingesting request logs over HTTP in 100 000-row NDJSON batches, as a live system
+//! would send them (ids and times ascending), with 1, 2 and 4 clients sending batches at once,
+//! into a fresh team of a `dashgate serve` child process (the release binary); next to the floor
+//! on the same rows: the storage statements alone, in this process, with no HTTP, parsing or
+//! validation. Reports rows/s and the gateway process's memory: its peak while ingesting
+//! (`VmHWM`) and its RSS after each level.
+//!
+//! `cargo bench --bench ingest -- --database-url postgres://postgres@127.0.0.1:5432/postgres --rows 10000000`
+//! Prints a table and writes JSON to `--out`. Never asserts timings.
+
+use clap::Parser;
+use dashgate::config::Settings;
+use dashgate::domains::api_usage::ingest::REQUEST_LOGS;
+use dashgate::domains::datasets::{self, Row};
+use dashgate::kernel::{Principal, Role, TeamScope};
+use dashgate::state::AppState;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+#[derive(Parser)]
+struct Args {
+    /// Database (default: an SQLite file under target/, recreated).
+    #[arg(long, default_value = "sqlite://target/bench-ingest.db")]
+    database_url: String,
+    /// Rows per concurrency level.
+    #[arg(long, default_value_t = 2_000_000)]
+    rows: u64,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 100_000)]
+    batch: u64,
+    /// Clients sending batches at once.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    concurrency: Vec<u64>,
+    /// Results file (JSON).
+    #[arg(long, default_value = "target/bench-ingest.json")]
+    out: String,
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// A process's resident memory now and at its peak, in MB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Batch `n` of a stream of request logs: ids and times ascending, as a live system sends.
+fn batch(n: u64, size: u64, tag: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size as usize * 260);
+    let start = 1_761_955_200_000i64; // 2025-11-01
+    for i in 0..size {
+        let k = n * size + i;
+        let at = chrono::DateTime::from_timestamp_millis(start + k as i64 * 7)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let status = if k % 31 == 0 { 503 } else { 200 };
+        let line = format!(
+            r#"{{"id":"{tag}{k:010}","created_at":"{at}","endpoint":"/v1/chat/completions","status_code":{status},"latency_ms":{}.{},"model_name":"gpt-4o","country_code":"de","cost_usd":"0.0{}","tokens":{},"user_id":"user_{}"}}"#,
+            100 + k % 900,
+            k % 100,
+            k % 97 + 1,
+            200 + k % 2_000,
+            k % 5_000
+        );
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+struct Level {
+    clients: u64,
+    rows: u64,
+    seconds: f64,
+    rows_per_second: f64,
+    rss_after_mb: u64,
+    peak_mb: u64,
+}
+
+async fn post(addr: std::net::SocketAddr, token: &str, body: Vec<u8>) {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::post("/v1/ingest/request_logs")
+        .header("host", "bench")
+        .header("content-type", "application/x-ndjson")
+        .header("content-length", body.len())
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+}
+
+fn main() {
+    let args = Args::parse();
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(8 << 20)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run(args));
+}
+
+async fn run(args: Args) {
+    if let Some(path) = args.database_url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    let settings = Settings {
+        database_url: args.database_url.clone(),
+        jwt_secret: Some("bench".into()),
+        rate_limit_per_minute: 0,
+        demo: false,
+        ..Settings::default()
+    };
+    let state = AppState::open(settings, None).await.expect("state");
+    let slug = format!("ingest-{}", std::process::id());
+    let team = dashgate::accounts::teams::create(&state.db, &slug, "Ingest", "UTC", "USD", 0)
+        .await
+        .unwrap();
+    let token = state
+        .jwt
+        .mint(&team.slug, "bench", Role::Editor, i64::MAX / 2)
+        .unwrap();
+    // The gateway under test: the release binary, in a process of its own.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dashgate"))
+        .arg("serve")
+        .env("DASHGATE_DATABASE_URL", &args.database_url)
+        .env("DASHGATE_JWT_SECRET", "bench")
+        .env("DASHGATE_BIND", addr.to_string())
+        .env("DASHGATE_RATE_LIMIT_PER_MINUTE", "0")
+        .env("DASHGATE_DEMO", "false")
+        .env("DASHGATE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("dashgate serve");
+    let pid = child.id();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (base, _) = memory(pid);
+    let mut levels = Vec::new();
+    for (round, clients) in args.concurrency.iter().copied().enumerate() {
+        let batches = (args.rows / args.batch).max(1);
+        let next = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..clients)
+            .map(|_| {
+                let (next, token, size) = (next.clone(), token.clone(), args.batch);
+                tokio::spawn(async move {
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        if n >= batches {
+                            break;
+                        }
+                        let body = tokio::task::spawn_blocking(move || {
+                            batch(n, size, &format!("c{round}-"))
+                        })
+                        .await
+                        .unwrap();
+                        post(addr, &token, body).await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let rows = batches * args.batch;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let (rss, peak) = memory(pid);
+        levels.push(Level {
+            clients,
+            rows,
+            seconds,
+            rows_per_second: rows as f64 / seconds,
+            rss_after_mb: rss,
+            peak_mb: peak,
+        });
+    }
+    // The floor: the same kind of rows, validated already, written by the storage code alone.
+    let principal = Principal {
+        team,
+        user: "bench".into(),
+        role: Role::Editor,
+    };
+    let scope = TeamScope::require(Some(&principal), Role::Editor).unwrap();
+    let body = batch(9_999, args.batch, "floor-");
+    let rows: Vec<Row> = dashgate::kernel::record::rows(&body)
+        .map(|r| datasets::validate(&REQUEST_LOGS, &r.unwrap().1).unwrap())
+        .collect();
+    let txn = dashgate::db::begin_write(&state.db).await.unwrap();
+    let started = Instant::now();
+    for chunk in rows.chunks(datasets::chunk_rows(state.db.get_database_backend())) {
+        datasets::write(&txn, &scope, &REQUEST_LOGS, chunk)
+            .await
+            .unwrap();
+    }
+    txn.commit().await.unwrap();
+    let floor = args.batch as f64 / started.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("gateway RSS at start {base} MB; peak is the gateway's highest RSS so far");
+    println!(
+        "{:>8} {:>12} {:>9} {:>12} {:>14} {:>10}",
+        "clients", "rows", "seconds", "rows/s", "RSS after MB", "peak MB"
+    );
+    for l in &levels {
+        println!(
+            "{:>8} {:>12} {:>9.1} {:>12.0} {:>14} {:>10}",
+            l.clients, l.rows, l.seconds, l.rows_per_second, l.rss_after_mb, l.peak_mb
+        );
+    }
+    println!("floor (storage statements alone, one batch in one transaction): {floor:.0} rows/s");
+    let json = serde_json::json!({
+        "database": args.database_url, "batch": args.batch, "rss_at_start_mb": base,
+        "floor_rows_per_second": floor,
+        "levels": levels.iter().map(|l| serde_json::json!({
+            "clients": l.clients, "rows": l.rows, "seconds": l.seconds,
+            "rows_per_second": l.rows_per_second, "rss_after_mb": l.rss_after_mb, "peak_mb": l.peak_mb,
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::write(&args.out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    println!("wrote {}", args.out);
+}
