@@ -65,7 +65,7 @@ fn batch(n: u64, size: u64, tag: &str) -> Vec<u8> {
         let at = chrono::DateTime::from_timestamp_millis(start + k as i64 * 7)
             .unwrap()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let status = if k % 31 == 0 { 503 } else { 200 };
+        let status = if k.is_multiple_of(31) { 503 } else { 200 };
         let line = format!(
             r#"{{"id":"{tag}{k:010}","created_at":"{at}","endpoint":"/v1/chat/completions","status_code":{status},"latency_ms":{}.{},"model_name":"gpt-4o","country_code":"de","cost_usd":"0.0{}","tokens":{},"user_id":"user_{}"}}"#,
             100 + k % 900,
