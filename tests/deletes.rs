@@ -6,17 +6,9 @@ use crate::support::TestApp;
 use crate::support::fixtures::log;
 use axum::http::StatusCode;
 use dashgate::kernel::{Principal, Role};
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const AT: &str = "2026-03-01T10:00:00Z";
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    let stmt = sea_orm::Statement::from_string(app.state.db.get_database_backend(), sql);
-    let row = app.state.db.query_one_raw(stmt).await.unwrap().unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
 
 async fn delete(app: &TestApp, p: &Principal, path: &str, rows: &[Value]) -> (StatusCode, Value) {
     let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
@@ -99,7 +91,7 @@ both_dbs! {
         let by: Vec<(String, u64)> = r["error"]["referencedBy"].as_array().unwrap().iter()
             .map(|x| (x["dataset"].as_str().unwrap().to_string(), x["rows"].as_u64().unwrap())).collect();
         assert_eq!(by, [("chat_channels".to_string(), 1), ("chat_sessions".to_string(), 1)]);
-        assert_eq!(count(&app, "chat_experiments").await, 2, "nothing deleted");
+        assert_eq!(app.count_rows("chat_experiments").await, 2, "nothing deleted");
         // A row nothing references goes; an unknown id is counted missing.
         let (status, r) = delete(&app, &p, "/v1/ingest/chat_traces", &[json!({"id": "t1"}), json!({"id": "nope"})]).await;
         assert_eq!((status, r), (StatusCode::OK, json!({"dataset": "chat_traces", "deleted": 1, "missing": 1})));
@@ -109,7 +101,7 @@ both_dbs! {
         assert_eq!(r, json!({"dataset": "chat_experiments", "deleted": 1, "missing": 0, "cascaded": {
             "chat_channels": 1, "chat_message_tags": 1, "chat_messages": 2, "chat_session_tags": 1, "chat_sessions": 1}}));
         for (table, left) in [("chat_experiments", 1), ("chat_sessions", 1), ("chat_messages", 1), ("chat_tags", 1), ("chat_participants", 2)] {
-            assert_eq!(count(&app, table).await, left, "{table}");
+            assert_eq!(app.count_rows(table).await, left, "{table}");
         }
         // The dashboard follows at once (the cache was invalidated).
         let d = app.data(&p, r#"{ chat(window: {start: "2026-03-01T00:00:00Z", end: "2026-03-02T00:00:00Z"}) { kpis { experiments { value } messages { value } } } }"#).await;
@@ -123,7 +115,7 @@ both_dbs! {
         let (status, r) = delete(&app, &p, "/v1/ingest/request_logs", &[json!({"id": "a"}), json!({"id": "b", "colour": "red"})]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
         assert_eq!((r["error"]["line"].clone(), r["error"]["field"].clone()), (json!(2), json!("colour")));
-        assert_eq!(count(&app, "request_logs").await, 2);
+        assert_eq!(app.count_rows("request_logs").await, 2);
         let viewer = Principal { role: Role::Viewer, ..p.clone() };
         let (status, _) = delete(&app, &viewer, "/v1/ingest/request_logs", &[json!({"id": "a"})]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
@@ -138,7 +130,7 @@ both_dbs! {
         app.ingest(&other, &[log("z", AT, 200, 1.0, json!({}))]).await;
         let (_, r) = delete(&app, &p, "/v1/ingest/request_logs", &[json!({"id": "z"})]).await;
         assert_eq!((r["deleted"].clone(), r["missing"].clone()), (json!(0), json!(1)));
-        assert_eq!(count(&app, "request_logs").await, 1);
+        assert_eq!(app.count_rows("request_logs").await, 1);
     }
 
     async fn erasing_a_person_removes_exactly_their_rows_and_is_audited(app) {
@@ -169,7 +161,7 @@ both_dbs! {
             "chat_message_tags": 1, "chat_session_tags": 1}));
         for (table, left) in [("request_logs", 3), ("product_events", 1), ("product_memberships", 0),
             ("chat_participants", 1), ("chat_sessions", 1), ("chat_messages", 1)] {
-            assert_eq!(count(&app, table).await, left, "{table}: the other team's row and bo's stay");
+            assert_eq!(app.count_rows(table).await, left, "{table}: the other team's row and bo's stay");
         }
         // Every dashboard has forgotten her.
         let d = app.data(&admin, r#"{ apiUsage(window: {preset: LAST_30_DAYS}) { kpis { activeUsers { value } } } }"#).await;
@@ -207,6 +199,6 @@ both_dbs! {
         // as one JSON parameter). SQLite: chunks of 2 000 rows, each one statement.
         let expected = match app.backend { crate::support::Backend::Postgres => 3, crate::support::Backend::Sqlite => 6 };
         assert_eq!(inserts, expected, "{:?}", sql.iter().map(|s| &s[..s.len().min(60)]).collect::<Vec<_>>());
-        assert_eq!(count(&app, "request_logs").await, 12_000);
+        assert_eq!(app.count_rows("request_logs").await, 12_000);
     }
 }

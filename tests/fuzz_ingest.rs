@@ -8,12 +8,10 @@
 
 use crate::both_dbs_with;
 use crate::fuzz_graphql::{cases, seed};
-use crate::support::TestApp;
 use axum::http::StatusCode;
 use dashgate::kernel::Role;
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -141,19 +139,6 @@ fn batch(rng: &mut ChaCha8Rng, dataset: &str, next_id: &mut u64) -> (String, &'s
     (body, ct)
 }
 
-async fn stored(app: &TestApp, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let backend = app.state.db.get_database_backend();
-    let row = app
-        .state
-        .db
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 both_dbs_with! {
     |s| s.rate_limit_per_minute = 0;
     async fn fuzzed_batches_get_coded_answers_and_never_write_partially(app) {
@@ -185,7 +170,7 @@ both_dbs_with! {
         }
         assert!(ok > 50 && refused > 50, "seed {seed}: {ok} accepted, {refused} refused");
         for dataset in DATASETS {
-            let n = stored(&app, dataset).await;
+            let n = app.count_rows(dataset).await;
             assert_eq!(n, inserted.get(dataset).copied().unwrap_or(0), "seed {seed}: {dataset}");
         }
     }

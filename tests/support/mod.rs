@@ -274,6 +274,22 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `SELECT COUNT(*)` of a whole table (each test has its own database).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let backend = self.state.db.get_database_backend();
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let row = self
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
 /// The error code of the first error of a GraphQL response.
 pub fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]

@@ -47,7 +47,7 @@ pub async fn check_references(
     Ok(errors)
 }
 
-/// The keys among `keys` of rows of `table` (its column `column`) that the team has.
+/// The ids of the team's rows of `table` whose `column` is one of `keys`.
 async fn existing(
     db: &impl ConnectionTrait,
     scope: &TeamScope,
@@ -55,10 +55,22 @@ async fn existing(
     column: &str,
     keys: &[String],
 ) -> AppResult<BTreeSet<String>> {
+    keyed(db, scope, table, "id", column, keys).await
+}
+
+/// The `key` of the team's rows of `table` whose `column` is one of `keys`.
+async fn keyed(
+    db: &impl ConnectionTrait,
+    scope: &TeamScope,
+    table: &str,
+    key: &str,
+    column: &str,
+    keys: &[String],
+) -> AppResult<BTreeSet<String>> {
     let mut found = BTreeSet::new();
     for chunk in keys.chunks(500) {
         let stmt = Query::select()
-            .column(Alias::new("id"))
+            .column(Alias::new(key))
             .from(Alias::new(table))
             .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
             .and_where(Expr::col(Alias::new(column)).is_in(chunk.iter().cloned()))
@@ -118,10 +130,7 @@ pub async fn delete(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let found = match ds.key {
-        super::Key::Id => existing(db, scope, ds.name, key, &unique).await?,
-        super::Key::Month => months(db, scope, ds, &unique).await?,
-    };
+    let found = keyed(db, scope, ds.name, key, key, &unique).await?;
     let missing = (unique.len() - found.len()) as u64;
     let mut doomed: BTreeMap<&'static str, (&'static Dataset, BTreeSet<String>)> = BTreeMap::new();
     doomed.insert(ds.name, (ds, found));
@@ -173,26 +182,4 @@ pub async fn delete(
         deleted.insert(name, n);
     }
     Ok(Ok(Cascade { deleted, missing }))
-}
-
-/// The months among `keys` that the team has (month-keyed datasets are never referenced).
-async fn months(
-    db: &impl ConnectionTrait,
-    scope: &TeamScope,
-    ds: &Dataset,
-    keys: &[String],
-) -> AppResult<BTreeSet<String>> {
-    let mut found = BTreeSet::new();
-    for chunk in keys.chunks(500) {
-        let stmt = Query::select()
-            .column(Alias::new("month"))
-            .from(Alias::new(ds.name))
-            .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
-            .and_where(Expr::col(Alias::new("month")).is_in(chunk.iter().cloned()))
-            .to_owned();
-        for row in db.query_all(&stmt).await? {
-            found.insert(get::<String>(&row, 0)?);
-        }
-    }
-    Ok(found)
 }
