@@ -332,11 +332,11 @@ async fn plain_sql(state: &AppState, scope: &TeamScope, runs: usize) -> (Vec<f64
                 .cloned()
         };
         let (_, _, _, _, _, s) = tokio::try_join!(
-            metrics::kpi_values(db, &q, &keys, shared()),
+            metrics::kpi_values(db, &q, &keys, true, shared()),
             metrics::errors(db, &q, 10),
             metrics::models(db, &q),
             metrics::countries(db, &q),
-            metrics::latency(db, &q, shared()),
+            metrics::latency(db, &q, true, shared()),
             shared(),
         )
         .unwrap();
@@ -359,11 +359,11 @@ async fn plain_sql(state: &AppState, scope: &TeamScope, runs: usize) -> (Vec<f64
         total += ms;
         let _ = (metrics::requests(&q, &s), metrics::costs(&q, &s));
         let ready = || async { Ok(s.clone()) };
-        timed!(1, metrics::kpi_values(db, &q, &keys, ready()));
+        timed!(1, metrics::kpi_values(db, &q, &keys, true, ready()));
         timed!(2, metrics::errors(db, &q, 10));
         timed!(3, metrics::models(db, &q));
         timed!(4, metrics::countries(db, &q));
-        timed!(5, metrics::latency(db, &q, ready()));
+        timed!(5, metrics::latency(db, &q, true, ready()));
         sequential.push(total);
     }
     parallel.sort_by(f64::total_cmp);

@@ -28,6 +28,8 @@ pub struct AppState {
     pub refreshes: Arc<RateLimiter>,
     /// Per-team limit of browser events (`POST /v1/events`).
     pub events: Arc<RateLimiter>,
+    /// Recent credential lookups (API keys, teams), kept `DASHGATE_AUTH_CACHE_SECONDS`.
+    pub lookups: accounts::Lookups,
     /// The gateway's Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Table sizes, for refreshing planner statistics after bulk loads.
@@ -63,6 +65,7 @@ impl AppState {
             refreshes: Arc::new(RateLimiter::new(settings.force_refresh_per_minute)),
             events: Arc::new(RateLimiter::new(settings.events_per_minute)),
             metrics,
+            lookups: accounts::Lookups::new(Duration::from_secs(settings.auth_cache_seconds)),
             statistics: Arc::new(Statistics::new(settings.analyze_growth_percent)),
             settings: Arc::new(settings),
         })

@@ -96,6 +96,24 @@ both_dbs! {
         close(&d["latency"][1]["p95Ms"], 19.5);
     }
 
+    async fn answers_without_the_previous_window_or_percentiles_keep_their_values(app) {
+        // Only `value` and `avgMs` selected: the previous window and the percentiles are not
+        // computed, and what is computed is unchanged.
+        let p = seeded(&app).await;
+        let q = format!("{{ apiUsage({WINDOW}) {{
+            kpis {{ totalRequests {{ value }} p95LatencyMs {{ value unit }} activeUsers {{ value }} }}
+            latency {{ avgMs }} }} }}");
+        let d = app.data(&p, &q).await["apiUsage"].clone();
+        assert_eq!(d["kpis"]["totalRequests"], json!({"value": 5.0}));
+        close(&d["kpis"]["p95LatencyMs"]["value"], 260.0);
+        assert_eq!(d["kpis"]["activeUsers"], json!({"value": 3.0}));
+        close(&d["latency"][0]["avgMs"], 150.0);
+        close(&d["latency"][1]["avgMs"], 15.0);
+        let with_delta = format!("{{ apiUsage({WINDOW}) {{ kpis {{ totalRequests {{ delta {{ absolute }} }} }} }} }}");
+        let d = app.data(&p, &with_delta).await["apiUsage"].clone();
+        assert_eq!(d["kpis"]["totalRequests"]["delta"]["absolute"], json!(3.0));
+    }
+
     async fn breakdowns_rank_fold_and_name(app) {
         let p = seeded(&app).await;
         let q = format!("{{ apiUsage({WINDOW}) {{

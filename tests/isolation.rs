@@ -86,3 +86,41 @@ both_dbs! {
         assert_eq!(again["kpis"]["sessions"], mine["kpis"]["sessions"]);
     }
 }
+
+#[tokio::test]
+async fn remembered_lookups_save_round_trips_and_revocations_still_land_within_seconds() {
+    use crate::support::{Backend, TestApp};
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.auth_cache_seconds = 1)
+        .await
+        .unwrap();
+    let p = app.team("acme", "UTC", Role::Admin).await;
+    let key = api_keys::create(&app.state.db, "acme", "ci", Role::Viewer, 0)
+        .await
+        .unwrap();
+    let body = r#"{"query":"{ health }"}"#;
+    let token = app.token(&p);
+    for credential in [key.secret.as_str(), token.as_str()] {
+        app.http("POST", "/graphql", Some(credential), body).await;
+        let sql = app
+            .statements_of(async {
+                let (status, _) = app.http("POST", "/graphql", Some(credential), body).await;
+                assert_eq!(status, StatusCode::OK);
+            })
+            .await;
+        assert!(sql.is_empty(), "no lookup while remembered: {sql:?}");
+    }
+    // A revoked key still answers until its lookup is forgotten — at most the setting's time.
+    api_keys::revoke(&app.state.db, &key.prefix, 1)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, r) = app.http("POST", "/graphql", Some(&key.secret), body).await;
+    assert_eq!(
+        (status, code(&r)),
+        (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED")
+    );
+    // A bad signature is refused every time (signatures are never remembered).
+    let forged = format!("{}x", token);
+    let (status, _) = app.http("POST", "/graphql", Some(&forged), body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

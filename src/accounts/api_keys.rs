@@ -14,7 +14,7 @@ pub const KEY_PREFIX: &str = "dg_";
 /// Publishable keys (role PUBLISHABLE) start with this, so they are recognisable in a page.
 pub const PUBLISHABLE_PREFIX: &str = "dg_pk_";
 
-fn hash(key: &str) -> String {
+pub fn hash(key: &str) -> String {
     Sha256::digest(key.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -66,6 +66,15 @@ pub struct Settings {
         default_value_t = 60
     )]
     pub cache_stale_seconds: u64,
+    /// Seconds an API key's or a team's lookup is reused by authentication (0: every request
+    /// looks up); a revoked key or a changed team takes effect within this time.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_AUTH_CACHE_SECONDS",
+        default_value_t = 5
+    )]
+    pub auth_cache_seconds: u64,
     /// Maximum database connections in the pool.
     #[arg(
         long,

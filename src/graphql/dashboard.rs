@@ -149,6 +149,14 @@ impl Panels {
     }
 }
 
+/// Whether a field named in `names` is selected under `field`, up to `depth` levels down (so
+/// a panel computes only what was asked for: a previous window, percentiles).
+pub fn selects(field: async_graphql::SelectionField<'_>, names: &[&str], depth: usize) -> bool {
+    field
+        .selection_set()
+        .any(|f| names.contains(&f.name()) || (depth > 1 && selects(f, names, depth - 1)))
+}
+
 /// A list `limit` argument: `default` when absent, else between 1 and the configured maximum.
 pub fn list_limit(state: &AppState, limit: Option<i32>, default: usize) -> Result<usize, AppError> {
     let max = state.settings.max_top_n;

@@ -26,7 +26,7 @@ fn bearer(headers: &HeaderMap) -> AppResult<Option<&str>> {
 /// The principal of a credential (an API key `dg_…` or a JWT).
 pub async fn authenticate(state: &AppState, credential: &str) -> AppResult<Principal> {
     let now = state.clock.now().timestamp();
-    accounts::authenticate(&state.db, &state.jwt, credential, now).await
+    accounts::authenticate(&state.db, &state.jwt, &state.lookups, credential, now).await
 }
 
 /// The principal of an optional credential, after a take from the team's `limit`.

@@ -128,6 +128,8 @@ impl TestApp {
             db_max_connections: 4,
             // Background ANALYZE would show up in the statement counts; its own test turns it on.
             analyze_growth_percent: 0,
+            // Tests change teams and revoke keys and expect it at once; its own test turns it on.
+            auth_cache_seconds: 0,
             ..Settings::default()
         };
         let (cleanup, schema) = match backend {

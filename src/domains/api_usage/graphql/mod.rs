@@ -12,7 +12,7 @@ use super::metrics::{
     self, ApiUsageQuery, CostPoint, KpiKey, LatencyPoint, RequestPoint, WindowSums,
 };
 use crate::domains::countries::country_name;
-use crate::graphql::dashboard::{Panels, RootArgs, list_limit, open};
+use crate::graphql::dashboard::{Panels, RootArgs, list_limit, open, selects};
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::{Breakdown, rank};
 use crate::kernel::cache::RefreshPolicy;
@@ -106,10 +106,13 @@ impl ApiUsage {
             .selection_set()
             .filter_map(|f| KpiKey::from_field(f.name()))
             .collect();
+        // The previous window is read only when a card's `previous` or `delta` is selected.
+        let with_previous = selects(ctx.field(), &["previous", "delta"], 2);
         let (db, q, sums) = (state.db.clone(), self.q.clone(), self.sums());
-        let args = (&*self.q, &keys);
+        let args = (&*self.q, &keys, with_previous);
         let wanted = keys.clone();
-        let compute = async move { metrics::kpi_values(&db, &q, &wanted, sums).await };
+        let compute =
+            async move { metrics::kpi_values(&db, &q, &wanted, with_previous, sums).await };
         let values = self
             .panels
             .get(ctx, "apiUsage.kpis", &args, compute)
@@ -227,13 +230,19 @@ impl ApiUsage {
         })
     }
 
-    /// Mean, median and p95 latency per bucket.
+    /// Mean, median and p95 latency per bucket (percentiles are computed only when selected).
     async fn latency(&self, ctx: &Context<'_>) -> Result<Vec<LatencyPoint>> {
         let state = ctx.data::<AppState>()?;
+        let with_percentiles = selects(ctx.field(), &["p50Ms", "p95Ms"], 1);
         let (db, q, sums) = (state.db.clone(), self.q.clone(), self.sums());
-        let compute = async move { metrics::latency(&db, &q, sums).await };
+        let compute = async move { metrics::latency(&db, &q, with_percentiles, sums).await };
         self.panels
-            .get(ctx, "apiUsage.latency", &*self.q, compute)
+            .get(
+                ctx,
+                "apiUsage.latency",
+                &(&*self.q, with_percentiles),
+                compute,
+            )
             .await
     }
 }

@@ -27,31 +27,46 @@ pub enum KpiKey {
     ActiveUsers,
 }
 
-/// `(current, previous)` values of each requested KPI.
+/// `(current, previous)` values of each requested KPI; `previous` is `None` throughout unless
+/// `with_previous` (a card's `previous` or `delta` was selected).
 ///
-/// Counts, sums and the mean come from the shared window scan (`sums`); distinct users and
-/// the exact p95 are their own queries, run concurrently and only when selected.
+/// Counts, sums and the mean come from the shared window scan (`sums`) and, for the previous
+/// window, a scan of its own; distinct users and the exact p95 are their own queries, run
+/// concurrently and only when selected.
 pub async fn kpi_values(
     db: &DatabaseConnection,
     q: &ApiUsageQuery,
     keys: &BTreeSet<KpiKey>,
+    with_previous: bool,
     sums: impl Future<Output = AppResult<Arc<WindowSums>>>,
 ) -> AppResult<BTreeMap<KpiKey, (Option<f64>, Option<f64>)>> {
     use KpiKey::*;
-    let bounds = [
-        ms(q.window.previous_start),
-        ms(q.window.start),
-        ms(q.window.end),
-    ];
+    // Index 0 is the previous window (when asked for), the last the window.
+    let bounds: Vec<i64> = if with_previous {
+        vec![
+            ms(q.window.previous_start),
+            ms(q.window.start),
+            ms(q.window.end),
+        ]
+    } else {
+        vec![ms(q.window.start), ms(q.window.end)]
+    };
     let needs_sums = keys
         .iter()
         .any(|k| !matches!(k, ActiveUsers | P95LatencyMs));
     let sums = async {
-        if needs_sums {
-            sums.await.map(Some)
-        } else {
-            Ok(None)
+        if !needs_sums {
+            return Ok((None, None));
         }
+        let previous = async {
+            if with_previous {
+                super::sums::previous_sums(db, q).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (current, previous) = tokio::try_join!(sums, previous)?;
+        Ok::<_, AppError>((Some(current.current()), previous))
     };
     let users = async {
         if !keys.contains(&ActiveUsers) {
@@ -68,10 +83,12 @@ pub async fn kpi_values(
             .from_subquery(distinct, Alias::new("d"))
             .group_by_col(Alias::new("b"))
             .to_owned();
-        let mut users = [Some(0.0), Some(0.0)];
+        let last = bounds.len() as i32 - 2;
+        let mut users = [with_previous.then_some(0.0), Some(0.0)];
         for row in db.query_all(&stmt).await? {
             let b: i32 = get(&row, 0)?;
-            users[b.clamp(0, 1) as usize] = Some(get::<i64>(&row, 1)? as f64);
+            let slot = if b == last { 1 } else { 0 };
+            users[slot] = Some(get::<i64>(&row, 1)? as f64);
         }
         Ok::<_, AppError>(users)
     };
@@ -84,16 +101,21 @@ pub async fn kpi_values(
                 .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
                 .from_subquery(inner, Alias::new("s"))
                 .to_owned();
+            let last = bounds.len() as i32 - 2;
             for (b, values) in percentiles(db, ranked, &[P95]).await? {
-                p95[b.clamp(0, 1) as usize] = values.first().copied();
+                let slot = if b == last { 1 } else { 0 };
+                p95[slot] = values.first().copied();
             }
         }
         Ok::<_, AppError>(p95)
     };
-    let (sums, users, p95) = tokio::try_join!(sums, users, p95)?;
-    let periods = sums.map(|s| [s.previous, s.current()]).unwrap_or_default();
+    let ((current, previous), users, p95) = tokio::try_join!(sums, users, p95)?;
+    let periods = [previous, current];
     let value = |key: KpiKey, i: usize| -> Option<f64> {
-        let p = &periods[i];
+        if i == 0 && !with_previous {
+            return None;
+        }
+        let p = &periods[i].unwrap_or_default();
         let total = p.count as f64;
         let cost = p.cost_micros / 1e6;
         match key {

@@ -90,10 +90,12 @@ pub fn costs(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<CostPoint> {
         .collect()
 }
 
-/// Mean (from the window sums), median and p95 latency per bucket.
+/// Mean (from the window sums), and — only `with_percentiles` — the exact median and p95
+/// latency per bucket.
 pub async fn latency(
     db: &DatabaseConnection,
     q: &ApiUsageQuery,
+    with_percentiles: bool,
     sums: impl Future<Output = AppResult<Arc<WindowSums>>>,
 ) -> AppResult<Vec<LatencyPoint>> {
     let inner = q.bucketed(&[Column::LatencyMs], None);
@@ -102,7 +104,12 @@ pub async fn latency(
         .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
         .from_subquery(inner, Alias::new("s"))
         .to_owned();
-    let percentiles = async { Ok(percentiles(db, ranked, &[P50, P95]).await?) };
+    let percentiles = async {
+        if !with_percentiles {
+            return Ok(Default::default());
+        }
+        Ok(percentiles(db, ranked, &[P50, P95]).await?)
+    };
     let (sums, pct) = tokio::try_join!(sums, percentiles)?;
     Ok(q.window
         .frames()

@@ -1,6 +1,7 @@
 //! One scan, many panels: counts, errors, cost, latency and token sums per bucket of the
-//! window, plus the previous window as one extra bucket. The requests, costs and latency
-//! series and most KPIs are read from it, so a dashboard scans its rows once for all of them.
+//! window. The requests, costs and latency series and most KPIs are read from it, so a
+//! dashboard scans its window once for all of them; the previous window is a scan of its own,
+//! run only when a KPI card's `previous` or `delta` is selected.
 
 use super::ApiUsageQuery;
 use crate::domains::api_usage::entity::Column;
@@ -35,10 +36,9 @@ impl Sums {
     }
 }
 
-/// The sums of the previous window and of each bucket of the window.
+/// The sums of each bucket of the window.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WindowSums {
-    pub previous: Sums,
     pub buckets: Vec<Sums>,
 }
 
@@ -51,17 +51,31 @@ impl WindowSums {
     }
 }
 
-/// Scans `[previous_start, end)` once, grouped by the window's buckets.
+/// Scans the window, grouped by its buckets.
 pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<WindowSums> {
-    let mut bounds = vec![ms(q.window.previous_start)];
-    bounds.extend(q.window.bucket_bounds());
+    let buckets = sums_by(db, q, &q.window.bucket_bounds()).await?;
+    Ok(WindowSums { buckets })
+}
+
+/// Scans the previous window as one bucket.
+pub async fn previous_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Sums> {
+    let bounds = [ms(q.window.previous_start), ms(q.window.start)];
+    Ok(sums_by(db, q, &bounds).await?.remove(0))
+}
+
+/// The sums of each range between consecutive `bounds`.
+async fn sums_by(
+    db: &DatabaseConnection,
+    q: &ApiUsageQuery,
+    bounds: &[i64],
+) -> AppResult<Vec<Sums>> {
     let columns = [
         Column::StatusCode,
         Column::CostMicros,
         Column::LatencyMs,
         Column::Tokens,
     ];
-    let inner = q.by_bounds(&bounds, &columns, None);
+    let inner = q.by_bounds(bounds, &columns, None);
     let stmt = Query::select()
         .column(Alias::new("b"))
         .expr(Expr::cust("COUNT(*)"))
@@ -77,7 +91,7 @@ pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResul
         .group_by_col(Alias::new("b"))
         .to_owned();
     let rows = db.query_all(&stmt).await?;
-    let mut buckets = by_bucket(bounds.len() - 1, rows, |row| {
+    Ok(by_bucket(bounds.len() - 1, rows, |row| {
         Ok(Sums {
             count: get(row, 1)?,
             errors: get::<Option<i64>>(row, 2)?.unwrap_or(0),
@@ -85,8 +99,5 @@ pub async fn window_sums(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResul
             latency_ms: get::<Option<f64>>(row, 4)?.unwrap_or(0.0),
             tokens: get::<Option<f64>>(row, 5)?.unwrap_or(0.0),
         })
-    })?;
-    // Bucket 0 is the previous window.
-    let previous = buckets.remove(0);
-    Ok(WindowSums { previous, buckets })
+    })?)
 }
