@@ -307,6 +307,7 @@ async fn plain_sql(state: &AppState, scope: &TeamScope, runs: usize) -> (Vec<f64
         scope: scope.clone(),
         window,
         filter: ApiUsageFilter::default(),
+        rollups: state.settings.rollups,
     };
     let keys = KpiKey::ALL.into_iter().collect();
     let db = &state.db;

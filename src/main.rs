@@ -59,6 +59,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rebuild rollups from raw rows, or check them against raw rows.
+    #[command(subcommand)]
+    Rollups(RollupsCommand),
     /// Mint a JWT for a team member.
     Token {
         #[arg(long)]
@@ -71,6 +74,21 @@ enum Command {
         /// Validity in hours.
         #[arg(long, default_value_t = 24 * 30)]
         ttl_hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Recompute every rollup from the raw rows (of one team, or all), in one transaction.
+    Rebuild {
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Recompute every rollup from the raw rows and print each row that differs (exit code 1
+    /// when any does).
+    Check {
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -242,6 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("no audit entries for `{}`", team.slug);
             }
         }
+        Command::Rollups(command) => rollups(&state, command).await?,
         Command::Token {
             team,
             user,
@@ -318,4 +337,45 @@ async fn shutdown_signal() {
         () = term => {}
     }
     tracing::info!("shutting down: no new connections; finishing in-flight requests");
+}
+
+/// `dashgate rollups rebuild|check [--team]`.
+async fn rollups(state: &AppState, command: RollupsCommand) -> anyhow::Result<()> {
+    use dashgate::domains::{registry, rollups};
+    let (slug, check) = match command {
+        RollupsCommand::Rebuild { team } => (team, false),
+        RollupsCommand::Check { team } => (team, true),
+    };
+    let team = match &slug {
+        Some(slug) => Some(
+            teams::find_by_slug(&state.db, slug)
+                .await?
+                .with_context(|| format!("no team `{slug}`"))?
+                .id
+                .0,
+        ),
+        None => None,
+    };
+    if !check {
+        let txn = dashgate::db::begin_write(&state.db).await?;
+        for rollup in registry::rollups() {
+            rollups::rebuild(&txn, rollup, team).await?;
+            println!("rebuilt {}", rollup.table);
+        }
+        txn.commit().await?;
+        return Ok(());
+    }
+    let mut differences = 0;
+    for rollup in registry::rollups() {
+        let found = rollups::check(&state.db, rollup, team).await?;
+        for d in &found {
+            println!("{}", serde_json::to_string(d)?);
+        }
+        println!("{}: {} rows differ", rollup.table, found.len());
+        differences += found.len();
+    }
+    if differences > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
 }

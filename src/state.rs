@@ -6,6 +6,7 @@ use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
 use crate::db;
 use crate::db::statistics::Statistics;
+use crate::domains::{registry, rollups};
 use crate::kernel::cache::{Lifetimes, PanelCache};
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::rate_limit::RateLimiter;
@@ -46,6 +47,10 @@ impl AppState {
 
     /// State over an already migrated connection.
     pub async fn with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let rebuilt = rollups::ensure_current(&db, &registry::rollups()).await?;
+        if !rebuilt.is_empty() {
+            tracing::info!(tables = ?rebuilt, "rollups rebuilt from raw rows");
+        }
         let secret = match &settings.jwt_secret {
             Some(s) => s.clone(),
             None => accounts::tokens::load_or_create_secret(&db).await?,

@@ -38,6 +38,7 @@ mod product_rules;
 mod product_surface;
 mod publishing;
 mod publishing_ingest;
+mod rollups;
 mod schema;
 mod spans;
 mod statistics;

@@ -11,6 +11,7 @@ mod m0005_publishing;
 mod m0006_executive;
 mod m0007_product;
 mod m0008_live_data;
+mod m0009_rollups;
 mod tables;
 
 /// All migrations, in order.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_executive::Migration),
             Box::new(m0007_product::Migration),
             Box::new(m0008_live_data::Migration),
+            Box::new(m0009_rollups::Migration),
         ]
     }
 }

@@ -38,6 +38,10 @@ pub struct Settings {
     /// Pins the clock to an RFC 3339 instant (reproducible demos and tests). Unset: real time.
     #[arg(long, global = true, env = "DASHGATE_NOW")]
     pub now: Option<DateTime<Utc>>,
+    /// Serve dashboards from rollup tables where they cover the window (`false`: read raw rows
+    /// only; the rollups are still maintained, for comparing the two).
+    #[arg(long, global = true, env = "DASHGATE_ROLLUPS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rollups: bool,
     /// Seed the `demo` team on first start of an empty SQLite database.
     #[arg(long, global = true, env = "DASHGATE_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo: bool,

@@ -5,6 +5,7 @@
 
 use super::datasets::{self, Dataset};
 use super::registry;
+use super::rollups;
 use crate::kernel::sql::get;
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::ConnectionTrait;
@@ -25,6 +26,9 @@ async fn delete_where(
     let mut any = Condition::any();
     for c in columns {
         any = any.add(Expr::col(Alias::new(*c)).eq(user));
+    }
+    if let Some(rollup) = registry::find(table).and_then(|ds| ds.rollup) {
+        rollups::retract_where(db, rollup, scope.team_id().0, any.clone()).await?;
     }
     let stmt = Query::delete()
         .from_table(Alias::new(table))

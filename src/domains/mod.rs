@@ -9,3 +9,4 @@ pub mod executive;
 pub mod product;
 pub mod publishing;
 pub mod registry;
+pub mod rollups;

@@ -21,3 +21,8 @@ pub fn find(name: &str) -> Option<&'static Dataset> {
 pub fn names() -> Vec<&'static str> {
     all().map(|d| d.name).collect()
 }
+
+/// Every rollup (of the datasets that have one).
+pub fn rollups() -> Vec<&'static crate::domains::rollups::Rollup> {
+    all().filter_map(|ds| ds.rollup).collect()
+}

@@ -16,16 +16,25 @@ pub fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
 /// `bounds` are ascending; rows must already be filtered to `[bounds[0], bounds[last])`.
 /// Built as a balanced tree of `CASE WHEN col < mid` so it costs `log2(n)` comparisons per row.
 pub fn bucket_index(col: Expr, bounds: &[i64]) -> Expr {
-    fn split(col: &Expr, bounds: &[i64], lo: usize, hi: usize) -> Expr {
+    let labels: Vec<i32> = (0..bounds.len().saturating_sub(1).max(1) as i32).collect();
+    labeled_index(col, bounds, &labels)
+}
+
+/// Like `bucket_index`, answering `labels[i]` for the range `[bounds[i], bounds[i+1])`.
+pub fn labeled_index(col: Expr, bounds: &[i64], labels: &[i32]) -> Expr {
+    fn split(col: &Expr, bounds: &[i64], labels: &[i32], lo: usize, hi: usize) -> Expr {
         if hi - lo <= 1 {
-            return Expr::val(lo as i32);
+            return Expr::val(labels[lo]);
         }
         let mid = (lo + hi) / 2;
-        Expr::case(col.clone().lt(bounds[mid]), split(col, bounds, lo, mid))
-            .finally(split(col, bounds, mid, hi))
-            .into()
+        Expr::case(
+            col.clone().lt(bounds[mid]),
+            split(col, bounds, labels, lo, mid),
+        )
+        .finally(split(col, bounds, labels, mid, hi))
+        .into()
     }
-    split(&col, bounds, 0, bounds.len().saturating_sub(1).max(1))
+    split(&col, bounds, labels, 0, labels.len())
 }
 
 /// Percentiles as per-mille integers (950 = p95), exact like PostgreSQL's `percentile_cont`.

@@ -2,12 +2,14 @@
 //! known id is a duplicate. `cost_usd` is stored exactly as integer micro-dollars.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f, stored_as};
+use crate::domains::rollups::{Dim, Measure, Rollup};
 
 /// API request logs (spec/api_usage.md).
 pub const REQUEST_LOGS: Dataset = Dataset {
     name: "request_logs",
     key: Key::Id,
     history: History::AppendOnly,
+    rollup: Some(&REQUEST_LOG_ROLLUP),
     fields: &[
         f("created_at", Kind::Instant),
         f("endpoint", Kind::Str(128)),
@@ -18,5 +20,71 @@ pub const REQUEST_LOGS: Dataset = Dataset {
         stored_as("cost_usd", "cost_micros", Kind::Micros),
         f("tokens", Kind::OptInt(0, 1_000_000_000)),
         f("user_id", Kind::OptStr(64)),
+    ],
+};
+
+/// Request logs per team and UTC hour: totals, and by status code, model, country and user
+/// (the user dimension is the presence rollup: distinct users of a window are the distinct
+/// keys of its hours, never a sum of per-hour counts).
+pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
+    table: "request_log_rollups",
+    source: "request_logs",
+    key: "id",
+    time: "created_at_ms",
+    grain_ms: 3_600_000,
+    version: 1,
+    dims: &[
+        Dim {
+            name: "total",
+            key: "''",
+        },
+        Dim {
+            name: "status",
+            key: "CAST(status_code AS TEXT)",
+        },
+        Dim {
+            name: "model",
+            key: "model_name",
+        },
+        Dim {
+            name: "country",
+            key: "country_code",
+        },
+        Dim {
+            name: "user",
+            key: "user_id",
+        },
+    ],
+    measures: &[
+        Measure {
+            column: "n",
+            per_row: "1",
+            count: true,
+        },
+        Measure {
+            column: "errors",
+            per_row: "CASE WHEN status_code >= 400 THEN 1 ELSE 0 END",
+            count: true,
+        },
+        Measure {
+            column: "cost_micros",
+            per_row: "COALESCE(CAST(cost_micros AS DOUBLE PRECISION), 0)",
+            count: false,
+        },
+        Measure {
+            column: "cost_n",
+            per_row: "CASE WHEN cost_micros IS NULL THEN 0 ELSE 1 END",
+            count: true,
+        },
+        Measure {
+            column: "latency_ms",
+            per_row: "CAST(latency_ms AS DOUBLE PRECISION)",
+            count: false,
+        },
+        Measure {
+            column: "tokens",
+            per_row: "COALESCE(CAST(tokens AS DOUBLE PRECISION), 0)",
+            count: false,
+        },
     ],
 };

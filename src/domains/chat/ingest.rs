@@ -29,6 +29,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_experiments",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("name", Kind::Str(200)),
             f("is_archived", Kind::Bool),
@@ -40,6 +41,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_channels",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("name", Kind::Str(200)),
@@ -52,6 +54,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_participants",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("identifier", Kind::Str(200)),
             f("name", Kind::OptStr(200)),
@@ -64,6 +67,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_sessions",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("participant_id", Kind::Ref("chat_participants")),
@@ -79,6 +83,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_messages",
         key: Key::Id,
         history: History::AppendOnly,
+        rollup: None,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("message_type", Kind::OneOf(MESSAGE_TYPES)),
@@ -89,6 +94,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_tags",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("name", Kind::Str(200)),
             f("category", Kind::OneOf(TAG_CATEGORIES)),
@@ -99,6 +105,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_message_tags",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("message_id", Kind::Ref("chat_messages")),
@@ -109,6 +116,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_session_tags",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("session_id", Kind::Ref("chat_sessions")),
@@ -119,6 +127,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_traces",
         key: Key::Id,
         history: History::AppendOnly,
+        rollup: None,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("timestamp", Kind::Instant),

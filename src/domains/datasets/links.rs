@@ -3,6 +3,7 @@
 //! with it).
 
 use super::{Dataset, Kind, Row, RowError};
+use crate::domains::rollups;
 use crate::kernel::sql::get;
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -172,12 +173,18 @@ pub async fn delete(
         let ids: Vec<String> = ids.into_iter().collect();
         let mut n = 0;
         for chunk in ids.chunks(500) {
+            if let Some(rollup) = target.rollup {
+                rollups::retract_keys(db, rollup, scope.team_id().0, chunk).await?;
+            }
             let stmt = Query::delete()
                 .from_table(Alias::new(name))
                 .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
                 .and_where(Expr::col(Alias::new(target.key.column())).is_in(chunk.iter().cloned()))
                 .to_owned();
             n += db.execute(&stmt).await?.rows_affected();
+        }
+        if let Some(rollup) = target.rollup {
+            rollups::seal(db, rollup, scope.team_id().0).await?;
         }
         deleted.insert(name, n);
     }

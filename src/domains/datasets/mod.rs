@@ -164,6 +164,8 @@ pub struct Dataset {
     pub name: &'static str,
     pub key: Key,
     pub history: History,
+    /// The rollup maintained from the dataset's rows, if any.
+    pub rollup: Option<&'static crate::domains::rollups::Rollup>,
     pub fields: &'static [Field],
 }
 

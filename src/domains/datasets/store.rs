@@ -9,9 +9,10 @@
 //! against one that has: a timestamped version is never overwritten by an untimestamped one.
 
 use super::{ColType, Dataset, History, Row};
+use crate::domains::rollups;
 use crate::kernel::sql::get;
 use crate::kernel::{AppResult, TeamScope};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 use std::collections::HashMap;
 
@@ -157,7 +158,79 @@ async fn stored(
 }
 
 /// Inserts (`update: false`, known keys skipped) or upserts the rows; returns rows affected.
+/// A dataset with a rollup gets the contribution of the rows it inserted added (an update's
+/// old versions are retracted first, its new ones added after).
 async fn put(
+    db: &impl ConnectionTrait,
+    scope: &TeamScope,
+    ds: &Dataset,
+    rows: &[&Row],
+    update: bool,
+) -> AppResult<u64> {
+    let Some(rollup) = ds.rollup else {
+        return put_rows(db, scope, ds, rows, update).await;
+    };
+    let team = scope.team_id().0;
+    if update {
+        let keys: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        rollups::retract_keys(db, rollup, team, &keys).await?;
+        let n = put_rows(db, scope, ds, rows, true).await?;
+        rollups::add_keys(db, rollup, team, &keys).await?;
+        rollups::seal(db, rollup, team).await?;
+        return Ok(n);
+    }
+    let keys = insert_returning(db, scope, ds, rows).await?;
+    rollups::add_keys(db, rollup, team, &keys).await?;
+    Ok(keys.len() as u64)
+}
+
+/// Inserts the rows (known keys skipped); returns the keys inserted.
+async fn insert_returning(
+    db: &impl ConnectionTrait,
+    scope: &TeamScope,
+    ds: &Dataset,
+    rows: &[&Row],
+) -> AppResult<Vec<String>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let json = recordset_json(ds, scope.team_id().0, rows.iter().copied());
+        return insert_json_returning(db, ds, json).await;
+    }
+    let mut keys = Vec::new();
+    for chunk in rows.chunks(per_statement(ds)) {
+        let mut insert = insert_statement(scope, ds, chunk);
+        insert
+            .on_conflict(
+                OnConflict::columns([Alias::new("team_id"), Alias::new(ds.key.column())])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .returning_col(Alias::new(ds.key.column()));
+        for row in db.query_all(&insert).await? {
+            keys.push(get::<String>(&row, 0)?);
+        }
+    }
+    Ok(keys)
+}
+
+/// `INSERT INTO <dataset> (team_id, key, fields…) VALUES …` for the rows.
+fn insert_statement(scope: &TeamScope, ds: &Dataset, rows: &[&Row]) -> InsertStatement {
+    let mut columns = vec![Alias::new("team_id"), Alias::new(ds.key.column())];
+    columns.extend(ds.fields.iter().map(|f| Alias::new(f.column())));
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new(ds.name)).columns(columns);
+    for row in rows {
+        let mut values: Vec<Expr> = vec![Expr::val(scope.team_id().0), Expr::val(row.id.clone())];
+        values.extend(row.values.iter().cloned().map(Expr::val));
+        insert.values_panic(values);
+    }
+    insert
+}
+
+/// Inserts or upserts the rows, with no rollup; returns rows affected.
+async fn put_rows(
     db: &impl ConnectionTrait,
     scope: &TeamScope,
     ds: &Dataset,
@@ -171,18 +244,9 @@ async fn put(
         return put_recordset(db, scope, ds, rows, update).await;
     }
     let table = Alias::new(ds.name);
-    let mut columns = vec![Alias::new("team_id"), Alias::new(ds.key.column())];
-    columns.extend(ds.fields.iter().map(|f| Alias::new(f.column())));
     let mut affected = 0;
     for chunk in rows.chunks(per_statement(ds)) {
-        let mut insert = Query::insert();
-        insert.into_table(table.clone()).columns(columns.clone());
-        for row in chunk {
-            let mut values: Vec<Expr> =
-                vec![Expr::val(scope.team_id().0), Expr::val(row.id.clone())];
-            values.extend(row.values.iter().cloned().map(Expr::val));
-            insert.values_panic(values);
-        }
+        let mut insert = insert_statement(scope, ds, chunk);
         let mut on_conflict =
             OnConflict::columns([Alias::new("team_id"), Alias::new(ds.key.column())]);
         if update {
@@ -349,6 +413,25 @@ async fn put_json(
     Ok(db.execute_raw(stmt).await?.rows_affected())
 }
 
+/// PostgreSQL: inserts the rows of `json` (known keys skipped); returns the keys inserted.
+async fn insert_json_returning(
+    db: &impl ConnectionTrait,
+    ds: &Dataset,
+    json: String,
+) -> AppResult<Vec<String>> {
+    let sql = format!(
+        "{} RETURNING \"{}\"",
+        recordset_sql(ds, false),
+        ds.key.column()
+    );
+    let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [json.into()]);
+    let mut keys = Vec::new();
+    for row in db.query_all_raw(stmt).await? {
+        keys.push(get::<String>(&row, 0)?);
+    }
+    Ok(keys)
+}
+
 /// PostgreSQL: the rows of a chunk as one JSON parameter.
 async fn put_recordset(
     db: &impl ConnectionTrait,
@@ -365,11 +448,19 @@ async fn put_recordset(
 /// built beside the writer, so the writer only sends it.
 pub async fn append_encoded(
     db: &impl ConnectionTrait,
+    scope: &TeamScope,
     ds: &Dataset,
     rows: usize,
     json: String,
 ) -> AppResult<Outcome> {
-    let inserted = put_json(db, ds, json, false).await?;
+    let inserted = match ds.rollup {
+        None => put_json(db, ds, json, false).await?,
+        Some(rollup) => {
+            let keys = insert_json_returning(db, ds, json).await?;
+            rollups::add_keys(db, rollup, scope.team_id().0, &keys).await?;
+            keys.len() as u64
+        }
+    };
     Ok(Outcome {
         inserted,
         duplicates: rows as u64 - inserted,
@@ -427,6 +518,7 @@ mod tests {
         name: "t",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("status", Kind::Str(10)),
             f("updated_at", Kind::OptInstant),

@@ -15,6 +15,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "exec_revenue_months",
         key: Key::Month,
         history: History::Replaced,
+        rollup: None,
         fields: &[
             f("recognized", Kind::NumberOrZero),
             f("booked", Kind::NumberOrZero),
@@ -25,6 +26,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "exec_uptime_months",
         key: Key::Month,
         history: History::Replaced,
+        rollup: None,
         // A ratio; values above 1 are percentages (read as such by the metrics).
         fields: &[f("uptime", Kind::AtMost(100))],
     },
@@ -32,6 +34,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "exec_nrr_months",
         key: Key::Month,
         history: History::Replaced,
+        rollup: None,
         // A ratio that may exceed 1; values above 3 are percentages.
         fields: &[f("nrr", Kind::AtMost(1000))],
     },
@@ -39,6 +42,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "exec_pipeline_months",
         key: Key::Month,
         history: History::Replaced,
+        rollup: None,
         fields: &[
             f("pipeline", Kind::Number),
             f("win_rate", Kind::AtMost(100)),
@@ -48,6 +52,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "exec_orders",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("order_date", Kind::Date),
             f("customer", Kind::Str(200)),
@@ -65,6 +70,7 @@ pub const RUM_EVENTS: Dataset = Dataset {
     name: "rum_events",
     key: Key::Id,
     history: History::AppendOnly,
+    rollup: None,
     fields: &[
         f("name", Kind::Str(64)),
         f("occurred_at", Kind::Instant),

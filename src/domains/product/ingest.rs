@@ -18,6 +18,7 @@ pub const MEMBERSHIPS: Dataset = Dataset {
     name: "product_memberships",
     key: Key::Id,
     history: History::Versioned,
+    rollup: None,
     fields: &[
         f("user_id", Kind::Str(128)),
         f("plan_type", Kind::Lower(32)),
@@ -35,6 +36,7 @@ pub const PRODUCT_EVENTS: Dataset = Dataset {
     name: "product_events",
     key: Key::Id,
     history: History::AppendOnly,
+    rollup: None,
     fields: &[
         f("user_id", Kind::OptStr(128)),
         f("event_name", Kind::Str(64)),

@@ -13,6 +13,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_videos",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("title", Kind::Str(300)),
             f("created_at", Kind::Instant),
@@ -23,6 +24,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_clips",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("video_id", Kind::Ref("pub_videos")),
             f("visual_score", Kind::OptFraction),
@@ -34,6 +36,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_jobs",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("video_id", Kind::OptRef("pub_videos")),
             f("clip_id", Kind::OptRef("pub_clips")),
@@ -47,6 +50,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_campaigns",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("clip_id", Kind::OptRef("pub_clips")),
             f("name", Kind::Str(200)),
@@ -61,6 +65,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_publish_logs",
         key: Key::Id,
         history: History::Versioned,
+        rollup: None,
         fields: &[
             f("clip_id", Kind::Ref("pub_clips")),
             f("platform", Kind::Lower(32)),

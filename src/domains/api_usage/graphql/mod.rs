@@ -63,6 +63,7 @@ impl ApiUsageRoot {
                 scope: opened.scope,
                 window: opened.window,
                 filter: ApiUsageFilter::from_input(opened.filter)?,
+                rollups: opened.state.settings.rollups,
             }),
         })
     }

@@ -1,12 +1,11 @@
 //! The apiUsage top-N panels: errors by status code, models, countries.
 
 use super::ApiUsageQuery;
-use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::Breakdown;
-use crate::kernel::sql::{avg_f64, count_if, get, sum_float};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection};
+use crate::kernel::sql::{get, sum_f64, sum_i64};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Error requests (status ≥ 400) by status code, as `(code, count)` groups.
 pub async fn errors(
@@ -14,19 +13,24 @@ pub async fn errors(
     q: &ApiUsageQuery,
     limit: usize,
 ) -> AppResult<Breakdown> {
-    let stmt = q
-        .plain(Condition::all().add(Column::StatusCode.gte(400)))
-        .column(Column::StatusCode)
-        .expr(Expr::cust("COUNT(*)"))
-        .group_by_col(Column::StatusCode)
+    let stmt = Query::select()
+        .column(Alias::new("key"))
+        .expr(sum_i64(col("errors")))
+        .from_subquery(q.source("status", &q.window_bounds()), Alias::new("t"))
+        .group_by_col(Alias::new("key"))
+        .and_having(col("errors").sum().gt(0))
         .to_owned();
     let mut groups = Vec::new();
     for row in db.query_all(&stmt).await? {
-        let code: i32 = get(&row, 0)?;
+        let code: String = get(&row, 0)?;
         let n: i64 = get(&row, 1)?;
-        groups.push((code.to_string(), n as f64));
+        groups.push((code, n as f64));
     }
     Ok(Breakdown::from_groups(groups, limit))
+}
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
 }
 
 /// One model's figures.
@@ -42,23 +46,30 @@ pub struct ModelRow {
 
 /// Every model of the window (non-empty `model_name`) with its figures.
 pub async fn models(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<ModelRow>> {
-    let stmt = q
-        .plain(Condition::all().add(Column::ModelName.is_not_null()))
-        .column(Column::ModelName)
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(sum_float(Expr::col(Column::CostMicros)))
-        .expr(avg_f64(Expr::col(Column::LatencyMs)))
-        .expr(count_if(Expr::col(Column::StatusCode).gte(400)))
-        .group_by_col(Column::ModelName)
+    let stmt = Query::select()
+        .column(Alias::new("key"))
+        .expr(sum_i64(col("n")))
+        .expr(sum_f64(col("cost_micros")))
+        .expr(sum_i64(col("cost_n")))
+        .expr(sum_f64(col("latency_ms")))
+        .expr(sum_i64(col("errors")))
+        .from_subquery(q.source("model", &q.window_bounds()), Alias::new("t"))
+        .group_by_col(Alias::new("key"))
         .to_owned();
     let mut rows = Vec::new();
     for row in db.query_all(&stmt).await? {
+        let requests: i64 = get(&row, 1)?;
+        let with_cost: i64 = get(&row, 3)?;
+        let latency: f64 = get(&row, 4)?;
         rows.push(ModelRow {
             model: get(&row, 0)?,
-            requests: get(&row, 1)?,
-            cost: get::<Option<f64>>(&row, 2)?.map(|m| m / 1e6),
-            avg_latency_ms: get(&row, 3)?,
-            errors: get::<Option<i64>>(&row, 4)?.unwrap_or(0),
+            requests,
+            cost: (with_cost > 0)
+                .then(|| get::<f64>(&row, 2))
+                .transpose()?
+                .map(|m| m / 1e6),
+            avg_latency_ms: (requests > 0).then(|| latency / requests as f64),
+            errors: get(&row, 5)?,
         });
     }
     Ok(rows)
@@ -73,11 +84,11 @@ pub struct CountryRow {
 
 /// Every country of the window (non-empty `country_code`) with its request count.
 pub async fn countries(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<CountryRow>> {
-    let stmt = q
-        .plain(Condition::all().add(Column::CountryCode.is_not_null()))
-        .column(Column::CountryCode)
-        .expr(Expr::cust("COUNT(*)"))
-        .group_by_col(Column::CountryCode)
+    let stmt = Query::select()
+        .column(Alias::new("key"))
+        .expr(sum_i64(col("n")))
+        .from_subquery(q.source("country", &q.window_bounds()), Alias::new("t"))
+        .group_by_col(Alias::new("key"))
         .to_owned();
     let mut rows = Vec::new();
     for row in db.query_all(&stmt).await? {

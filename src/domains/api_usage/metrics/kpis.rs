@@ -7,7 +7,7 @@ use crate::kernel::kpi::ratio;
 use crate::kernel::sql::{P95, get, ms, percentiles};
 use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -72,15 +72,10 @@ pub async fn kpi_values(
         if !keys.contains(&ActiveUsers) {
             return Ok([None, None]);
         }
-        let cond = Condition::all().add(Column::UserId.is_not_null());
-        let distinct = q
-            .by_bounds(&bounds, &[Column::UserId], Some(cond))
-            .distinct()
-            .to_owned();
         let stmt = Query::select()
             .column(Alias::new("b"))
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(distinct, Alias::new("d"))
+            .expr(Expr::cust("COUNT(DISTINCT \"key\")"))
+            .from_subquery(q.source("user", &bounds), Alias::new("d"))
             .group_by_col(Alias::new("b"))
             .to_owned();
         let last = bounds.len() as i32 - 2;

@@ -13,6 +13,8 @@ pub use sums::{WindowSums, window_sums};
 
 use super::entity::{Column, Entity};
 use super::filter::ApiUsageFilter;
+use super::ingest::REQUEST_LOG_ROLLUP;
+use crate::domains::rollups::{self, Plan};
 use crate::kernel::TeamScope;
 use crate::kernel::sql::{bucket_index, ms};
 use crate::kernel::window::TimeWindow;
@@ -27,6 +29,9 @@ pub struct ApiUsageQuery {
     pub scope: TeamScope,
     pub window: TimeWindow,
     pub filter: ApiUsageFilter,
+    /// Read rollups where they cover the window (`DASHGATE_ROLLUPS`).
+    #[serde(skip)]
+    pub rollups: bool,
 }
 
 impl ApiUsageQuery {
@@ -69,12 +74,25 @@ impl ApiUsageQuery {
             .to_owned()
     }
 
-    /// `SELECT <columns> FROM request_logs WHERE …` over the window (no buckets).
-    fn plain(&self, extra: Condition) -> SelectStatement {
-        let (from, to) = (ms(self.window.start), ms(self.window.end));
-        Query::select()
-            .from(Entity)
-            .cond_where(self.condition(from, to).add(extra))
-            .to_owned()
+    /// Rows `b` (bucket of `bounds`), `key` (of `dim`) and the request-log rollup's measures
+    /// (`n`, `errors`, `cost_micros`, `cost_n`, `latency_ms`, `tokens`): rollup rows for the
+    /// whole hours of each bucket, raw rows for the rest — raw rows only when a filter is set
+    /// (the rollup has no endpoint or user-id dimension to filter by).
+    fn source(&self, dim: &str, bounds: &[i64]) -> SelectStatement {
+        let rollup = &REQUEST_LOG_ROLLUP;
+        let rolled = self.rollups && self.filter == ApiUsageFilter::default();
+        let plan = Plan::new(bounds, rollup.grain_ms, rolled);
+        rollups::source(
+            rollup,
+            rollup.dim(dim),
+            self.scope.team_id().0,
+            &plan,
+            self.filter.condition(),
+        )
+    }
+
+    /// `[start, end)` as bounds of one bucket.
+    fn window_bounds(&self) -> [i64; 2] {
+        [ms(self.window.start), ms(self.window.end)]
     }
 }

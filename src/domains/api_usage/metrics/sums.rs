@@ -4,10 +4,9 @@
 //! run only when a KPI card's `previous` or `delta` is selected.
 
 use super::ApiUsageQuery;
-use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{by_bucket, count_if, get, ms, sum_float};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use crate::kernel::sql::{by_bucket, get, ms, sum_f64, sum_i64};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Sums of the rows of one bucket.
@@ -69,35 +68,25 @@ async fn sums_by(
     q: &ApiUsageQuery,
     bounds: &[i64],
 ) -> AppResult<Vec<Sums>> {
-    let columns = [
-        Column::StatusCode,
-        Column::CostMicros,
-        Column::LatencyMs,
-        Column::Tokens,
-    ];
-    let inner = q.by_bounds(bounds, &columns, None);
+    let col = |c: &str| Expr::col(Alias::new(c));
     let stmt = Query::select()
         .column(Alias::new("b"))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(count_if(Expr::col(Column::StatusCode).gte(400)))
-        .expr(sum_float(Expr::col(Column::CostMicros)))
-        .expr(
-            Expr::col(Column::LatencyMs)
-                .sum()
-                .cast_as(Alias::new("DOUBLE PRECISION")),
-        )
-        .expr(sum_float(Expr::col(Column::Tokens)))
-        .from_subquery(inner, Alias::new("t"))
+        .expr(sum_i64(col("n")))
+        .expr(sum_i64(col("errors")))
+        .expr(sum_f64(col("cost_micros")))
+        .expr(sum_f64(col("latency_ms")))
+        .expr(sum_f64(col("tokens")))
+        .from_subquery(q.source("total", bounds), Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
     let rows = db.query_all(&stmt).await?;
     Ok(by_bucket(bounds.len() - 1, rows, |row| {
         Ok(Sums {
             count: get(row, 1)?,
-            errors: get::<Option<i64>>(row, 2)?.unwrap_or(0),
-            cost_micros: get::<Option<f64>>(row, 3)?.unwrap_or(0.0),
-            latency_ms: get::<Option<f64>>(row, 4)?.unwrap_or(0.0),
-            tokens: get::<Option<f64>>(row, 5)?.unwrap_or(0.0),
+            errors: get(row, 2)?,
+            cost_micros: get(row, 3)?,
+            latency_ms: get(row, 4)?,
+            tokens: get(row, 5)?,
         })
     })?)
 }

@@ -1,0 +1,313 @@
+//! Keeping a rollup equal to its raw rows: contributions of rows computed by the database from
+//! the stored rows themselves (added after they are written, retracted before they are replaced
+//! or deleted), full rebuilds, and a check that recomputes and compares.
+
+use super::Rollup;
+use crate::kernel::AppResult;
+use crate::kernel::sql::get;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, Statement};
+use std::collections::BTreeMap;
+
+/// Keys per statement when rows are named by key.
+const KEYS_PER_STATEMENT: usize = 1_000;
+
+/// The rollup rows of the raw rows `r`, each measure times `sign`: one SELECT per dimension.
+fn contributions(rollup: &Rollup, sign: i64) -> String {
+    let bucket = rollup.bucket_sql();
+    rollup
+        .dims
+        .iter()
+        .map(|d| {
+            let sums = rollup
+                .measures
+                .iter()
+                .map(|m| format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
+            let group_key = if d.key.starts_with('\'') {
+                String::new()
+            } else {
+                format!(", {}", d.key)
+            };
+            format!(
+                "SELECT \"team_id\", '{dim}' AS \"dim\", {bucket} AS \"bucket_ms\", {key} AS \"key\", {sums} \
+                 FROM r WHERE ({key}) IS NOT NULL GROUP BY \"team_id\", {bucket}{group_key}",
+                dim = d.name,
+                key = d.key,
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// `WITH r AS (SELECT * FROM <source> WHERE <cond>) <rest>`, with the condition's values bound.
+fn with_rows(db: &impl ConnectionTrait, rollup: &Rollup, cond: Condition, rest: &str) -> Statement {
+    let select = Query::select()
+        .expr(Expr::cust("*"))
+        .from(Alias::new(rollup.source))
+        .cond_where(cond)
+        .to_owned();
+    let raw = db.get_database_backend().build(&select);
+    Statement {
+        sql: format!("WITH r AS ({}) {rest}", raw.sql),
+        ..raw
+    }
+}
+
+fn measure_columns(rollup: &Rollup) -> String {
+    rollup
+        .measures
+        .iter()
+        .map(|m| format!("\"{}\"", m.column))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`.
+/// Retracting leaves rows whose count is zero; `seal` removes them.
+pub async fn apply_where(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    cond: Condition,
+    sign: i64,
+) -> AppResult<()> {
+    let table = rollup.table;
+    let update = rollup
+        .measures
+        .iter()
+        .map(|m| {
+            format!(
+                "\"{c}\" = \"{table}\".\"{c}\" + excluded.\"{c}\"",
+                c = m.column
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
+    let rest = format!(
+        "INSERT INTO \"{table}\" (\"team_id\", \"dim\", \"bucket_ms\", \"key\", {columns}) \
+         SELECT * FROM ({union}) AS c WHERE true \
+         ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO UPDATE SET {update}",
+        columns = measure_columns(rollup),
+        union = contributions(rollup, sign),
+    );
+    db.execute_raw(with_rows(db, rollup, cond, &rest)).await?;
+    Ok(())
+}
+
+fn team_rows(team: i64) -> Condition {
+    Condition::all().add(Expr::col(Alias::new("team_id")).eq(team))
+}
+
+fn keyed(rollup: &Rollup, team: i64, keys: &[String]) -> Condition {
+    team_rows(team).add(Expr::col(Alias::new(rollup.key)).is_in(keys.iter().cloned()))
+}
+
+/// Adds the contribution of the team's rows with these keys (just written).
+pub async fn add_keys(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    team: i64,
+    keys: &[String],
+) -> AppResult<()> {
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        apply_where(db, rollup, keyed(rollup, team, chunk), 1).await?;
+    }
+    Ok(())
+}
+
+/// Retracts the contribution of the team's rows with these keys (about to be replaced or
+/// deleted).
+pub async fn retract_keys(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    team: i64,
+    keys: &[String],
+) -> AppResult<()> {
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        apply_where(db, rollup, keyed(rollup, team, chunk), -1).await?;
+    }
+    Ok(())
+}
+
+/// Retracts the contribution of the team's rows matching `cond` (about to be deleted) and
+/// removes rollup rows left empty.
+pub async fn retract_where(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    team: i64,
+    cond: Condition,
+) -> AppResult<()> {
+    apply_where(db, rollup, team_rows(team).add(cond), -1).await?;
+    seal(db, rollup, team).await
+}
+
+/// Removes the team's rollup rows that no raw row contributes to any more (count zero).
+pub async fn seal(db: &impl ConnectionTrait, rollup: &Rollup, team: i64) -> AppResult<()> {
+    let count = rollup.measures[0].column;
+    let stmt = Query::delete()
+        .from_table(Alias::new(rollup.table))
+        .and_where(Expr::col(Alias::new("team_id")).eq(team))
+        .and_where(Expr::col(Alias::new(count)).lte(0))
+        .to_owned();
+    db.execute(&stmt).await?;
+    Ok(())
+}
+
+fn scope_of(team: Option<i64>) -> Condition {
+    team.map_or_else(Condition::all, team_rows)
+}
+
+/// Recomputes the rollup from the raw rows (of one team, or all).
+pub async fn rebuild(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    team: Option<i64>,
+) -> AppResult<()> {
+    let stmt = Query::delete()
+        .from_table(Alias::new(rollup.table))
+        .cond_where(scope_of(team))
+        .to_owned();
+    db.execute(&stmt).await?;
+    apply_where(db, rollup, scope_of(team), 1).await
+}
+
+/// A rollup row that differs from what the raw rows give.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Difference {
+    pub table: &'static str,
+    pub team_id: i64,
+    pub dim: String,
+    pub bucket_ms: i64,
+    pub key: String,
+    /// Measures computed from the raw rows (none: no raw row contributes).
+    pub expected: Option<Vec<f64>>,
+    /// Measures stored (none: the row is missing).
+    pub stored: Option<Vec<f64>>,
+}
+
+type Rows = BTreeMap<(i64, String, i64, String), Vec<f64>>;
+
+async fn read_rows(db: &impl ConnectionTrait, stmt: Statement, measures: usize) -> AppResult<Rows> {
+    let mut out = Rows::new();
+    for row in db.query_all_raw(stmt).await? {
+        let values = (0..measures)
+            .map(|i| get::<f64>(&row, 4 + i))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert(
+            (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?, get(&row, 3)?),
+            values,
+        );
+    }
+    Ok(out)
+}
+
+/// Equal up to the rounding of sums of doubles (added and retracted in another order).
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0))
+}
+
+/// Recomputes the rollup from the raw rows (of one team, or all) and answers every row that
+/// differs from the stored one.
+pub async fn check(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    team: Option<i64>,
+) -> AppResult<Vec<Difference>> {
+    let doubles = |prefix: &str| {
+        rollup
+            .measures
+            .iter()
+            .map(|m| format!("CAST({prefix}\"{}\" AS DOUBLE PRECISION)", m.column))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let computed = format!(
+        "SELECT \"team_id\", \"dim\", \"bucket_ms\", \"key\", {} FROM ({}) AS c",
+        doubles("c."),
+        contributions(rollup, 1)
+    );
+    let expected = read_rows(
+        db,
+        with_rows(db, rollup, scope_of(team), &computed),
+        rollup.measures.len(),
+    )
+    .await?;
+    let stored_sql = Query::select()
+        .columns(["team_id", "dim", "bucket_ms", "key"].map(Alias::new))
+        .exprs(
+            rollup
+                .measures
+                .iter()
+                .map(|m| Expr::col(Alias::new(m.column)).cast_as(Alias::new("DOUBLE PRECISION"))),
+        )
+        .from(Alias::new(rollup.table))
+        .cond_where(scope_of(team))
+        .to_owned();
+    let stored_stmt = db.get_database_backend().build(&stored_sql);
+    let stored = read_rows(db, stored_stmt, rollup.measures.len()).await?;
+    let mut out = Vec::new();
+    let keys: std::collections::BTreeSet<_> = expected.keys().chain(stored.keys()).collect();
+    for k in keys {
+        let (e, s) = (expected.get(k), stored.get(k));
+        let differs = match (e, s) {
+            (Some(e), Some(s)) => !same(e, s),
+            _ => true,
+        };
+        if differs {
+            out.push(Difference {
+                table: rollup.table,
+                team_id: k.0,
+                dim: k.1.clone(),
+                bucket_ms: k.2,
+                key: k.3.clone(),
+                expected: e.cloned(),
+                stored: s.cloned(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Rebuilds every rollup whose stored version differs from its definition (a database
+/// migrated from before the rollup existed, or a changed definition), each in a transaction.
+pub async fn ensure_current(
+    db: &sea_orm::DatabaseConnection,
+    rollups: &[&'static Rollup],
+) -> AppResult<Vec<&'static str>> {
+    let mut rebuilt = Vec::new();
+    for rollup in rollups {
+        let select = Query::select()
+            .column(Alias::new("version"))
+            .from(Alias::new("rollup_versions"))
+            .and_where(Expr::col(Alias::new("name")).eq(rollup.table))
+            .to_owned();
+        let current = match db.query_one(&select).await? {
+            Some(row) => Some(get::<i32>(&row, 0)?),
+            None => None,
+        };
+        if current == Some(rollup.version) {
+            continue;
+        }
+        let txn = crate::db::begin_write(db).await?;
+        rebuild(&txn, rollup, None).await?;
+        let mut upsert = Query::insert();
+        upsert
+            .into_table(Alias::new("rollup_versions"))
+            .columns([Alias::new("name"), Alias::new("version")])
+            .values_panic([rollup.table.into(), rollup.version.into()])
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(Alias::new("name"))
+                    .update_column(Alias::new("version"))
+                    .to_owned(),
+            );
+        txn.execute(&upsert).await?;
+        txn.commit().await?;
+        rebuilt.push(rollup.table);
+    }
+    Ok(rebuilt)
+}

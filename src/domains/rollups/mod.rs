@@ -1,0 +1,78 @@
+//! Rollups: per team, dimension, time bucket (a UTC hour) and key, the sums of a dataset's raw
+//! rows — so a cold dashboard reads a row per hour and key instead of a row per event.
+//!
+//! A rollup is described once, as data, beside its dataset: the raw time column, its
+//! dimensions (each a SQL expression of a raw row giving the key; rows where it is NULL are
+//! not counted under that dimension) and its measures (each a SQL expression of a raw row that
+//! is summed). That one description is what
+//! - maintenance runs in the ingest transaction (`maintain`): rows inserted add their
+//!   contribution, rows about to be replaced or deleted retract theirs — computed by the
+//!   database from the stored rows, so raw rows and rollups cannot disagree;
+//! - `dashgate rollups rebuild|check` recompute from the raw rows;
+//! - the read path (`read`) maps raw rows to, so a window is served from rollup rows for its
+//!   whole hours and from raw rows for the unaligned edges, by one query shape.
+
+mod maintain;
+mod read;
+
+pub use maintain::{
+    Difference, add_keys, apply_where, check, ensure_current, rebuild, retract_keys, retract_where,
+    seal,
+};
+pub use read::{Plan, source};
+
+/// A rollup table over one dataset.
+#[derive(Debug)]
+pub struct Rollup {
+    /// The rollup table.
+    pub table: &'static str,
+    /// The dataset (raw table) it sums.
+    pub source: &'static str,
+    /// The raw table's key column.
+    pub key: &'static str,
+    /// The raw time column (milliseconds since the epoch).
+    pub time: &'static str,
+    /// Bucket size in milliseconds (an hour: whole hours tile the buckets of every timezone
+    /// whose offset is whole hours; others read their edges raw).
+    pub grain_ms: i64,
+    /// Bumped when the definition changes: dashgate then rebuilds the table at start.
+    pub version: i32,
+    pub dims: &'static [Dim],
+    pub measures: &'static [Measure],
+}
+
+/// A dimension: its name (stored in the `dim` column) and the SQL expression of a raw row that
+/// gives its key.
+#[derive(Debug)]
+pub struct Dim {
+    pub name: &'static str,
+    pub key: &'static str,
+}
+
+/// A measure: its column, and the SQL expression of a raw row that is summed into it.
+#[derive(Debug)]
+pub struct Measure {
+    pub column: &'static str,
+    pub per_row: &'static str,
+    /// A count (BIGINT) rather than a sum of doubles.
+    pub count: bool,
+}
+
+impl Rollup {
+    /// The dimension named `name` (a programming error when missing).
+    pub fn dim(&self, name: &str) -> &Dim {
+        self.dims
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("rollup {} has no dimension {name}", self.table))
+    }
+
+    /// `<time> - <time> % <grain>`: the bucket of a raw row (times are never negative).
+    fn bucket_sql(&self) -> String {
+        format!(
+            "(\"{t}\" - \"{t}\" % {g})",
+            t = self.time,
+            g = self.grain_ms
+        )
+    }
+}
