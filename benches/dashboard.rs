@@ -98,6 +98,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 struct Level {
     mode: &'static str,
+    /// `all` fields, or the dashboard without percentiles.
+    fields: &'static str,
     concurrency: usize,
     requests: usize,
     rps: f64,
@@ -175,6 +177,7 @@ async fn measure(
     all.sort_by(f64::total_cmp);
     Level {
         mode,
+        fields: "all",
         concurrency: c,
         requests: all.len(),
         rps: all.len() as f64 / elapsed,
@@ -388,11 +391,20 @@ async fn main() {
         jwt_secret: Some("bench".into()),
         log: "warn".into(),
         rate_limit_per_minute: 0,
+        // Concurrent cold dashboards queue for connections rather than fail fast.
+        db_acquire_timeout_ms: 30_000,
         ..Settings::default()
     };
     let (warm_addr, state) = serve(settings.clone()).await;
     let (cold_addr, _) = serve(Settings {
         cache_capacity: 0,
+        ..settings.clone()
+    })
+    .await;
+    // Before rollups, in the same run on the same data: raw rows only.
+    let (raw_addr, _) = serve(Settings {
+        cache_capacity: 0,
+        rollups: false,
         ..settings
     })
     .await;
@@ -497,20 +509,54 @@ async fn main() {
     };
 
     let mut levels = Vec::new();
-    for &c in &args.concurrency {
-        levels.push(measure("cold", cold_addr, (&token, query), c, args.seconds).await);
+    // The dashboard without percentile fields: what rollups serve alone (percentiles are exact,
+    // from raw rows, and computed only when selected).
+    let without_percentiles: &'static str = query
+        .replace("p95LatencyMs { value previous }", "")
+        .replace("avgMs p50Ms p95Ms", "avgMs")
+        .leak();
+    let variants: [(
+        &'static str,
+        &'static str,
+        std::net::SocketAddr,
+        &'static str,
+    ); 4] = [
+        ("cold raw rows", "all", raw_addr, query),
+        ("cold rollups", "all", cold_addr, query),
+        (
+            "cold raw rows",
+            "no percentiles",
+            raw_addr,
+            without_percentiles,
+        ),
+        (
+            "cold rollups",
+            "no percentiles",
+            cold_addr,
+            without_percentiles,
+        ),
+    ];
+    for (mode, fields, addr, q) in variants {
+        if fields != "all" && q == query {
+            continue;
+        }
+        for &c in &args.concurrency {
+            let mut l = measure(mode, addr, (&token, q), c, args.seconds).await;
+            l.fields = fields;
+            levels.push(l);
+        }
     }
     worker(warm_addr, token.clone(), query, Instant::now()).await;
     for &c in &args.concurrency {
         levels.push(measure("warm", warm_addr, (&token, query), c, args.seconds).await);
     }
     println!(
-        "\n| mode | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|"
+        "\n| mode | fields | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|---|"
     );
     for l in &levels {
         println!(
-            "| {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} |",
-            l.mode, l.concurrency, l.requests, l.rps, l.p50, l.p95, l.p99
+            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} |",
+            l.mode, l.fields, l.concurrency, l.requests, l.rps, l.p50, l.p95, l.p99
         );
     }
     let plain = plain.map(|(parallel, sequential)| serde_json::json!({
@@ -521,7 +567,7 @@ async fn main() {
         "database": if args.database_url.starts_with("postgres") { "postgres" } else { "sqlite" },
         "rows": args.rows.max(existing as usize),
         "plainSqlMs": plain,
-        "http": levels.iter().map(|l| serde_json::json!({ "mode": l.mode, "concurrency": l.concurrency,
+        "http": levels.iter().map(|l| serde_json::json!({ "mode": l.mode, "fields": l.fields, "concurrency": l.concurrency,
             "requests": l.requests, "rps": l.rps, "p50Ms": l.p50, "p95Ms": l.p95, "p99Ms": l.p99 })).collect::<Vec<_>>(),
     });
     let out = args

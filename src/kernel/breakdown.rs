@@ -40,14 +40,15 @@ pub fn top_n<T>(
             .total_cmp(&value(a))
             .then_with(|| label(a).cmp(label(b)))
     });
-    let total: f64 = groups.iter().map(&value).sum();
+    // `+ 0.0`: an empty float sum is -0.0, which JSON would show as `-0.0`.
+    let total: f64 = groups.iter().map(&value).sum::<f64>() + 0.0;
     let has_more = groups.len() > limit;
     let tail = if has_more {
         groups.split_off(limit)
     } else {
         Vec::new()
     };
-    let other: f64 = tail.iter().map(&value).sum();
+    let other: f64 = tail.iter().map(&value).sum::<f64>() + 0.0;
     (groups, other, total, has_more)
 }
 
@@ -131,5 +132,9 @@ mod tests {
             (empty.other, empty.total, empty.has_more),
             (0.0, 0.0, false)
         );
+        // Positive zeros (an empty float sum is -0.0, shown as `-0.0` in JSON).
+        assert!(empty.other.is_sign_positive() && empty.total.is_sign_positive());
+        let all = Breakdown::from_groups(vec![("a".into(), 1.0)], 10);
+        assert!(all.other.is_sign_positive());
     }
 }

@@ -165,7 +165,7 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         let outcome = match encoded {
-            Some(json) => append_encoded(db, self.scope, self.ds, chunk.len(), json).await?,
+            Some(json) => append_encoded(db, self.ds, chunk.len(), json).await?,
             None => {
                 let rows: Vec<Row> = chunk.into_iter().map(|(_, r)| r).collect();
                 write(db, self.scope, self.ds, &rows).await?

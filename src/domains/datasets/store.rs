@@ -9,7 +9,7 @@
 //! against one that has: a timestamped version is never overwritten by an untimestamped one.
 
 use super::{ColType, Dataset, History, Row};
-use crate::domains::rollups;
+use crate::domains::rollups::{self, Rollup};
 use crate::kernel::sql::get;
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query};
@@ -179,25 +179,25 @@ async fn put(
         rollups::seal(db, rollup, team).await?;
         return Ok(n);
     }
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let json = recordset_json(ds, team, rows.iter().copied());
+        return insert_json_adding(db, ds, rollup, json).await;
+    }
     let keys = insert_returning(db, scope, ds, rows).await?;
     rollups::add_keys(db, rollup, team, &keys).await?;
     Ok(keys.len() as u64)
 }
 
-/// Inserts the rows (known keys skipped); returns the keys inserted.
+/// SQLite: inserts the rows (known keys skipped); returns the keys inserted.
 async fn insert_returning(
     db: &impl ConnectionTrait,
     scope: &TeamScope,
     ds: &Dataset,
     rows: &[&Row],
 ) -> AppResult<Vec<String>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        let json = recordset_json(ds, scope.team_id().0, rows.iter().copied());
-        return insert_json_returning(db, ds, json).await;
-    }
     let mut keys = Vec::new();
     for chunk in rows.chunks(per_statement(ds)) {
         let mut insert = insert_statement(scope, ds, chunk);
@@ -413,23 +413,18 @@ async fn put_json(
     Ok(db.execute_raw(stmt).await?.rows_affected())
 }
 
-/// PostgreSQL: inserts the rows of `json` (known keys skipped); returns the keys inserted.
-async fn insert_json_returning(
+/// PostgreSQL: inserts the rows of `json` (known keys skipped) and adds their contribution to
+/// the dataset's rollup in the same statement; returns how many were inserted.
+async fn insert_json_adding(
     db: &impl ConnectionTrait,
     ds: &Dataset,
+    rollup: &Rollup,
     json: String,
-) -> AppResult<Vec<String>> {
-    let sql = format!(
-        "{} RETURNING \"{}\"",
-        recordset_sql(ds, false),
-        ds.key.column()
-    );
+) -> AppResult<u64> {
+    let sql = rollups::insert_and_add_sql(rollup, &recordset_sql(ds, false));
     let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [json.into()]);
-    let mut keys = Vec::new();
-    for row in db.query_all_raw(stmt).await? {
-        keys.push(get::<String>(&row, 0)?);
-    }
-    Ok(keys)
+    let row = db.query_one_raw(stmt).await?;
+    Ok(row.map(|r| get::<i64>(&r, 0)).transpose()?.unwrap_or(0) as u64)
 }
 
 /// PostgreSQL: the rows of a chunk as one JSON parameter.
@@ -448,18 +443,13 @@ async fn put_recordset(
 /// built beside the writer, so the writer only sends it.
 pub async fn append_encoded(
     db: &impl ConnectionTrait,
-    scope: &TeamScope,
     ds: &Dataset,
     rows: usize,
     json: String,
 ) -> AppResult<Outcome> {
     let inserted = match ds.rollup {
         None => put_json(db, ds, json, false).await?,
-        Some(rollup) => {
-            let keys = insert_json_returning(db, ds, json).await?;
-            rollups::add_keys(db, rollup, scope.team_id().0, &keys).await?;
-            keys.len() as u64
-        }
+        Some(rollup) => insert_json_adding(db, ds, rollup, json).await?,
     };
     Ok(Outcome {
         inserted,

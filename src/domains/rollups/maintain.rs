@@ -65,14 +65,8 @@ fn measure_columns(rollup: &Rollup) -> String {
         .join(", ")
 }
 
-/// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`.
-/// Retracting leaves rows whose count is zero; `seal` removes them.
-pub async fn apply_where(
-    db: &impl ConnectionTrait,
-    rollup: &Rollup,
-    cond: Condition,
-    sign: i64,
-) -> AppResult<()> {
+/// `INSERT INTO <rollup> SELECT <contributions of r> … ON CONFLICT DO UPDATE SET <sums>`.
+fn upsert_sql(rollup: &Rollup, sign: i64) -> String {
     let table = rollup.table;
     let update = rollup
         .measures
@@ -86,13 +80,34 @@ pub async fn apply_where(
         .collect::<Vec<_>>()
         .join(", ");
     // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
-    let rest = format!(
+    format!(
         "INSERT INTO \"{table}\" (\"team_id\", \"dim\", \"bucket_ms\", \"key\", {columns}) \
          SELECT * FROM ({union}) AS c WHERE true \
          ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO UPDATE SET {update}",
         columns = measure_columns(rollup),
         union = contributions(rollup, sign),
-    );
+    )
+}
+
+/// PostgreSQL: `insert` (an `INSERT … ON CONFLICT DO NOTHING` into the rollup's dataset) and the
+/// contribution of the rows it inserted, in one statement that answers how many it inserted —
+/// the inserted rows go straight from the insert to the rollup, without being looked up.
+pub fn insert_and_add_sql(rollup: &Rollup, insert: &str) -> String {
+    format!(
+        "WITH r AS ({insert} RETURNING *), added AS ({}) SELECT COUNT(*) FROM r",
+        upsert_sql(rollup, 1)
+    )
+}
+
+/// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`.
+/// Retracting leaves rows whose count is zero; `seal` removes them.
+pub async fn apply_where(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    cond: Condition,
+    sign: i64,
+) -> AppResult<()> {
+    let rest = upsert_sql(rollup, sign);
     db.execute_raw(with_rows(db, rollup, cond, &rest)).await?;
     Ok(())
 }

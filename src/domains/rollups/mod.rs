@@ -16,8 +16,8 @@ mod maintain;
 mod read;
 
 pub use maintain::{
-    Difference, add_keys, apply_where, check, ensure_current, rebuild, retract_keys, retract_where,
-    seal,
+    Difference, add_keys, apply_where, check, ensure_current, insert_and_add_sql, rebuild,
+    retract_keys, retract_where, seal,
 };
 pub use read::{Plan, source};
 
