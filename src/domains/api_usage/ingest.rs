@@ -2,7 +2,7 @@
 //! known id is a duplicate. `cost_usd` is stored exactly as integer micro-dollars.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f, stored_as};
-use crate::domains::rollups::{Dim, Measure, Rollup};
+use crate::domains::rollups::{DAY_MS, Dim, HOUR_MS, Measure, Rollup};
 
 /// API request logs (spec/api_usage.md).
 pub const REQUEST_LOGS: Dataset = Dataset {
@@ -23,36 +23,46 @@ pub const REQUEST_LOGS: Dataset = Dataset {
     ],
 };
 
-/// Request logs per team and UTC hour: totals, and by status code, model, country and user
-/// (the user dimension is the presence rollup: distinct users of a window are the distinct
-/// keys of its hours, never a sum of per-hour counts).
+/// Request logs per team and UTC hour: totals, and by status code, model, country and user;
+/// users per UTC day too. The user dimensions are presence rollups: distinct users of a window
+/// are the distinct keys of its days and hours, never a sum of per-bucket counts.
 pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
     table: "request_log_rollups",
     source: "request_logs",
     key: "id",
     time: "created_at_ms",
-    grain_ms: 3_600_000,
-    version: 1,
+    version: 2,
     dims: &[
         Dim {
             name: "total",
             key: "''",
+            grain_ms: HOUR_MS,
         },
         Dim {
             name: "status",
             key: "CAST(status_code AS TEXT)",
+            grain_ms: HOUR_MS,
         },
         Dim {
             name: "model",
             key: "model_name",
+            grain_ms: HOUR_MS,
         },
         Dim {
             name: "country",
             key: "country_code",
+            grain_ms: HOUR_MS,
         },
         Dim {
             name: "user",
             key: "user_id",
+            grain_ms: HOUR_MS,
+        },
+        // Users per UTC day: distinct users of whole UTC days read one row per user and day.
+        Dim {
+            name: "user_day",
+            key: "user_id",
+            grain_ms: DAY_MS,
         },
     ],
     measures: &[

@@ -14,11 +14,11 @@ const KEYS_PER_STATEMENT: usize = 1_000;
 
 /// The rollup rows of the raw rows `r`, each measure times `sign`: one SELECT per dimension.
 fn contributions(rollup: &Rollup, sign: i64) -> String {
-    let bucket = rollup.bucket_sql();
     rollup
         .dims
         .iter()
         .map(|d| {
+            let bucket = rollup.bucket_sql(d);
             let sums = rollup
                 .measures
                 .iter()

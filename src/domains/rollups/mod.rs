@@ -32,22 +32,28 @@ pub struct Rollup {
     pub key: &'static str,
     /// The raw time column (milliseconds since the epoch).
     pub time: &'static str,
-    /// Bucket size in milliseconds (an hour: whole hours tile the buckets of every timezone
-    /// whose offset is whole hours; others read their edges raw).
-    pub grain_ms: i64,
     /// Bumped when the definition changes: dashgate then rebuilds the table at start.
     pub version: i32,
     pub dims: &'static [Dim],
     pub measures: &'static [Measure],
 }
 
-/// A dimension: its name (stored in the `dim` column) and the SQL expression of a raw row that
-/// gives its key.
+/// A dimension: its name (stored in the `dim` column), the SQL expression of a raw row that
+/// gives its key, and its bucket size.
 #[derive(Debug)]
 pub struct Dim {
     pub name: &'static str,
     pub key: &'static str,
+    /// Bucket size in milliseconds, from the epoch (UTC): an hour tiles the buckets of every
+    /// timezone whose offset is whole hours; a day tiles whole UTC days (a coarser tier read
+    /// before the hours, see `Plan`).
+    pub grain_ms: i64,
 }
+
+/// An hour, in milliseconds.
+pub const HOUR_MS: i64 = 3_600_000;
+/// A day, in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
 
 /// A measure: its column, and the SQL expression of a raw row that is summed into it.
 #[derive(Debug)]
@@ -67,12 +73,9 @@ impl Rollup {
             .unwrap_or_else(|| panic!("rollup {} has no dimension {name}", self.table))
     }
 
-    /// `<time> - <time> % <grain>`: the bucket of a raw row (times are never negative).
-    fn bucket_sql(&self) -> String {
-        format!(
-            "(\"{t}\" - \"{t}\" % {g})",
-            t = self.time,
-            g = self.grain_ms
-        )
+    /// `<time> - <time> % <grain>`: the bucket of a raw row in `dim` (times are never
+    /// negative).
+    fn bucket_sql(&self, dim: &Dim) -> String {
+        format!("(\"{t}\" - \"{t}\" % {g})", t = self.time, g = dim.grain_ms)
     }
 }

@@ -11,8 +11,8 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStateme
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     bounds: Vec<i64>,
-    /// `(from, to, bucket)`: whole grains read from the rollup.
-    rolled: Vec<(i64, i64, i32)>,
+    /// Per tier (coarsest first), `(from, to, bucket)`: whole grains read from the rollup.
+    rolled: Vec<Vec<(i64, i64, i32)>>,
     /// `[from, to)` read from raw rows.
     raw: Vec<(i64, i64)>,
 }
@@ -28,27 +28,41 @@ fn push_range(ranges: &mut Vec<(i64, i64)>, from: i64, to: i64) {
 }
 
 impl Plan {
-    /// The plan for ascending bucket `bounds`: the rollup (of `grain` ms) serves the whole
-    /// grains of each bucket when `rolled`, raw rows the rest (everything when not `rolled`).
-    pub fn new(bounds: &[i64], grain: i64, rolled: bool) -> Plan {
+    /// The plan for ascending bucket `bounds` over tiers of `grains` (ms, coarsest first, each
+    /// a multiple of the next): each bucket takes the whole grains of the first tier that fit,
+    /// the next tier the whole grains of what is left on either side, and raw rows the rest.
+    /// With `rolled` false everything is raw.
+    pub fn new(bounds: &[i64], grains: &[i64], rolled: bool) -> Plan {
+        let tiers = if rolled { grains.len() } else { 0 };
         let mut plan = Plan {
             bounds: bounds.to_vec(),
-            rolled: Vec::new(),
+            rolled: vec![Vec::new(); tiers],
             raw: Vec::new(),
         };
         for (i, pair) in bounds.windows(2).enumerate() {
-            let (a, b) = (pair[0], pair[1]);
-            let lo = (a + grain - 1).div_euclid(grain) * grain;
-            let hi = b.div_euclid(grain) * grain;
-            if rolled && lo < hi {
-                plan.rolled.push((lo, hi, i as i32));
-                push_range(&mut plan.raw, a, lo);
-                push_range(&mut plan.raw, hi, b);
-            } else {
-                push_range(&mut plan.raw, a, b);
-            }
+            plan.cover(pair[0], pair[1], i as i32, grains, 0, tiers);
         }
         plan
+    }
+
+    fn cover(&mut self, a: i64, b: i64, bucket: i32, grains: &[i64], tier: usize, tiers: usize) {
+        if a >= b {
+            return;
+        }
+        if tier == tiers {
+            push_range(&mut self.raw, a, b);
+            return;
+        }
+        let g = grains[tier];
+        let lo = (a + g - 1).div_euclid(g) * g;
+        let hi = b.div_euclid(g) * g;
+        if lo < hi {
+            self.cover(a, lo, bucket, grains, tier + 1, tiers);
+            self.rolled[tier].push((lo, hi, bucket));
+            self.cover(hi, b, bucket, grains, tier + 1, tiers);
+        } else {
+            self.cover(a, b, bucket, grains, tier + 1, tiers);
+        }
     }
 
     /// Milliseconds read from raw rows (for tests and tracing).
@@ -67,22 +81,27 @@ fn within(col: &str, ranges: impl Iterator<Item = (i64, i64)>) -> Condition {
     any
 }
 
-/// Rows `b` (bucket index), `key` and every measure of the team's data for `plan`: rollup rows
-/// of `dim` for the whole grains, and raw rows matching `filter` for the rest (a filter the
-/// rollup cannot apply must come with a plan that does not use it).
+/// Rows `b` (bucket index of `bounds`), `key` and every measure of the team's data: when
+/// `rolled`, rollup rows of each tier of `tiers` (dimensions with the same key, coarsest grain
+/// first) for the whole grains of each bucket, and raw rows matching `filter` for the rest
+/// (a filter the rollup cannot apply must come with `rolled` false).
 pub fn source(
     rollup: &Rollup,
-    dim: &Dim,
+    tiers: &[&Dim],
     team: i64,
-    plan: &Plan,
+    bounds: &[i64],
+    rolled: bool,
     filter: Condition,
 ) -> SelectStatement {
+    let grains: Vec<i64> = tiers.iter().map(|d| d.grain_ms).collect();
+    let plan = Plan::new(bounds, &grains, rolled);
+    let key = tiers[tiers.len() - 1].key;
     let mut raw = Query::select();
     raw.expr_as(
         bucket_index(Expr::col(Alias::new(rollup.time)), &plan.bounds),
         Alias::new("b"),
     )
-    .expr_as(Expr::cust(dim.key), Alias::new("key"));
+    .expr_as(Expr::cust(key), Alias::new("key"));
     for m in rollup.measures {
         raw.expr_as(Expr::cust(m.per_row), Alias::new(m.column));
     }
@@ -90,34 +109,39 @@ pub fn source(
         .and_where(Expr::col(Alias::new("team_id")).eq(team))
         .cond_where(within(rollup.time, plan.raw.iter().copied()))
         .cond_where(filter)
-        .and_where(Expr::cust(format!("({}) IS NOT NULL", dim.key)));
-    if plan.rolled.is_empty() {
-        return raw;
+        .and_where(Expr::cust(format!("({key}) IS NOT NULL")));
+    for (dim, pieces) in tiers.iter().zip(&plan.rolled) {
+        if pieces.is_empty() {
+            continue;
+        }
+        raw.union(UnionType::All, tier_rows(rollup, dim, team, pieces));
     }
-    let mut starts: Vec<i64> = plan.rolled.iter().map(|r| r.0).collect();
-    starts.push(plan.rolled[plan.rolled.len() - 1].1);
-    let labels: Vec<i32> = plan.rolled.iter().map(|r| r.2).collect();
+    raw
+}
+
+/// The rollup rows of `dim` for `pieces` (ascending `(from, to, bucket)`), labelled by bucket.
+fn tier_rows(rollup: &Rollup, dim: &Dim, team: i64, pieces: &[(i64, i64, i32)]) -> SelectStatement {
+    let mut starts: Vec<i64> = pieces.iter().map(|r| r.0).collect();
+    starts.push(pieces[pieces.len() - 1].1);
+    let labels: Vec<i32> = pieces.iter().map(|r| r.2).collect();
     let mut merged = Vec::new();
-    for (from, to, _) in &plan.rolled {
+    for (from, to, _) in pieces {
         push_range(&mut merged, *from, *to);
     }
-    let mut rolled = Query::select();
-    rolled
-        .expr_as(
-            labeled_index(Expr::col(Alias::new("bucket_ms")), &starts, &labels),
-            Alias::new("b"),
-        )
-        .column(Alias::new("key"));
+    let mut rows = Query::select();
+    rows.expr_as(
+        labeled_index(Expr::col(Alias::new("bucket_ms")), &starts, &labels),
+        Alias::new("b"),
+    )
+    .column(Alias::new("key"));
     for m in rollup.measures {
-        rolled.column(Alias::new(m.column));
+        rows.column(Alias::new(m.column));
     }
-    rolled
-        .from(Alias::new(rollup.table))
+    rows.from(Alias::new(rollup.table))
         .and_where(Expr::col(Alias::new("team_id")).eq(team))
         .and_where(Expr::col(Alias::new("dim")).eq(dim.name))
         .cond_where(within("bucket_ms", merged.into_iter()));
-    raw.union(UnionType::All, rolled);
-    raw
+    rows
 }
 
 #[cfg(test)]
@@ -130,19 +154,30 @@ mod tests {
     fn whole_hours_come_from_the_rollup_and_edges_from_raw_rows() {
         // Buckets [0:30, 24:30) and [24:30, 48:30) (a +05:30 day): whole hours 1..24, 25..48.
         let b = [H / 2, 24 * H + H / 2, 48 * H + H / 2];
-        let p = Plan::new(&b, H, true);
-        assert_eq!(p.rolled, vec![(H, 24 * H, 0), (25 * H, 48 * H, 1)]);
+        let p = Plan::new(&b, &[H], true);
+        assert_eq!(p.rolled, vec![vec![(H, 24 * H, 0), (25 * H, 48 * H, 1)]]);
         assert_eq!(
             p.raw,
             vec![(H / 2, H), (24 * H, 25 * H), (48 * H, 48 * H + H / 2)]
         );
         // Aligned days: nothing raw.
-        let p = Plan::new(&[0, 24 * H, 48 * H], H, true);
+        let p = Plan::new(&[0, 24 * H, 48 * H], &[H], true);
         assert_eq!(p.raw_ms(), 0);
         // A bucket shorter than an hour, and no rollup at all.
-        let p = Plan::new(&[10, 20], H, true);
-        assert_eq!((p.rolled.len(), p.raw.clone()), (0, vec![(10, 20)]));
-        let p = Plan::new(&[0, 24 * H], H, false);
+        let p = Plan::new(&[10, 20], &[H], true);
+        assert_eq!((p.rolled[0].len(), p.raw.clone()), (0, vec![(10, 20)]));
+        let p = Plan::new(&[0, 24 * H], &[H], false);
         assert_eq!((p.rolled.len(), p.raw.clone()), (0, vec![(0, 24 * H)]));
+    }
+
+    #[test]
+    fn days_first_then_hours_then_raw_rows() {
+        const D: i64 = 24 * H;
+        // [day 0 + 1:30, day 3 + 2:00): whole day 1 and 2, hours 2..24 of day 0 and 0..2 of
+        // day 3, raw the half hour at the start.
+        let p = Plan::new(&[H + H / 2, 3 * D + 2 * H], &[D, H], true);
+        assert_eq!(p.rolled[0], vec![(D, 3 * D, 0)]);
+        assert_eq!(p.rolled[1], vec![(2 * H, D, 0), (3 * D, 3 * D + 2 * H, 0)]);
+        assert_eq!(p.raw, vec![(H + H / 2, 2 * H)]);
     }
 }

@@ -75,7 +75,7 @@ pub async fn kpi_values(
         let stmt = Query::select()
             .column(Alias::new("b"))
             .expr(Expr::cust("COUNT(DISTINCT \"key\")"))
-            .from_subquery(q.source("user", &bounds), Alias::new("d"))
+            .from_subquery(q.tiered(&["user_day", "user"], &bounds), Alias::new("d"))
             .group_by_col(Alias::new("b"))
             .to_owned();
         let last = bounds.len() as i32 - 2;

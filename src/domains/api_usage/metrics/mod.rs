@@ -14,7 +14,7 @@ pub use sums::{WindowSums, window_sums};
 use super::entity::{Column, Entity};
 use super::filter::ApiUsageFilter;
 use super::ingest::REQUEST_LOG_ROLLUP;
-use crate::domains::rollups::{self, Plan};
+use crate::domains::rollups;
 use crate::kernel::TeamScope;
 use crate::kernel::sql::{bucket_index, ms};
 use crate::kernel::window::TimeWindow;
@@ -79,14 +79,20 @@ impl ApiUsageQuery {
     /// whole hours of each bucket, raw rows for the rest — raw rows only when a filter is set
     /// (the rollup has no endpoint or user-id dimension to filter by).
     fn source(&self, dim: &str, bounds: &[i64]) -> SelectStatement {
+        self.tiered(&[dim], bounds)
+    }
+
+    /// `source` over several dimensions with the same key, coarsest grain first.
+    fn tiered(&self, dims: &[&str], bounds: &[i64]) -> SelectStatement {
         let rollup = &REQUEST_LOG_ROLLUP;
+        let tiers: Vec<_> = dims.iter().map(|d| rollup.dim(d)).collect();
         let rolled = self.rollups && self.filter == ApiUsageFilter::default();
-        let plan = Plan::new(bounds, rollup.grain_ms, rolled);
         rollups::source(
             rollup,
-            rollup.dim(dim),
+            &tiers,
             self.scope.team_id().0,
-            &plan,
+            bounds,
+            rolled,
             self.filter.condition(),
         )
     }
