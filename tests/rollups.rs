@@ -245,10 +245,63 @@ both_dbs! {
         assert!(found.iter().all(|d| d.dim == "total" && d.stored.as_ref().unwrap()[0] == d.expected.as_ref().unwrap()[0] + 1.0));
         rollups::rebuild(db, &REQUEST_LOG_ROLLUP, team).await.unwrap();
         assert!(rollups::check(db, &REQUEST_LOG_ROLLUP, team).await.unwrap().is_empty());
+        // A database from before the rollup (or with an older definition) is rebuilt at start.
+        db.execute_raw(sea_orm::Statement::from_string(backend, "DELETE FROM request_log_rollups")).await.unwrap();
+        db.execute_raw(sea_orm::Statement::from_string(backend, "UPDATE rollup_versions SET version = 0")).await.unwrap();
+        assert!(!rollups::check(db, &REQUEST_LOG_ROLLUP, team).await.unwrap().is_empty());
+        let rebuilt = rollups::ensure_current(db, &[&REQUEST_LOG_ROLLUP]).await.unwrap();
+        assert_eq!(rebuilt, ["request_log_rollups"]);
+        assert!(rollups::check(db, &REQUEST_LOG_ROLLUP, team).await.unwrap().is_empty());
+        assert!(rollups::ensure_current(db, &[&REQUEST_LOG_ROLLUP]).await.unwrap().is_empty());
         // Only whole hours come from the rollup: a +05:30 day reads its two half hours raw.
         let h = 3_600_000;
         let plan = rollups::Plan::new(&[h / 2, 24 * h + h / 2], &[h], true);
         assert_eq!(plan.raw_ms(), h);
+    }
+}
+
+both_dbs! {
+    async fn percentiles_of_large_windows_come_from_the_sketch_within_its_bound(app) {
+        // 24 000 requests (more than EXACT_UP_TO) in one UTC day, heavy-tailed (Pareto) latency.
+        let p = app.team("big", "UTC", Role::Editor).await;
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let n = metrics::EXACT_UP_TO as usize + 4_000;
+        let rows: Vec<Value> = (0..n).map(|i| {
+            let at = origin() + Duration::milliseconds(rng.random_range(0..86_400_000));
+            let u: f64 = rng.random_range(1e-9..1.0);
+            json!({"id": format!("r{i}"), "created_at": at.to_rfc3339(), "endpoint": "/a",
+                "status_code": 200, "latency_ms": (5.0 / u.powf(1.0 / 1.2)).min(86_000_000.0)})
+        }).collect();
+        for chunk in rows.chunks(8_000) {
+            app.ingest(&p, chunk).await;
+        }
+        let scope = TeamScope::require(Some(&p), Role::Viewer).unwrap();
+        let input = WindowInput {
+            preset: Some(RangePreset::Custom),
+            start: Some(origin()),
+            end: Some(origin() + Duration::days(1)),
+            timezone: Some("UTC".into()),
+            granularity: Some(Granularity::Day),
+        };
+        let now = origin() + Duration::hours(60);
+        let window = TimeWindow::resolve(&input, chrono_tz::UTC, now, 1000).unwrap();
+        let query = |rolled| ApiUsageQuery { scope: scope.clone(), window: window.clone(),
+            filter: ApiUsageFilter::default(), rollups: rolled };
+        let bounds = window.bucket_bounds();
+        let db = &app.state.db;
+        let per_mille = [500, 900, 950, 990];
+        let sketched = metrics::latency_percentiles(db, &query(true), &bounds, &per_mille).await.unwrap();
+        let exact = metrics::latency_percentiles(db, &query(false), &bounds, &per_mille).await.unwrap();
+        for (s, e) in sketched[&0].iter().zip(&exact[&0]) {
+            assert!(s != e, "the sketch served: {s} vs {e}");
+            assert!((s - e).abs() / e <= 1.0 / 128.0 + 1e-9, "sketch {s}, exact {e}");
+        }
+        // Through GraphQL: the KPI and the series agree with the sketch.
+        let q = r#"{ apiUsage(window: {start: "2026-03-06T00:00:00Z", end: "2026-03-07T00:00:00Z", timezone: "UTC", granularity: DAY}) {
+            kpis { p95LatencyMs { value } } latency { p50Ms p95Ms } } }"#;
+        let d = app.data(&p, q).await["apiUsage"].clone();
+        assert!((d["kpis"]["p95LatencyMs"]["value"].as_f64().unwrap() - sketched[&0][2]).abs() < 1e-9);
+        assert!((d["latency"][0]["p50Ms"].as_f64().unwrap() - sketched[&0][0]).abs() < 1e-9);
     }
 }
 

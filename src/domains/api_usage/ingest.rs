@@ -2,7 +2,7 @@
 //! known id is a duplicate. `cost_usd` is stored exactly as integer micro-dollars.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f, stored_as};
-use crate::domains::rollups::{DAY_MS, Dim, HOUR_MS, Measure, Rollup};
+use crate::domains::rollups::{DAY_MS, Dim, HOUR_MS, Measure, Rollup, Sql, sketch};
 
 /// API request logs (spec/api_usage.md).
 pub const REQUEST_LOGS: Dataset = Dataset {
@@ -31,37 +31,48 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
     source: "request_logs",
     key: "id",
     time: "created_at_ms",
-    version: 2,
+    version: 3,
     dims: &[
         Dim {
             name: "total",
-            key: "''",
+            key: Sql::Text("''"),
             grain_ms: HOUR_MS,
         },
         Dim {
             name: "status",
-            key: "CAST(status_code AS TEXT)",
+            key: Sql::Text("CAST(status_code AS TEXT)"),
             grain_ms: HOUR_MS,
         },
         Dim {
             name: "model",
-            key: "model_name",
+            key: Sql::Text("model_name"),
             grain_ms: HOUR_MS,
         },
         Dim {
             name: "country",
-            key: "country_code",
+            key: Sql::Text("country_code"),
             grain_ms: HOUR_MS,
         },
         Dim {
             name: "user",
-            key: "user_id",
+            key: Sql::Text("user_id"),
             grain_ms: HOUR_MS,
+        },
+        // Latency as a quantile sketch (counts per log-linear bin), per hour and per day.
+        Dim {
+            name: "latency",
+            key: Sql::Built(latency_bin),
+            grain_ms: HOUR_MS,
+        },
+        Dim {
+            name: "latency_day",
+            key: Sql::Built(latency_bin),
+            grain_ms: DAY_MS,
         },
         // Users per UTC day: distinct users of whole UTC days read one row per user and day.
         Dim {
             name: "user_day",
-            key: "user_id",
+            key: Sql::Text("user_id"),
             grain_ms: DAY_MS,
         },
     ],
@@ -98,3 +109,8 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
         },
     ],
 };
+
+/// The sketch bin of a request's latency (see `rollups::sketch`).
+fn latency_bin(backend: sea_orm::DatabaseBackend) -> String {
+    sketch::bin_sql("latency_ms", backend)
+}

@@ -6,19 +6,20 @@ use super::Rollup;
 use crate::kernel::AppResult;
 use crate::kernel::sql::get;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use std::collections::BTreeMap;
 
 /// Keys per statement when rows are named by key.
 const KEYS_PER_STATEMENT: usize = 1_000;
 
 /// The rollup rows of the raw rows `r`, each measure times `sign`: one SELECT per dimension.
-fn contributions(rollup: &Rollup, sign: i64) -> String {
+fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
     rollup
         .dims
         .iter()
         .map(|d| {
             let bucket = rollup.bucket_sql(d);
+            let key = d.key.render(backend);
             let sums = rollup
                 .measures
                 .iter()
@@ -26,16 +27,15 @@ fn contributions(rollup: &Rollup, sign: i64) -> String {
                 .collect::<Vec<_>>()
                 .join(", ");
             // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
-            let group_key = if d.key.starts_with('\'') {
+            let group_key = if key.starts_with('\'') {
                 String::new()
             } else {
-                format!(", {}", d.key)
+                format!(", {key}")
             };
             format!(
                 "SELECT \"team_id\", '{dim}' AS \"dim\", {bucket} AS \"bucket_ms\", {key} AS \"key\", {sums} \
                  FROM r WHERE ({key}) IS NOT NULL GROUP BY \"team_id\", {bucket}{group_key}",
                 dim = d.name,
-                key = d.key,
             )
         })
         .collect::<Vec<_>>()
@@ -66,7 +66,7 @@ fn measure_columns(rollup: &Rollup) -> String {
 }
 
 /// `INSERT INTO <rollup> SELECT <contributions of r> … ON CONFLICT DO UPDATE SET <sums>`.
-fn upsert_sql(rollup: &Rollup, sign: i64) -> String {
+fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
     let table = rollup.table;
     let update = rollup
         .measures
@@ -85,7 +85,7 @@ fn upsert_sql(rollup: &Rollup, sign: i64) -> String {
          SELECT * FROM ({union}) AS c WHERE true \
          ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO UPDATE SET {update}",
         columns = measure_columns(rollup),
-        union = contributions(rollup, sign),
+        union = contributions(rollup, sign, backend),
     )
 }
 
@@ -95,7 +95,7 @@ fn upsert_sql(rollup: &Rollup, sign: i64) -> String {
 pub fn insert_and_add_sql(rollup: &Rollup, insert: &str) -> String {
     format!(
         "WITH r AS ({insert} RETURNING *), added AS ({}) SELECT COUNT(*) FROM r",
-        upsert_sql(rollup, 1)
+        upsert_sql(rollup, 1, DatabaseBackend::Postgres)
     )
 }
 
@@ -107,7 +107,7 @@ pub async fn apply_where(
     cond: Condition,
     sign: i64,
 ) -> AppResult<()> {
-    let rest = upsert_sql(rollup, sign);
+    let rest = upsert_sql(rollup, sign, db.get_database_backend());
     db.execute_raw(with_rows(db, rollup, cond, &rest)).await?;
     Ok(())
 }
@@ -175,12 +175,17 @@ fn scope_of(team: Option<i64>) -> Condition {
     team.map_or_else(Condition::all, team_rows)
 }
 
-/// Recomputes the rollup from the raw rows (of one team, or all).
+/// Recomputes the rollup from the raw rows (of one team, or all), in the caller's transaction,
+/// which it frees from the statement timeout (PostgreSQL): a rebuild reads every raw row.
 pub async fn rebuild(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     team: Option<i64>,
 ) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
+    }
     let stmt = Query::delete()
         .from_table(Alias::new(rollup.table))
         .cond_where(scope_of(team))
@@ -244,7 +249,7 @@ pub async fn check(
     let computed = format!(
         "SELECT \"team_id\", \"dim\", \"bucket_ms\", \"key\", {} FROM ({}) AS c",
         doubles("c."),
-        contributions(rollup, 1)
+        contributions(rollup, 1, db.get_database_backend())
     );
     let expected = read_rows(
         db,

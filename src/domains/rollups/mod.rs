@@ -14,6 +14,7 @@
 
 mod maintain;
 mod read;
+pub mod sketch;
 
 pub use maintain::{
     Difference, add_keys, apply_where, check, ensure_current, insert_and_add_sql, rebuild,
@@ -43,11 +44,27 @@ pub struct Rollup {
 #[derive(Debug)]
 pub struct Dim {
     pub name: &'static str,
-    pub key: &'static str,
+    pub key: Sql,
     /// Bucket size in milliseconds, from the epoch (UTC): an hour tiles the buckets of every
     /// timezone whose offset is whole hours; a day tiles whole UTC days (a coarser tier read
     /// before the hours, see `Plan`).
     pub grain_ms: i64,
+}
+
+/// SQL text over a raw row: the same on both databases, or built for each.
+#[derive(Debug, Clone, Copy)]
+pub enum Sql {
+    Text(&'static str),
+    Built(fn(sea_orm::DatabaseBackend) -> String),
+}
+
+impl Sql {
+    pub fn render(&self, backend: sea_orm::DatabaseBackend) -> String {
+        match self {
+            Sql::Text(text) => (*text).to_string(),
+            Sql::Built(build) => build(backend),
+        }
+    }
 }
 
 /// An hour, in milliseconds.

@@ -86,6 +86,7 @@ fn within(col: &str, ranges: impl Iterator<Item = (i64, i64)>) -> Condition {
 /// first) for the whole grains of each bucket, and raw rows matching `filter` for the rest
 /// (a filter the rollup cannot apply must come with `rolled` false).
 pub fn source(
+    backend: sea_orm::DatabaseBackend,
     rollup: &Rollup,
     tiers: &[&Dim],
     team: i64,
@@ -95,13 +96,13 @@ pub fn source(
 ) -> SelectStatement {
     let grains: Vec<i64> = tiers.iter().map(|d| d.grain_ms).collect();
     let plan = Plan::new(bounds, &grains, rolled);
-    let key = tiers[tiers.len() - 1].key;
+    let key = tiers[tiers.len() - 1].key.render(backend);
     let mut raw = Query::select();
     raw.expr_as(
         bucket_index(Expr::col(Alias::new(rollup.time)), &plan.bounds),
         Alias::new("b"),
     )
-    .expr_as(Expr::cust(key), Alias::new("key"));
+    .expr_as(Expr::cust(key.clone()), Alias::new("key"));
     for m in rollup.measures {
         raw.expr_as(Expr::cust(m.per_row), Alias::new(m.column));
     }

@@ -38,7 +38,9 @@ impl ApiUsageKpis {
     async fn avg_latency_ms(&self) -> Result<KpiCard> {
         self.card(KpiKey::AvgLatencyMs)
     }
-    /// 95th percentile latency in ms (exact); null when there are no requests.
+    /// 95th percentile latency in ms, interpolated like `percentile_cont`: exact while the window
+    /// holds at most 20 000 requests (or a filter is set), above that from the latency sketch
+    /// (relative error at most 0.78 %); null when there are no requests.
     async fn p95_latency_ms(&self) -> Result<KpiCard> {
         self.card(KpiKey::P95LatencyMs)
     }

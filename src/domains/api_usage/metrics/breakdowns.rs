@@ -16,7 +16,10 @@ pub async fn errors(
     let stmt = Query::select()
         .column(Alias::new("key"))
         .expr(sum_i64(col("errors")))
-        .from_subquery(q.source("status", &q.window_bounds()), Alias::new("t"))
+        .from_subquery(
+            q.source(db.get_database_backend(), "status", &q.window_bounds()),
+            Alias::new("t"),
+        )
         .group_by_col(Alias::new("key"))
         .and_having(col("errors").sum().gt(0))
         .to_owned();
@@ -53,7 +56,10 @@ pub async fn models(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec
         .expr(sum_i64(col("cost_n")))
         .expr(sum_f64(col("latency_ms")))
         .expr(sum_i64(col("errors")))
-        .from_subquery(q.source("model", &q.window_bounds()), Alias::new("t"))
+        .from_subquery(
+            q.source(db.get_database_backend(), "model", &q.window_bounds()),
+            Alias::new("t"),
+        )
         .group_by_col(Alias::new("key"))
         .to_owned();
     let mut rows = Vec::new();
@@ -87,7 +93,10 @@ pub async fn countries(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<
     let stmt = Query::select()
         .column(Alias::new("key"))
         .expr(sum_i64(col("n")))
-        .from_subquery(q.source("country", &q.window_bounds()), Alias::new("t"))
+        .from_subquery(
+            q.source(db.get_database_backend(), "country", &q.window_bounds()),
+            Alias::new("t"),
+        )
         .group_by_col(Alias::new("key"))
         .to_owned();
     let mut rows = Vec::new();

@@ -2,9 +2,8 @@
 
 use super::ApiUsageQuery;
 use super::sums::WindowSums;
-use crate::domains::api_usage::entity::Column;
 use crate::kernel::kpi::ratio;
-use crate::kernel::sql::{P95, get, ms, percentiles};
+use crate::kernel::sql::{P95, get, ms};
 use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -75,7 +74,10 @@ pub async fn kpi_values(
         let stmt = Query::select()
             .column(Alias::new("b"))
             .expr(Expr::cust("COUNT(DISTINCT \"key\")"))
-            .from_subquery(q.tiered(&["user_day", "user"], &bounds), Alias::new("d"))
+            .from_subquery(
+                q.tiered(db.get_database_backend(), &["user_day", "user"], &bounds),
+                Alias::new("d"),
+            )
             .group_by_col(Alias::new("b"))
             .to_owned();
         let last = bounds.len() as i32 - 2;
@@ -90,14 +92,8 @@ pub async fn kpi_values(
     let p95 = async {
         let mut p95 = [None, None];
         if keys.contains(&P95LatencyMs) {
-            let inner = q.by_bounds(&bounds, &[Column::LatencyMs], None);
-            let ranked = Query::select()
-                .column(Alias::new("b"))
-                .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
-                .from_subquery(inner, Alias::new("s"))
-                .to_owned();
             let last = bounds.len() as i32 - 2;
-            for (b, values) in percentiles(db, ranked, &[P95]).await? {
+            for (b, values) in super::latency_percentiles(db, q, &bounds, &[P95]).await? {
                 let slot = if b == last { 1 } else { 0 };
                 p95[slot] = values.first().copied();
             }

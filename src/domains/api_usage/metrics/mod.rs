@@ -3,11 +3,13 @@
 
 mod breakdowns;
 mod kpis;
+mod percentiles;
 mod series;
 mod sums;
 
 pub use breakdowns::{CountryRow, ModelRow, countries, errors, models};
 pub use kpis::{KpiKey, kpi_values};
+pub use percentiles::{EXACT_UP_TO, latency_percentiles};
 pub use series::{CostPoint, LatencyPoint, RequestPoint, costs, latency, requests};
 pub use sums::{WindowSums, window_sums};
 
@@ -19,7 +21,7 @@ use crate::kernel::TeamScope;
 use crate::kernel::sql::{bucket_index, ms};
 use crate::kernel::window::TimeWindow;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, DatabaseBackend};
 use serde::Serialize;
 
 /// One apiUsage request: the team, the resolved window and the filter.
@@ -44,13 +46,8 @@ impl ApiUsageQuery {
             .add(self.filter.condition())
     }
 
-    /// `SELECT <bucket index> AS b, <columns> FROM request_logs WHERE …` over the window's
-    /// buckets; `extra` narrows further (e.g. errors only).
-    fn bucketed(&self, columns: &[Column], extra: Option<Condition>) -> SelectStatement {
-        self.by_bounds(&self.window.bucket_bounds(), columns, extra)
-    }
-
-    /// Like `bucketed`, with explicit ascending bounds.
+    /// `SELECT <bucket index> AS b, <columns> FROM request_logs WHERE …` over ascending
+    /// `bounds`; `extra` narrows further.
     fn by_bounds(
         &self,
         bounds: &[i64],
@@ -78,16 +75,17 @@ impl ApiUsageQuery {
     /// (`n`, `errors`, `cost_micros`, `cost_n`, `latency_ms`, `tokens`): rollup rows for the
     /// whole hours of each bucket, raw rows for the rest — raw rows only when a filter is set
     /// (the rollup has no endpoint or user-id dimension to filter by).
-    fn source(&self, dim: &str, bounds: &[i64]) -> SelectStatement {
-        self.tiered(&[dim], bounds)
+    fn source(&self, backend: DatabaseBackend, dim: &str, bounds: &[i64]) -> SelectStatement {
+        self.tiered(backend, &[dim], bounds)
     }
 
     /// `source` over several dimensions with the same key, coarsest grain first.
-    fn tiered(&self, dims: &[&str], bounds: &[i64]) -> SelectStatement {
+    fn tiered(&self, backend: DatabaseBackend, dims: &[&str], bounds: &[i64]) -> SelectStatement {
         let rollup = &REQUEST_LOG_ROLLUP;
         let tiers: Vec<_> = dims.iter().map(|d| rollup.dim(d)).collect();
-        let rolled = self.rollups && self.filter == ApiUsageFilter::default();
+        let rolled = self.rolled();
         rollups::source(
+            backend,
             rollup,
             &tiers,
             self.scope.team_id().0,
@@ -95,6 +93,11 @@ impl ApiUsageQuery {
             rolled,
             self.filter.condition(),
         )
+    }
+
+    /// Whether rollups serve this query: they are on, and no filter needs raw rows.
+    fn rolled(&self) -> bool {
+        self.rollups && self.filter == ApiUsageFilter::default()
     }
 
     /// `[start, end)` as bounds of one bucket.

@@ -3,13 +3,11 @@
 
 use super::ApiUsageQuery;
 use super::sums::WindowSums;
-use crate::domains::api_usage::entity::Column;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{P50, P95, percentiles};
+use crate::kernel::sql::{P50, P95};
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
 use sea_orm::DatabaseConnection;
-use sea_orm::sea_query::{Alias, Expr, Query};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -54,9 +52,11 @@ pub struct LatencyPoint {
     pub is_partial: bool,
     /// Mean latency in milliseconds.
     pub avg_ms: Option<f64>,
-    /// Median latency (exact, interpolated like `percentile_cont`).
+    /// Median latency, interpolated like `percentile_cont`: exact while the window holds at most
+    /// 20 000 requests (or a filter is set), above that from the latency sketch (relative error
+    /// at most 0.78 %).
     pub p50_ms: Option<f64>,
-    /// 95th percentile latency (exact, interpolated like `percentile_cont`).
+    /// 95th percentile latency, computed like `p50Ms`.
     pub p95_ms: Option<f64>,
 }
 
@@ -90,7 +90,7 @@ pub fn costs(q: &ApiUsageQuery, sums: &WindowSums) -> Vec<CostPoint> {
         .collect()
 }
 
-/// Mean (from the window sums), and — only `with_percentiles` — the exact median and p95
+/// Mean (from the window sums), and — only `with_percentiles` — the median and p95
 /// latency per bucket.
 pub async fn latency(
     db: &DatabaseConnection,
@@ -98,17 +98,11 @@ pub async fn latency(
     with_percentiles: bool,
     sums: impl Future<Output = AppResult<Arc<WindowSums>>>,
 ) -> AppResult<Vec<LatencyPoint>> {
-    let inner = q.bucketed(&[Column::LatencyMs], None);
-    let ranked = Query::select()
-        .column(Alias::new("b"))
-        .expr_as(Expr::col(Column::LatencyMs), Alias::new("v"))
-        .from_subquery(inner, Alias::new("s"))
-        .to_owned();
     let percentiles = async {
         if !with_percentiles {
             return Ok(Default::default());
         }
-        Ok(percentiles(db, ranked, &[P50, P95]).await?)
+        super::latency_percentiles(db, q, &q.window.bucket_bounds(), &[P50, P95]).await
     };
     let (sums, pct) = tokio::try_join!(sums, percentiles)?;
     Ok(q.window

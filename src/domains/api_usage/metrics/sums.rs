@@ -76,7 +76,10 @@ async fn sums_by(
         .expr(sum_f64(col("cost_micros")))
         .expr(sum_f64(col("latency_ms")))
         .expr(sum_f64(col("tokens")))
-        .from_subquery(q.source("total", bounds), Alias::new("t"))
+        .from_subquery(
+            q.source(db.get_database_backend(), "total", bounds),
+            Alias::new("t"),
+        )
         .group_by_col(Alias::new("b"))
         .to_owned();
     let rows = db.query_all(&stmt).await?;
