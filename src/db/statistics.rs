@@ -32,11 +32,12 @@ impl Statistics {
     }
 
     /// Notes that `inserted` rows went into `table`; analyzes it in the background when that
-    /// grew it by more than 10 %.
+    /// grew it by more than 10 % — and `with` too (a table that grows along, e.g. its rollup).
     pub fn after_batch(
         self: &Arc<Self>,
         db: &DatabaseConnection,
         table: &'static str,
+        with: Option<&'static str>,
         inserted: u64,
     ) {
         if inserted == 0 || self.growth_percent == 0 {
@@ -67,6 +68,11 @@ impl Statistics {
             };
             let mut after = before.unwrap_or(0) + inserted;
             if before.is_none_or(|b| inserted * 100 > b * this.growth_percent) {
+                if let Some(other) = with
+                    && let Err(e) = analyze(&db, other).await
+                {
+                    tracing::warn!(table = other, error = %e, "could not refresh statistics");
+                }
                 match analyze(&db, table).await {
                     Ok(()) => {
                         this.analyzed

@@ -185,7 +185,11 @@ async fn post(
     let o = written.outcome;
     if o.changed() {
         state.cache.bump(scope.team_id());
-        state.statistics.after_batch(&state.db, ds.name, o.inserted);
+        // The rollup grows with its dataset: its statistics are refreshed with the dataset's.
+        let rollup = ds.rollup.map(|r| r.table);
+        state
+            .statistics
+            .after_batch(&state.db, ds.name, rollup, o.inserted);
     }
     for (outcome, n) in [
         ("inserted", o.inserted),

@@ -2,7 +2,7 @@
 //! known id is a duplicate. `cost_usd` is stored exactly as integer micro-dollars.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f, stored_as};
-use crate::domains::rollups::{DAY_MS, Dim, HOUR_MS, Measure, Rollup, Sql, sketch};
+use crate::domains::rollups::{Dim, Measure, Rollup, Sql, sketch};
 
 /// API request logs (spec/api_usage.md).
 pub const REQUEST_LOGS: Dataset = Dataset {
@@ -23,58 +23,31 @@ pub const REQUEST_LOGS: Dataset = Dataset {
     ],
 };
 
-/// Request logs per team and UTC hour: totals, and by status code, model, country and user;
-/// users per UTC day too. The user dimensions are presence rollups: distinct users of a window
-/// are the distinct keys of its days and hours, never a sum of per-bucket counts.
+/// Request logs per team, UTC hour and UTC day: totals, and by status code, model, country,
+/// user (presence) and latency bin (a quantile sketch).
 pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
     table: "request_log_rollups",
     source: "request_logs",
     key: "id",
     time: "created_at_ms",
-    version: 3,
+    version: 4,
+    // Each dimension per UTC hour and per UTC day (`_day`): a window reads whole days, then
+    // whole hours, then raw rows for what is left.
     dims: &[
-        Dim {
-            name: "total",
-            key: Sql::Text("''"),
-            grain_ms: HOUR_MS,
-        },
-        Dim {
-            name: "status",
-            key: Sql::Text("CAST(status_code AS TEXT)"),
-            grain_ms: HOUR_MS,
-        },
-        Dim {
-            name: "model",
-            key: Sql::Text("model_name"),
-            grain_ms: HOUR_MS,
-        },
-        Dim {
-            name: "country",
-            key: Sql::Text("country_code"),
-            grain_ms: HOUR_MS,
-        },
-        Dim {
-            name: "user",
-            key: Sql::Text("user_id"),
-            grain_ms: HOUR_MS,
-        },
-        // Latency as a quantile sketch (counts per log-linear bin), per hour and per day.
-        Dim {
-            name: "latency",
-            key: Sql::Built(latency_bin),
-            grain_ms: HOUR_MS,
-        },
-        Dim {
-            name: "latency_day",
-            key: Sql::Built(latency_bin),
-            grain_ms: DAY_MS,
-        },
-        // Users per UTC day: distinct users of whole UTC days read one row per user and day.
-        Dim {
-            name: "user_day",
-            key: Sql::Text("user_id"),
-            grain_ms: DAY_MS,
-        },
+        Dim::hourly("total", TOTAL),
+        Dim::daily("total_day", TOTAL),
+        Dim::hourly("status", STATUS),
+        Dim::daily("status_day", STATUS),
+        Dim::hourly("model", MODEL),
+        Dim::daily("model_day", MODEL),
+        Dim::hourly("country", COUNTRY),
+        Dim::daily("country_day", COUNTRY),
+        // Presence: distinct users of a window are the distinct keys of its days and hours.
+        Dim::hourly("user", USER),
+        Dim::daily("user_day", USER),
+        // Latency as a quantile sketch: counts per log-linear bin.
+        Dim::hourly("latency", LATENCY),
+        Dim::daily("latency_day", LATENCY),
     ],
     measures: &[
         Measure {
@@ -109,6 +82,13 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
         },
     ],
 };
+
+const TOTAL: Sql = Sql::Text("''");
+const STATUS: Sql = Sql::Text("CAST(status_code AS TEXT)");
+const MODEL: Sql = Sql::Text("model_name");
+const COUNTRY: Sql = Sql::Text("country_code");
+const USER: Sql = Sql::Text("user_id");
+const LATENCY: Sql = Sql::Built(latency_bin);
 
 /// The sketch bin of a request's latency (see `rollups::sketch`).
 fn latency_bin(backend: sea_orm::DatabaseBackend) -> String {

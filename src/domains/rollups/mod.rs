@@ -51,6 +51,26 @@ pub struct Dim {
     pub grain_ms: i64,
 }
 
+impl Dim {
+    /// A dimension per UTC hour.
+    pub const fn hourly(name: &'static str, key: Sql) -> Dim {
+        Dim {
+            name,
+            key,
+            grain_ms: HOUR_MS,
+        }
+    }
+
+    /// A dimension per UTC day.
+    pub const fn daily(name: &'static str, key: Sql) -> Dim {
+        Dim {
+            name,
+            key,
+            grain_ms: DAY_MS,
+        }
+    }
+}
+
 /// SQL text over a raw row: the same on both databases, or built for each.
 #[derive(Debug, Clone, Copy)]
 pub enum Sql {

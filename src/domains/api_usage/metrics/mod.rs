@@ -76,7 +76,7 @@ impl ApiUsageQuery {
     /// whole hours of each bucket, raw rows for the rest — raw rows only when a filter is set
     /// (the rollup has no endpoint or user-id dimension to filter by).
     fn source(&self, backend: DatabaseBackend, dim: &str, bounds: &[i64]) -> SelectStatement {
-        self.tiered(backend, &[dim], bounds)
+        self.tiered(backend, &[&format!("{dim}_day"), dim], bounds)
     }
 
     /// `source` over several dimensions with the same key, coarsest grain first.

@@ -47,11 +47,7 @@ async fn sketch_bins(
     q: &ApiUsageQuery,
     bounds: &[i64],
 ) -> AppResult<BTreeMap<i32, BTreeMap<i64, i64>>> {
-    let source = q.tiered(
-        db.get_database_backend(),
-        &["latency_day", "latency"],
-        bounds,
-    );
+    let source = q.source(db.get_database_backend(), "latency", bounds);
     let stmt = Query::select()
         .column(Alias::new("b"))
         .column(Alias::new("key"))
