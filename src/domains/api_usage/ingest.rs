@@ -30,7 +30,7 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
     source: "request_logs",
     key: "id",
     time: "created_at_ms",
-    version: 4,
+    version: 5,
     // Each dimension per UTC hour and per UTC day (`_day`): a window reads whole days, then
     // whole hours, then raw rows for what is left.
     dims: &[
@@ -42,8 +42,10 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
         Dim::daily("model_day", MODEL),
         Dim::hourly("country", COUNTRY),
         Dim::daily("country_day", COUNTRY),
-        // Presence: distinct users of a window are the distinct keys of its days and hours.
-        Dim::hourly("user", USER),
+        // Presence: distinct users of a window are the distinct keys of its days (and of raw
+        // rows for the rest). Per day only: only the `activeUsers` KPI counts users, over whole
+        // windows, and per-hour presence cost more at ingest (a row per user and hour) than the
+        // raw edges it saves.
         Dim::daily("user_day", USER),
         // Latency as a quantile sketch: counts per log-linear bin.
         Dim::hourly("latency", LATENCY),

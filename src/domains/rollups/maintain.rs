@@ -51,7 +51,8 @@ fn with_rows(db: &impl ConnectionTrait, rollup: &Rollup, cond: Condition, rest: 
         .to_owned();
     let raw = db.get_database_backend().build(&select);
     Statement {
-        sql: format!("WITH r AS ({}) {rest}", raw.sql),
+        // Read once, aggregated once per dimension (SQLite would otherwise inline it).
+        sql: format!("WITH r AS MATERIALIZED ({}) {rest}", raw.sql),
         ..raw
     }
 }

@@ -77,7 +77,7 @@ pub async fn kpi_values(
             .columns([Alias::new("b"), Alias::new("key")])
             .distinct()
             .from_subquery(
-                q.source(db.get_database_backend(), "user", &bounds),
+                q.tiered(db.get_database_backend(), &["user_day"], &bounds),
                 Alias::new("t"),
             )
             .to_owned();
