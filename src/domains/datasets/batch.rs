@@ -6,7 +6,8 @@
 //! CPU work overlaps the database's. After the first problem nothing more is written (the caller
 //! rolls back), but every row is still checked so that the answer lists every problem.
 
-use super::store::{append_encoded, recordset_json};
+use super::recordset::recordset_json;
+use super::store::append_encoded;
 use super::{Dataset, History, Key, Outcome, Row, RowError, check_references, validate, write};
 use crate::kernel::record::rows;
 use crate::kernel::{AppError, AppResult, TeamScope};

@@ -5,6 +5,7 @@
 
 mod batch;
 mod links;
+mod recordset;
 mod store;
 mod validate;
 
