@@ -208,6 +208,30 @@ const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
   alerts { severity kpi value }
   qualityGates { name p95Ms samples passed } } }"#;
 
+/// The team's raw request logs next to their rollup rows (and, on PostgreSQL, both tables'
+/// sizes on disk with indexes).
+async fn print_sizes(state: &AppState, team: TeamId) {
+    let raw = count_rows(&state.db, team, "request_logs").await;
+    let rolled = count_rows(&state.db, team, "request_log_rollups").await;
+    let mut line = format!("request_logs: {raw} rows   request_log_rollups: {rolled} rows");
+    if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let sql = "SELECT pg_total_relation_size('request_logs'), pg_total_relation_size('request_log_rollups')";
+        let row = state
+            .db
+            .query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let mb = |i: usize| row.try_get_by_index::<i64>(i).unwrap() as f64 / 1e6;
+        line.push_str(&format!(
+            "   on disk (all teams, with indexes): {:.0} MB raw, {:.0} MB rollups",
+            mb(0),
+            mb(1)
+        ));
+    }
+    println!("{line}");
+}
+
 /// Rows of `table` in team `team`.
 async fn count_rows(db: &sea_orm::DatabaseConnection, team: TeamId, table: &str) -> i64 {
     let placeholder = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -504,6 +528,7 @@ async fn main() {
             args.database_url,
             args.rows.max(existing as usize)
         );
+        print_sizes(&state, scope.team_id()).await;
         let (parallel, sequential) = plain_sql(&state, &scope, 20).await;
         println!(
             "plain SQL, 7 panels concurrently: p50 {:.1} ms  p95 {:.1} ms",

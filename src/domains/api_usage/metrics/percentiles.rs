@@ -47,7 +47,7 @@ async fn sketch_bins(
     q: &ApiUsageQuery,
     bounds: &[i64],
 ) -> AppResult<BTreeMap<i32, BTreeMap<i64, i64>>> {
-    let source = q.source(db.get_database_backend(), "latency", bounds);
+    let source = q.tiered(db.get_database_backend(), &["latency_day"], bounds);
     let stmt = Query::select()
         .column(Alias::new("b"))
         .column(Alias::new("key"))
