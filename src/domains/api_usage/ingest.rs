@@ -56,32 +56,26 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
         Measure {
             column: "n",
             per_row: "1",
-            count: true,
         },
         Measure {
             column: "errors",
             per_row: "CASE WHEN status_code >= 400 THEN 1 ELSE 0 END",
-            count: true,
         },
         Measure {
             column: "cost_micros",
             per_row: "COALESCE(CAST(cost_micros AS DOUBLE PRECISION), 0)",
-            count: false,
         },
         Measure {
             column: "cost_n",
             per_row: "CASE WHEN cost_micros IS NULL THEN 0 ELSE 1 END",
-            count: true,
         },
         Measure {
             column: "latency_ms",
             per_row: "CAST(latency_ms AS DOUBLE PRECISION)",
-            count: false,
         },
         Measure {
             column: "tokens",
             per_row: "COALESCE(CAST(tokens AS DOUBLE PRECISION), 0)",
-            count: false,
         },
     ],
 };

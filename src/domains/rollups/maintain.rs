@@ -2,7 +2,7 @@
 //! the stored rows themselves (added after they are written, retracted before they are replaced
 //! or deleted), full rebuilds, and a check that recomputes and compares.
 
-use super::Rollup;
+use super::{Measure, Rollup};
 use crate::kernel::AppResult;
 use crate::kernel::sql::get;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
@@ -20,12 +20,9 @@ fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String
         .map(|d| {
             let bucket = rollup.bucket_sql(d);
             let key = d.key.render(backend);
-            let sums = rollup
-                .measures
-                .iter()
-                .map(|m| format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let sums = each_measure(rollup, |m| {
+                format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column)
+            });
             // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
             let group_key = if key.starts_with('\'') {
                 String::new()
@@ -57,35 +54,26 @@ fn with_rows(db: &impl ConnectionTrait, rollup: &Rollup, cond: Condition, rest: 
     }
 }
 
-fn measure_columns(rollup: &Rollup) -> String {
-    rollup
-        .measures
-        .iter()
-        .map(|m| format!("\"{}\"", m.column))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `f` of every measure, comma-separated.
+fn each_measure(rollup: &Rollup, f: impl Fn(&Measure) -> String) -> String {
+    rollup.measures.iter().map(f).collect::<Vec<_>>().join(", ")
 }
 
 /// `INSERT INTO <rollup> SELECT <contributions of r> … ON CONFLICT DO UPDATE SET <sums>`.
 fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
     let table = rollup.table;
-    let update = rollup
-        .measures
-        .iter()
-        .map(|m| {
-            format!(
-                "\"{c}\" = \"{table}\".\"{c}\" + excluded.\"{c}\"",
-                c = m.column
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let update = each_measure(rollup, |m| {
+        format!(
+            "\"{c}\" = \"{table}\".\"{c}\" + excluded.\"{c}\"",
+            c = m.column
+        )
+    });
     // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
     format!(
         "INSERT INTO \"{table}\" (\"team_id\", \"dim\", \"bucket_ms\", \"key\", {columns}) \
          SELECT * FROM ({union}) AS c WHERE true \
          ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO UPDATE SET {update}",
-        columns = measure_columns(rollup),
+        columns = each_measure(rollup, |m| format!("\"{}\"", m.column)),
         union = contributions(rollup, sign, backend),
     )
 }
@@ -102,7 +90,7 @@ pub fn insert_and_add_sql(rollup: &Rollup, insert: &str) -> String {
 
 /// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`.
 /// Retracting leaves rows whose count is zero; `seal` removes them.
-pub async fn apply_where(
+async fn apply_where(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     cond: Condition,
@@ -239,17 +227,12 @@ pub async fn check(
     rollup: &Rollup,
     team: Option<i64>,
 ) -> AppResult<Vec<Difference>> {
-    let doubles = |prefix: &str| {
-        rollup
-            .measures
-            .iter()
-            .map(|m| format!("CAST({prefix}\"{}\" AS DOUBLE PRECISION)", m.column))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let computed = format!(
         "SELECT \"team_id\", \"dim\", \"bucket_ms\", \"key\", {} FROM ({}) AS c",
-        doubles("c."),
+        each_measure(rollup, |m| format!(
+            "CAST(c.\"{}\" AS DOUBLE PRECISION)",
+            m.column
+        )),
         contributions(rollup, 1, db.get_database_backend())
     );
     let expected = read_rows(

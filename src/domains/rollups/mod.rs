@@ -17,8 +17,8 @@ mod read;
 pub mod sketch;
 
 pub use maintain::{
-    Difference, add_keys, apply_where, check, ensure_current, insert_and_add_sql, rebuild,
-    retract_keys, retract_where, seal,
+    Difference, add_keys, check, ensure_current, insert_and_add_sql, rebuild, retract_keys,
+    retract_where, seal,
 };
 pub use read::{Plan, source};
 
@@ -97,8 +97,6 @@ pub const DAY_MS: i64 = 86_400_000;
 pub struct Measure {
     pub column: &'static str,
     pub per_row: &'static str,
-    /// A count (BIGINT) rather than a sum of doubles.
-    pub count: bool,
 }
 
 impl Rollup {
