@@ -2,7 +2,7 @@
 //! parameter read by `json_to_recordset` (one statement text per dataset, prepared once).
 
 use super::{ColType, Dataset, Row};
-use crate::domains::rollups::{self, Rollup};
+use crate::domains::rollups;
 use crate::kernel::sql::get;
 use crate::kernel::{AppResult, TeamScope};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
@@ -153,14 +153,16 @@ pub(super) async fn put_json(
     Ok(db.execute_raw(stmt).await?.rows_affected())
 }
 
-/// PostgreSQL: inserts the rows of `json` (known keys skipped) and adds their contribution to
-/// the dataset's rollup in the same statement; returns how many were inserted.
-pub(super) async fn insert_json_adding(
+/// PostgreSQL: inserts the rows of `json` (known keys skipped) — adding their contribution to
+/// the dataset's rollup in the same statement when it has one; returns how many were inserted.
+pub(super) async fn append_json(
     db: &impl ConnectionTrait,
     ds: &Dataset,
-    rollup: &Rollup,
     json: String,
 ) -> AppResult<u64> {
+    let Some(rollup) = ds.rollup else {
+        return put_json(db, ds, json, false).await;
+    };
     let sql = rollups::insert_and_add_sql(rollup, &recordset_sql(ds, false));
     let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, [json.into()]);
     let row = db.query_one_raw(stmt).await?;

@@ -8,7 +8,7 @@
 //! `updated_at` replaces a stored row that has none (the latest delivery wins) and is `stale`
 //! against one that has: a timestamped version is never overwritten by an untimestamped one.
 
-use super::recordset::{insert_json_adding, put_json, put_recordset, recordset_json};
+use super::recordset::{append_json, put_recordset, recordset_json};
 use super::{ColType, Dataset, History, Row};
 use crate::domains::rollups;
 use crate::kernel::sql::get;
@@ -184,8 +184,7 @@ async fn put(
         if rows.is_empty() {
             return Ok(0);
         }
-        let json = recordset_json(ds, team, rows.iter().copied());
-        return insert_json_adding(db, ds, rollup, json).await;
+        return append_json(db, ds, recordset_json(ds, team, rows.iter().copied())).await;
     }
     let keys = insert_returning(db, scope, ds, rows).await?;
     rollups::add_keys(db, rollup, team, &keys).await?;
@@ -276,10 +275,7 @@ pub async fn append_encoded(
     rows: usize,
     json: String,
 ) -> AppResult<Outcome> {
-    let inserted = match ds.rollup {
-        None => put_json(db, ds, json, false).await?,
-        Some(rollup) => insert_json_adding(db, ds, rollup, json).await?,
-    };
+    let inserted = append_json(db, ds, json).await?;
     Ok(Outcome {
         inserted,
         duplicates: rows as u64 - inserted,
