@@ -9,6 +9,7 @@ mod cache_staleness;
 mod calendar;
 mod chat;
 mod chat_ingest;
+mod chat_rollups;
 mod datasets_schema;
 mod deletes;
 mod errors;

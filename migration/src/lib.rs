@@ -12,6 +12,7 @@ mod m0006_executive;
 mod m0007_product;
 mod m0008_live_data;
 mod m0009_rollups;
+mod m0010_chat_rollups;
 mod tables;
 
 /// All migrations, in order.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_product::Migration),
             Box::new(m0008_live_data::Migration),
             Box::new(m0009_rollups::Migration),
+            Box::new(m0010_chat_rollups::Migration),
         ]
     }
 }

@@ -53,30 +53,15 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
         Dim::daily("latency_day", LATENCY),
     ],
     measures: &[
-        Measure {
-            column: "n",
-            per_row: "1",
-        },
-        Measure {
-            column: "errors",
-            per_row: "CASE WHEN status_code >= 400 THEN 1 ELSE 0 END",
-        },
-        Measure {
-            column: "cost_micros",
-            per_row: "COALESCE(CAST(cost_micros AS DOUBLE PRECISION), 0)",
-        },
-        Measure {
-            column: "cost_n",
-            per_row: "CASE WHEN cost_micros IS NULL THEN 0 ELSE 1 END",
-        },
-        Measure {
-            column: "latency_ms",
-            per_row: "CAST(latency_ms AS DOUBLE PRECISION)",
-        },
-        Measure {
-            column: "tokens",
-            per_row: "COALESCE(CAST(tokens AS DOUBLE PRECISION), 0)",
-        },
+        Measure::sum("n", "1"),
+        Measure::sum("errors", "CASE WHEN status_code >= 400 THEN 1 ELSE 0 END"),
+        Measure::sum(
+            "cost_micros",
+            "COALESCE(CAST(cost_micros AS DOUBLE PRECISION), 0)",
+        ),
+        Measure::sum("cost_n", "CASE WHEN cost_micros IS NULL THEN 0 ELSE 1 END"),
+        Measure::sum("latency_ms", "CAST(latency_ms AS DOUBLE PRECISION)"),
+        Measure::sum("tokens", "COALESCE(CAST(tokens AS DOUBLE PRECISION), 0)"),
     ],
 };
 

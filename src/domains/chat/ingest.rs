@@ -3,6 +3,7 @@
 //! never change; everything else carries an optional `updated_at` and follows its source.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f};
+use crate::domains::rollups::{Dim, Measure, Rollup, Sql};
 
 pub const SESSION_STATUSES: &[&str] = &[
     "setup",
@@ -83,7 +84,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_messages",
         key: Key::Id,
         history: History::AppendOnly,
-        rollup: None,
+        rollup: Some(&CHAT_MESSAGE_ROLLUP),
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("message_type", Kind::OneOf(MESSAGE_TYPES)),
@@ -127,7 +128,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "chat_traces",
         key: Key::Id,
         history: History::AppendOnly,
-        rollup: None,
+        rollup: Some(&CHAT_TRACE_ROLLUP),
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("timestamp", Kind::Instant),
@@ -135,3 +136,45 @@ pub const DATASETS: &[Dataset] = &[
         ],
     },
 ];
+
+/// Counted (`human`/`ai`) messages per team, session and UTC hour: every chat panel that reads
+/// messages groups them per session first (and filters through the session), so a window
+/// reads a row per active session and hour instead of a row per message.
+pub const CHAT_MESSAGE_ROLLUP: Rollup = Rollup {
+    table: "chat_message_rollups",
+    source: "chat_messages",
+    key: "id",
+    time: "created_at_ms",
+    version: 1,
+    dims: &[Dim::hourly(
+        "session",
+        // `system` messages never count: no key, no contribution.
+        Sql::Text("CASE WHEN message_type IN ('human', 'ai') THEN session_id END"),
+    )],
+    measures: &[
+        Measure::sum("n", "1"),
+        Measure::sum(
+            "human",
+            "CASE WHEN message_type = 'human' THEN 1 ELSE 0 END",
+        ),
+        Measure::sum("ai", "CASE WHEN message_type = 'ai' THEN 1 ELSE 0 END"),
+        Measure::max(
+            "last_human_ms",
+            "CASE WHEN message_type = 'human' THEN created_at_ms END",
+        ),
+    ],
+};
+
+/// Bot turns (traces) per team, session and UTC hour, with their total duration.
+pub const CHAT_TRACE_ROLLUP: Rollup = Rollup {
+    table: "chat_trace_rollups",
+    source: "chat_traces",
+    key: "id",
+    time: "timestamp_ms",
+    version: 1,
+    dims: &[Dim::hourly("session", Sql::Text("session_id"))],
+    measures: &[
+        Measure::sum("n", "1"),
+        Measure::sum("duration_ms", "CAST(duration_ms AS DOUBLE PRECISION)"),
+    ],
+};

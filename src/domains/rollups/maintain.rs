@@ -2,7 +2,7 @@
 //! the stored rows themselves (added after they are written, retracted before they are replaced
 //! or deleted), full rebuilds, and a check that recomputes and compares.
 
-use super::{Measure, Rollup};
+use super::{Agg, Measure, Rollup};
 use crate::kernel::AppResult;
 use crate::kernel::sql::get;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
@@ -20,8 +20,9 @@ fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String
         .map(|d| {
             let bucket = rollup.bucket_sql(d);
             let key = d.key.render(backend);
-            let sums = each_measure(rollup, |m| {
-                format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column)
+            let sums = each_measure(rollup, |m| match m.agg {
+                Agg::Sum => format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column),
+                Agg::Max => format!("MAX({}) AS \"{}\"", m.per_row, m.column),
             });
             // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
             let group_key = if key.starts_with('\'') {
@@ -62,11 +63,19 @@ fn each_measure(rollup: &Rollup, f: impl Fn(&Measure) -> String) -> String {
 /// `INSERT INTO <rollup> SELECT <contributions of r> … ON CONFLICT DO UPDATE SET <sums>`.
 fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
     let table = rollup.table;
-    let update = each_measure(rollup, |m| {
-        format!(
+    let update = each_measure(rollup, |m| match (m.agg, sign > 0) {
+        (Agg::Sum, _) => format!(
             "\"{c}\" = \"{table}\".\"{c}\" + excluded.\"{c}\"",
             c = m.column
-        )
+        ),
+        // The larger of the two (a NULL on either side keeps the other).
+        (Agg::Max, true) => format!(
+            "\"{c}\" = CASE WHEN excluded.\"{c}\" IS NULL OR \"{table}\".\"{c}\" >= excluded.\"{c}\" \
+             THEN \"{table}\".\"{c}\" ELSE excluded.\"{c}\" END",
+            c = m.column
+        ),
+        // Retracted rows: recomputed afterwards (`recompute_max`).
+        (Agg::Max, false) => format!("\"{c}\" = \"{table}\".\"{c}\"", c = m.column),
     });
     // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
     format!(
@@ -96,9 +105,58 @@ async fn apply_where(
     cond: Condition,
     sign: i64,
 ) -> AppResult<()> {
-    let rest = upsert_sql(rollup, sign, db.get_database_backend());
-    db.execute_raw(with_rows(db, rollup, cond, &rest)).await?;
+    let backend = db.get_database_backend();
+    let rest = upsert_sql(rollup, sign, backend);
+    db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
+        .await?;
+    if sign < 0 && rollup.measures.iter().any(|m| m.agg == Agg::Max) {
+        for rest in recompute_max_sql(rollup, backend) {
+            db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
+                .await?;
+        }
+    }
     Ok(())
+}
+
+/// Per dimension, an `UPDATE` that sets every `Max` measure of the rollup rows the rows `r`
+/// (about to be removed) contribute to, to the largest value of the other raw rows of the
+/// same team, bucket and key.
+fn recompute_max_sql(rollup: &Rollup, backend: DatabaseBackend) -> Vec<String> {
+    let (table, source, id) = (rollup.table, rollup.source, rollup.key);
+    rollup
+        .dims
+        .iter()
+        .map(|d| {
+            let bucket = rollup.bucket_sql(d);
+            let key = d.key.render(backend);
+            let t = rollup.time;
+            let sets = rollup
+                .measures
+                .iter()
+                .filter(|m| m.agg == Agg::Max)
+                .map(|m| {
+                    format!(
+                        "\"{c}\" = (SELECT MAX({per_row}) FROM \"{source}\" AS s \
+                         WHERE s.\"team_id\" = \"{table}\".\"team_id\" \
+                         AND s.\"{t}\" >= \"{table}\".\"bucket_ms\" \
+                         AND s.\"{t}\" < \"{table}\".\"bucket_ms\" + {g} \
+                         AND ({key}) = \"{table}\".\"key\" \
+                         AND s.\"{id}\" NOT IN (SELECT \"{id}\" FROM r))",
+                        c = m.column,
+                        per_row = m.per_row,
+                        g = d.grain_ms,
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "UPDATE \"{table}\" SET {sets} WHERE \"dim\" = '{dim}' AND EXISTS (SELECT 1 FROM r \
+                 WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
+                 AND ({key}) = \"{table}\".\"key\")",
+                dim = d.name,
+            )
+        })
+        .collect()
 }
 
 fn team_rows(team: i64) -> Condition {
@@ -192,18 +250,18 @@ pub struct Difference {
     pub bucket_ms: i64,
     pub key: String,
     /// Measures computed from the raw rows (none: no raw row contributes).
-    pub expected: Option<Vec<f64>>,
+    pub expected: Option<Vec<Option<f64>>>,
     /// Measures stored (none: the row is missing).
-    pub stored: Option<Vec<f64>>,
+    pub stored: Option<Vec<Option<f64>>>,
 }
 
-type Rows = BTreeMap<(i64, String, i64, String), Vec<f64>>;
+type Rows = BTreeMap<(i64, String, i64, String), Vec<Option<f64>>>;
 
 async fn read_rows(db: &impl ConnectionTrait, stmt: Statement, measures: usize) -> AppResult<Rows> {
     let mut out = Rows::new();
     for row in db.query_all_raw(stmt).await? {
         let values = (0..measures)
-            .map(|i| get::<f64>(&row, 4 + i))
+            .map(|i| get::<Option<f64>>(&row, 4 + i))
             .collect::<Result<Vec<_>, _>>()?;
         out.insert(
             (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?, get(&row, 3)?),
@@ -214,10 +272,11 @@ async fn read_rows(db: &impl ConnectionTrait, stmt: Statement, measures: usize) 
 }
 
 /// Equal up to the rounding of sums of doubles (added and retracted in another order).
-fn same(a: &[f64], b: &[f64]) -> bool {
-    a.iter()
-        .zip(b)
-        .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0))
+fn same(a: &[Option<f64>], b: &[Option<f64>]) -> bool {
+    a.iter().zip(b).all(|pair| match pair {
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        (x, y) => x == y,
+    })
 }
 
 /// Recomputes the rollup from the raw rows (of one team, or all) and answers every row that

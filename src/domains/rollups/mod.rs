@@ -92,11 +92,42 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// A day, in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
 
-/// A measure: its column, and the SQL expression of a raw row that is summed into it.
+/// A measure: its column, the SQL expression of a raw row, and how rows combine.
 #[derive(Debug)]
 pub struct Measure {
     pub column: &'static str,
     pub per_row: &'static str,
+    pub agg: Agg,
+}
+
+/// How a measure combines raw rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agg {
+    /// Summed: a row's contribution is added, and retracted by subtracting it.
+    Sum,
+    /// The largest value (NULLs ignored): added by keeping the larger, and recomputed from
+    /// the remaining raw rows of the touched rollup rows when rows are retracted.
+    Max,
+}
+
+impl Measure {
+    /// A summed measure.
+    pub const fn sum(column: &'static str, per_row: &'static str) -> Measure {
+        Measure {
+            column,
+            per_row,
+            agg: Agg::Sum,
+        }
+    }
+
+    /// A largest-value measure.
+    pub const fn max(column: &'static str, per_row: &'static str) -> Measure {
+        Measure {
+            column,
+            per_row,
+            agg: Agg::Max,
+        }
+    }
 }
 
 impl Rollup {

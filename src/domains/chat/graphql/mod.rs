@@ -68,6 +68,7 @@ impl ChatRoot {
                 scope: opened.scope,
                 window: opened.window,
                 filter: ChatFilter::from_input(opened.filter)?,
+                rollups: opened.state.settings.rollups,
             }),
         })
     }

@@ -89,7 +89,7 @@ pub async fn activity(
             "exp",
         ));
     }
-    let inner = q.session_activity(bounds, columns);
+    let inner = q.session_activity(db.get_database_backend(), bounds, columns);
     let mut stmt = Query::select();
     stmt.column(Alias::new("b"))
         .expr(sum_i64(col("h")))

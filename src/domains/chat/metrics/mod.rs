@@ -22,13 +22,15 @@ pub use response::{TraceSums, traces_in};
 pub use sessions::{ActiveSession, active_sessions};
 pub use tags::{TagCount, tag_counts};
 
-use super::entity::{ChatMessages as M, ChatSessions as S};
+use super::entity::ChatSessions as S;
 use super::filter::ChatFilter;
+use super::ingest::{CHAT_MESSAGE_ROLLUP, CHAT_TRACE_ROLLUP};
+use crate::domains::rollups;
 use crate::kernel::TeamScope;
-use crate::kernel::sql::{bucket_index, count_if, ms};
+use crate::kernel::sql::{ms, sum_i64};
 use crate::kernel::window::TimeWindow;
-use sea_orm::Condition;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{Condition, DatabaseBackend};
 use serde::Serialize;
 
 /// Messages that count: `human` (participant) and `ai` (bot); `system` never counts.
@@ -41,6 +43,9 @@ pub struct ChatQuery {
     pub scope: TeamScope,
     pub window: TimeWindow,
     pub filter: ChatFilter,
+    /// Read rollups where they cover the window (`DASHGATE_ROLLUPS`).
+    #[serde(skip)]
+    pub rollups: bool,
 }
 
 impl ChatQuery {
@@ -61,38 +66,27 @@ impl ChatQuery {
     /// The counted (`human`/`ai`) messages of `[bounds[0], bounds[last])`, grouped per bucket
     /// and session, joined to their countable, filtered session. One row per (bucket, active
     /// session) with the columns `b`, `h` (human messages), `ai` (bot messages), `last_h`
-    /// (latest human message, ms) and `columns` (expressions over `chat_sessions`). Messages are
-    /// aggregated before the join, and the join is many-to-one: nothing is counted twice, and
-    /// every panel aggregates tens of thousands of session rows instead of every message.
+    /// (latest human message, ms) and `columns` (expressions over `chat_sessions`). Messages
+    /// come per session and hour from `chat_message_rollups` for the whole hours of each bucket
+    /// and from raw rows for the rest (the filter applies to the session, so every filter can
+    /// read the rollup); they are aggregated before the join, which is many-to-one: nothing is
+    /// counted twice.
     pub fn session_activity(
         &self,
+        backend: DatabaseBackend,
         bounds: &[i64],
         columns: Vec<(Expr, &'static str)>,
     ) -> SelectStatement {
-        let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
         let col = |n: &str| Expr::col(Alias::new(n));
-        let per_message = self
-            .counted_messages(from, to)
-            .expr_as(
-                bucket_index(Expr::col(M::CreatedAtMs), bounds),
-                Alias::new("b"),
-            )
-            .expr_as(Expr::col(M::SessionId), Alias::new("sid"))
-            .expr_as(Expr::col(M::MessageType), Alias::new("t"))
-            .expr_as(Expr::col(M::CreatedAtMs), Alias::new("at"))
-            .to_owned();
-        let human = col("t").eq("human");
         let per_session = Query::select()
-            .columns([Alias::new("b"), Alias::new("sid")])
-            .expr_as(count_if(human.clone()), Alias::new("h"))
-            .expr_as(count_if(col("t").eq("ai")), Alias::new("ai"))
-            .expr_as(
-                Expr::expr(Expr::case(human, col("at"))).max(),
-                Alias::new("last_h"),
-            )
-            .from_subquery(per_message, Alias::new("pm"))
+            .expr_as(col("b"), Alias::new("b"))
+            .expr_as(col("key"), Alias::new("sid"))
+            .expr_as(sum_i64(col("human")), Alias::new("h"))
+            .expr_as(sum_i64(col("ai")), Alias::new("ai"))
+            .expr_as(col("last_human_ms").max(), Alias::new("last_h"))
+            .from_subquery(self.messages(backend, bounds), Alias::new("pm"))
             .group_by_col(Alias::new("b"))
-            .group_by_col(Alias::new("sid"))
+            .group_by_col(Alias::new("key"))
             .to_owned();
         let a = |n: &str| Expr::col((Alias::new("a"), Alias::new(n)));
         let mut select = Query::select();
@@ -114,26 +108,45 @@ impl ChatQuery {
             .to_owned()
     }
 
-    /// `FROM chat_messages WHERE <team, [from, to), human or ai>`; the caller adds columns.
-    fn counted_messages(&self, from: i64, to: i64) -> SelectStatement {
-        Query::select()
-            .from(M::Table)
-            .and_where(Expr::col(M::TeamId).eq(self.team()))
-            .and_where(Expr::col(M::CreatedAtMs).gte(from))
-            .and_where(Expr::col(M::CreatedAtMs).lt(to))
-            .and_where(Expr::col(M::MessageType).is_in(COUNTED))
-            .to_owned()
+    /// Rows `b`, `key` (the session) and the measures of `chat_message_rollups` (`n`, `human`,
+    /// `ai`, `last_human_ms`) for the counted messages of each bucket of `bounds`.
+    fn messages(&self, backend: DatabaseBackend, bounds: &[i64]) -> SelectStatement {
+        let rollup = &CHAT_MESSAGE_ROLLUP;
+        rollups::source(
+            backend,
+            rollup,
+            &[rollup.dim("session")],
+            self.team(),
+            bounds,
+            self.rollups,
+            Condition::all(),
+        )
+    }
+
+    /// Rows `b`, `key` (the session), `n` and `duration_ms` of the traces of each bucket of
+    /// `bounds` (from `chat_trace_rollups` where it covers them).
+    pub fn traces(&self, backend: DatabaseBackend, bounds: &[i64]) -> SelectStatement {
+        let rollup = &CHAT_TRACE_ROLLUP;
+        rollups::source(
+            backend,
+            rollup,
+            &[rollup.dim("session")],
+            self.team(),
+            bounds,
+            self.rollups,
+            Condition::all(),
+        )
     }
 
     /// The active sessions of `[from, to)`, on `chat_sessions`: countable, filtered, with at
     /// least one `human` or `ai` message in the span (whenever the session was created).
-    pub fn active_in(&self, from: i64, to: i64) -> Condition {
-        self.filter.sessions(self.team()).add(
-            Expr::col((S::Table, S::Id)).in_subquery(
-                self.counted_messages(from, to)
-                    .column(M::SessionId)
-                    .to_owned(),
-            ),
-        )
+    pub fn active_in(&self, backend: DatabaseBackend, from: i64, to: i64) -> Condition {
+        let sessions = Query::select()
+            .column(Alias::new("key"))
+            .from_subquery(self.messages(backend, &[from, to]), Alias::new("m"))
+            .to_owned();
+        self.filter
+            .sessions(self.team())
+            .add(Expr::col((S::Table, S::Id)).in_subquery(sessions))
     }
 }

@@ -1,9 +1,9 @@
 //! Bot response time: trace durations (one trace per bot turn) of active sessions.
 
 use super::ChatQuery;
-use crate::domains::chat::entity::{ChatSessions as S, ChatTraces as T};
+use crate::domains::chat::entity::ChatSessions as S;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{bucket_index, by_bucket, get};
+use crate::kernel::sql::{by_bucket, get, sum_f64, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -29,32 +29,19 @@ pub async fn traces_in(
     bounds: &[i64],
 ) -> AppResult<Vec<TraceSums>> {
     let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
+    let backend = db.get_database_backend();
     let active = Query::select()
         .column((S::Table, S::Id))
         .from(S::Table)
-        .cond_where(q.active_in(from, to))
+        .cond_where(q.active_in(backend, from, to))
         .to_owned();
-    let inner = Query::select()
-        .expr_as(
-            bucket_index(Expr::col((T::Table, T::TimestampMs)), bounds),
-            Alias::new("b"),
-        )
-        .expr_as(Expr::col((T::Table, T::DurationMs)), Alias::new("d"))
-        .from(T::Table)
-        .and_where(Expr::col((T::Table, T::TeamId)).eq(q.team()))
-        .and_where(Expr::col((T::Table, T::TimestampMs)).gte(from))
-        .and_where(Expr::col((T::Table, T::TimestampMs)).lt(to))
-        .and_where(Expr::col((T::Table, T::SessionId)).in_subquery(active))
-        .to_owned();
+    let col = |n: &str| Expr::col(Alias::new(n));
     let stmt = Query::select()
         .column(Alias::new("b"))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(
-            Expr::col(Alias::new("d"))
-                .sum()
-                .cast_as(Alias::new("DOUBLE PRECISION")),
-        )
-        .from_subquery(inner, Alias::new("t"))
+        .expr(sum_i64(col("n")))
+        .expr(sum_f64(col("duration_ms")))
+        .from_subquery(q.traces(backend, bounds), Alias::new("t"))
+        .and_where(col("key").in_subquery(active))
         .group_by_col(Alias::new("b"))
         .to_owned();
     let rows = db.query_all(&stmt).await?;

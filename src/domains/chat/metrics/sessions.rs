@@ -43,6 +43,7 @@ pub async fn active_sessions(
     let platform = Func::coalesce([Expr::col((S::Table, S::Platform)), Expr::val("unknown")]);
     let length = Expr::col((S::Table, S::EndedAtMs)).sub(Expr::col((S::Table, S::CreatedAtMs)));
     let stmt = q.session_activity(
+        db.get_database_backend(),
         &[start, end],
         vec![
             (Expr::col((S::Table, S::ParticipantId)), "pid"),

@@ -1,0 +1,253 @@
+//! Chat rollups equal the raw computation. Property: for random sessions, messages and traces
+//! changed by random inserts, message deletes, cascading session deletes and erasures,
+//! `rollups check` finds no difference, and the three chat scans every panel is computed from
+//! (the window's active sessions, per-bucket activity, trace sums) answer from rollups (with
+//! raw edges) exactly as from raw rows — for random windows, timezones, granularities and
+//! filters.
+
+use crate::both_dbs;
+use crate::fuzz_graphql::{cases, seed};
+use crate::rollups::{close_opt, origin, pick, random_window};
+use crate::support::TestApp;
+use axum::http::StatusCode;
+use chrono::Duration;
+use dashgate::domains::chat::filter::ChatFilter;
+use dashgate::domains::chat::ingest::{CHAT_MESSAGE_ROLLUP, CHAT_TRACE_ROLLUP};
+use dashgate::domains::chat::metrics::{self, ChatQuery};
+use dashgate::domains::rollups;
+use dashgate::kernel::window::{TimeWindow, WindowInput};
+use dashgate::kernel::{Principal, Role, TeamScope};
+use rand::prelude::*;
+use rand_chacha::ChaCha8Rng;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+fn at(rng: &mut ChaCha8Rng) -> String {
+    (origin() + Duration::milliseconds(rng.random_range(0..4 * 86_400_000))).to_rfc3339()
+}
+
+/// Experiments, participants and tags every case uses (re-sent: an erased one comes back).
+async fn ingest_universe(app: &TestApp, p: &Principal) {
+    let t0 = origin().to_rfc3339();
+    let experiments: Vec<Value> = ["x1", "x2"]
+        .iter()
+        .map(|id| {
+            json!({"id": id, "name": id,
+        "is_archived": false, "created_at": t0})
+        })
+        .collect();
+    app.ingest_into(p, "chat_experiments", &experiments).await;
+    let participants: Vec<Value> = [
+        ("p1", "web"),
+        ("p2", "whatsapp"),
+        ("p3", "web"),
+        ("p4", "evaluations"),
+    ]
+    .iter()
+    .map(|(id, platform)| {
+        json!({"id": id, "identifier": id, "platform": platform,
+            "created_at": t0})
+    })
+    .collect();
+    app.ingest_into(p, "chat_participants", &participants).await;
+    let tags: Vec<Value> = ["t1", "t2"]
+        .iter()
+        .map(|id| json!({"id": id, "name": id, "category": ""}))
+        .collect();
+    app.ingest_into(p, "chat_tags", &tags).await;
+}
+
+async fn ids(app: &TestApp, p: &Principal, table: &str) -> Vec<String> {
+    let sql = format!(
+        "SELECT id FROM {table} WHERE team_id = {} ORDER BY id",
+        p.team.id.0
+    );
+    let db = &app.state.db;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// New sessions, messages (on any session), traces and tag links.
+async fn insert_some(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, next: &mut usize) {
+    ingest_universe(app, p).await;
+    let mut sessions = Vec::new();
+    for _ in 0..rng.random_range(0..6) {
+        *next += 1;
+        let created =
+            origin() + Duration::milliseconds(rng.random_range(-86_400_000..3 * 86_400_000));
+        let mut s = json!({"id": format!("s{next}"), "experiment_id": pick(rng, &["x1", "x2"]),
+            "participant_id": pick(rng, &["p1", "p2", "p3", "p4"]),
+            "status": pick(rng, &["active", "complete", "setup", "pending"]),
+            "created_at": created.to_rfc3339()});
+        if rng.random_bool(0.8) {
+            s["platform"] = json!(pick(rng, &["web", "whatsapp", "evaluations"]));
+        }
+        if rng.random_bool(0.5) {
+            s["ended_at"] =
+                json!((created + Duration::minutes(rng.random_range(1..600))).to_rfc3339());
+        }
+        sessions.push(s);
+    }
+    app.ingest_into(p, "chat_sessions", &sessions).await;
+    let known = ids(app, p, "chat_sessions").await;
+    if known.is_empty() {
+        return;
+    }
+    let mut messages = Vec::new();
+    let mut traces = Vec::new();
+    for _ in 0..rng.random_range(1..60) {
+        *next += 1;
+        let session = pick(rng, &known.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+        messages.push(json!({"id": format!("m{next}"), "session_id": session,
+            "message_type": pick(rng, &["human", "human", "ai", "system"]), "created_at": at(rng)}));
+        if rng.random_bool(0.4) {
+            traces.push(
+                json!({"id": format!("tr{next}"), "session_id": session, "timestamp": at(rng),
+                "duration_ms": rng.random_range(0.0..9000.0)}),
+            );
+        }
+    }
+    app.ingest_into(p, "chat_messages", &messages).await;
+    app.ingest_into(p, "chat_traces", &traces).await;
+    let mut links = Vec::new();
+    for m in &messages {
+        if rng.random_bool(0.2) {
+            *next += 1;
+            links.push(json!({"id": format!("l{next}"), "tag_id": pick(rng, &["t1", "t2"]), "message_id": m["id"]}));
+        }
+    }
+    app.ingest_into(p, "chat_message_tags", &links).await;
+}
+
+async fn delete(app: &TestApp, p: &Principal, path: &str, doomed: &[String]) {
+    let body: String = doomed
+        .iter()
+        .map(|id| format!("{}\n", json!({"id": id})))
+        .collect();
+    let (status, r) = app.http("DELETE", path, Some(&app.token(p)), body).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {r}");
+}
+
+fn random_filter(rng: &mut ChaCha8Rng) -> ChatFilter {
+    let mut some = |options: &[&str]| -> Vec<String> {
+        if rng.random_bool(0.6) {
+            return Vec::new();
+        }
+        options
+            .iter()
+            .filter(|_| rng.random_bool(0.5))
+            .map(|s| s.to_string())
+            .collect()
+    };
+    ChatFilter {
+        experiment_ids: some(&["x1", "x2"]),
+        platforms: some(&["web", "whatsapp"]),
+        participant_ids: some(&["p1", "p2", "p3"]),
+        tag_ids: some(&["t1", "t2"]),
+    }
+}
+
+/// The three scans, as comparable text and numbers.
+async fn scans(app: &TestApp, q: &ChatQuery) -> (Vec<String>, Vec<Option<f64>>) {
+    let db = &app.state.db;
+    let mut sessions: Vec<String> = metrics::active_sessions(db, q)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect();
+    sessions.sort();
+    let bounds = q.window.bucket_bounds();
+    let activity = metrics::activity(db, q, &bounds, true).await.unwrap();
+    sessions.push(format!("{activity:?}"));
+    let traces = metrics::traces_in(db, q, &bounds).await.unwrap();
+    let numbers = traces
+        .iter()
+        .flat_map(|t| [Some(t.count as f64), Some(t.total_ms)])
+        .collect();
+    (sessions, numbers)
+}
+
+async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, what: &str) {
+    for rollup in [&CHAT_MESSAGE_ROLLUP, &CHAT_TRACE_ROLLUP] {
+        let diff = rollups::check(&app.state.db, rollup, Some(p.team.id.0))
+            .await
+            .unwrap();
+        assert!(
+            diff.is_empty(),
+            "{what}: {} differs from raw rows: {diff:#?}",
+            rollup.table
+        );
+    }
+    let scope = TeamScope::require(Some(p), Role::Viewer).unwrap();
+    for _ in 0..4 {
+        let input: WindowInput = random_window(rng);
+        let now = origin() + Duration::hours(60);
+        let window = TimeWindow::resolve(&input, chrono_tz::UTC, now, 1000).unwrap();
+        let filter = random_filter(rng);
+        let query = |rolled| ChatQuery {
+            scope: scope.clone(),
+            window: window.clone(),
+            filter: filter.clone(),
+            rollups: rolled,
+        };
+        let (rolled, raw) = (
+            scans(app, &query(true)).await,
+            scans(app, &query(false)).await,
+        );
+        assert_eq!(
+            rolled.0, raw.0,
+            "{what}: window {input:?}, filter {filter:?}"
+        );
+        assert_eq!(rolled.1.len(), raw.1.len(), "{what}: window {input:?}");
+        assert!(
+            rolled.1.iter().zip(&raw.1).all(|(a, b)| close_opt(*a, *b)),
+            "{what}: traces {:?} vs {:?}",
+            rolled.1,
+            raw.1
+        );
+    }
+}
+
+both_dbs! {
+    async fn chat_rollup_answers_equal_raw_answers_after_any_changes(app) {
+        let seed = seed();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for case in 0..cases(3) {
+            let p = app.team(&format!("c{case}"), "UTC", Role::Admin).await;
+            let mut next = 0;
+            for step in 0..5 {
+                let what = format!("seed {seed}, case {case}, step {step}");
+                match rng.random_range(0..5) {
+                    0 => {
+                        let mut messages = ids(&app, &p, "chat_messages").await;
+                        messages.shuffle(&mut rng);
+                        messages.truncate(rng.random_range(0..=12));
+                        delete(&app, &p, "/v1/ingest/chat_messages?cascade=true", &messages).await;
+                    }
+                    1 => {
+                        let mut sessions = ids(&app, &p, "chat_sessions").await;
+                        sessions.shuffle(&mut rng);
+                        sessions.truncate(rng.random_range(0..=2));
+                        delete(&app, &p, "/v1/ingest/chat_sessions?cascade=true", &sessions).await;
+                    }
+                    2 => {
+                        let body = json!({"userId": pick(&mut rng, &["p1", "p2", "p3"])}).to_string();
+                        let (status, r) = app.http("POST", "/v1/erase", Some(&app.token(&p)), body).await;
+                        assert_eq!(status, StatusCode::OK, "{r}");
+                    }
+                    _ => insert_some(&app, &p, &mut rng, &mut next).await,
+                }
+                assert_consistent(&app, &p, &mut rng, &what).await;
+            }
+        }
+    }
+}
