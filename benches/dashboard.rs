@@ -53,6 +53,10 @@ struct Args {
     /// Learners to seed for `--dashboard product` (about 45 events each over 120 days).
     #[arg(long, default_value_t = 3_000)]
     learners: usize,
+    /// Request logs per second ingested (over HTTP, into the warm gateway) during the
+    /// "warm, live ingest" stage of `api-usage`; 0 skips it.
+    #[arg(long, default_value_t = 2_000)]
+    live_rows_per_second: usize,
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -101,6 +105,8 @@ struct Level {
     /// `all` fields, or the dashboard without percentiles.
     fields: &'static str,
     concurrency: usize,
+    /// Panels answered from the cache, of all panels answered.
+    hit_ratio: f64,
     requests: usize,
     rps: f64,
     p50: f64,
@@ -123,20 +129,29 @@ async fn serve(settings: Settings) -> (std::net::SocketAddr, AppState) {
     (addr, state)
 }
 
-/// One keep-alive connection sending the dashboard until `deadline`; returns latencies (ms).
+/// What one connection saw: latencies (ms), and panels answered from the cache or computed
+/// (`extensions.cache`).
+#[derive(Default)]
+struct Seen {
+    latencies: Vec<f64>,
+    hits: u64,
+    misses: u64,
+}
+
+/// One keep-alive connection sending the dashboard until `deadline`.
 async fn worker(
     addr: std::net::SocketAddr,
     token: String,
     query: &'static str,
     deadline: Instant,
-) -> Vec<f64> {
+) -> Seen {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .unwrap();
     tokio::spawn(conn);
     let body = serde_json::json!({ "query": query }).to_string();
-    let mut latencies = Vec::new();
+    let mut seen = Seen::default();
     while Instant::now() < deadline {
         let req = hyper::Request::post("/graphql")
             .header("host", "bench")
@@ -147,14 +162,64 @@ async fn worker(
         let started = Instant::now();
         let res = sender.send_request(req).await.unwrap();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        latencies.push(started.elapsed().as_secs_f64() * 1e3);
+        seen.latencies.push(started.elapsed().as_secs_f64() * 1e3);
         assert!(
             !bytes.windows(8).any(|w| w == b"\"errors\""),
             "{}",
             String::from_utf8_lossy(&bytes)
         );
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let cache = &answer["extensions"]["cache"];
+        seen.hits += cache["hits"].as_u64().unwrap_or(0) + cache["stale"].as_u64().unwrap_or(0);
+        seen.misses += cache["misses"].as_u64().unwrap_or(0);
     }
-    latencies
+    seen
+}
+
+/// Posts `per_second` fresh request logs a second (ten batches) to `addr` until `deadline`,
+/// timestamped within the last hour before `now`; returns the rows ingested.
+async fn ingest_live(
+    addr: std::net::SocketAddr,
+    token: String,
+    per_second: usize,
+    now: chrono::DateTime<chrono::Utc>,
+    deadline: Instant,
+) -> usize {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let (mut sent, batch) = (0usize, per_second.div_ceil(10));
+    while Instant::now() < deadline {
+        tick.tick().await;
+        let mut body = String::new();
+        for i in 0..batch {
+            let n = sent + i;
+            let at = now - chrono::Duration::milliseconds((n as i64 * 7_919) % 3_600_000);
+            body.push_str(
+                &serde_json::json!({"id": format!("live-{}-{n}", now.timestamp_micros()),
+                "created_at": at.to_rfc3339(), "endpoint": "/v1/chat/completions",
+                "status_code": if n % 23 == 0 { 500 } else { 200 }, "latency_ms": 100 + n % 900,
+                "model_name": (["gpt-4o", "claude-3"][n % 2]), "country_code": "DE",
+                "cost_usd": 0.001, "tokens": 300, "user_id": format!("live-user-{}", n % 50)})
+                .to_string(),
+            );
+            body.push('\n');
+        }
+        let req = hyper::Request::post("/v1/ingest/request_logs")
+            .header("host", "bench")
+            .header("content-type", "application/x-ndjson")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let res = sender.send_request(req).await.unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+        res.into_body().collect().await.unwrap();
+        sent += batch;
+    }
+    sent
 }
 
 async fn measure(
@@ -169,9 +234,12 @@ async fn measure(
     let tasks: Vec<_> = (0..c)
         .map(|_| tokio::spawn(worker(addr, token.to_string(), query, deadline)))
         .collect();
-    let mut all = Vec::new();
+    let (mut all, mut hits, mut misses) = (Vec::new(), 0, 0);
     for t in tasks {
-        all.extend(t.await.unwrap());
+        let seen = t.await.unwrap();
+        all.extend(seen.latencies);
+        hits += seen.hits;
+        misses += seen.misses;
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
@@ -179,6 +247,7 @@ async fn measure(
         mode,
         fields: "all",
         concurrency: c,
+        hit_ratio: hits as f64 / (hits + misses).max(1) as f64,
         requests: all.len(),
         rps: all.len() as f64 / elapsed,
         p50: percentile(&all, 0.50),
@@ -291,7 +360,7 @@ async fn seed_missing(
 
 async fn analyze(state: &AppState) {
     if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        state.db.execute_unprepared("ANALYZE").await.unwrap();
+        state.db.execute_unprepared("VACUUM ANALYZE").await.unwrap();
     }
 }
 
@@ -585,13 +654,51 @@ async fn main() {
     for &c in &args.concurrency {
         levels.push(measure("warm", warm_addr, (&token, query), c, args.seconds).await);
     }
+    if args.dashboard == "api-usage" && args.live_rows_per_second > 0 {
+        // Reads while request logs arrive: every batch moves the team's data generation, so
+        // the cache serves a panel until the next batch and then computes it again.
+        let editor = state
+            .jwt
+            .mint(
+                "bench",
+                "bench-ingest",
+                Role::Editor,
+                now.timestamp() + 86_400,
+            )
+            .unwrap();
+        for &c in &args.concurrency {
+            let deadline = Instant::now() + Duration::from_secs(args.seconds);
+            let ingest = tokio::spawn(ingest_live(
+                warm_addr,
+                editor.clone(),
+                args.live_rows_per_second,
+                now,
+                deadline,
+            ));
+            let mut l = measure(
+                "warm, live ingest",
+                warm_addr,
+                (&token, query),
+                c,
+                args.seconds,
+            )
+            .await;
+            let rows = ingest.await.unwrap();
+            l.fields = "all";
+            println!(
+                "live ingest at concurrency {c}: {rows} rows in {} s",
+                args.seconds
+            );
+            levels.push(l);
+        }
+    }
     println!(
-        "\n| mode | fields | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|---|"
+        "\n| mode | fields | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms | cache hit ratio |\n|---|---|---|---|---|---|---|---|---|"
     );
     for l in &levels {
         println!(
-            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} |",
-            l.mode, l.fields, l.concurrency, l.requests, l.rps, l.p50, l.p95, l.p99
+            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.3} |",
+            l.mode, l.fields, l.concurrency, l.requests, l.rps, l.p50, l.p95, l.p99, l.hit_ratio
         );
     }
     let plain = plain.map(|(parallel, sequential)| serde_json::json!({
@@ -603,7 +710,7 @@ async fn main() {
         "rows": args.rows.max(existing as usize),
         "plainSqlMs": plain,
         "http": levels.iter().map(|l| serde_json::json!({ "mode": l.mode, "fields": l.fields, "concurrency": l.concurrency,
-            "requests": l.requests, "rps": l.rps, "p50Ms": l.p50, "p95Ms": l.p95, "p99Ms": l.p99 })).collect::<Vec<_>>(),
+            "requests": l.requests, "rps": l.rps, "cacheHitRatio": l.hit_ratio, "p50Ms": l.p50, "p95Ms": l.p95, "p99Ms": l.p99 })).collect::<Vec<_>>(),
     });
     let out = args
         .out

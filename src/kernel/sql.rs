@@ -162,6 +162,33 @@ pub fn by_bucket<T: Default + Clone>(
     Ok(out)
 }
 
+/// The rows of `stmt`, each read into `T` by column name (`#[derive(FromQueryResult)]`, with
+/// `#[sea_orm(alias = "…")]` where the column is named otherwise).
+pub async fn rows_as<T: sea_orm::FromQueryResult>(
+    db: &impl sea_orm::ConnectionTrait,
+    stmt: &impl sea_orm::StatementBuilder,
+) -> Result<Vec<T>, DbErr> {
+    let built = db.get_database_backend().build(stmt);
+    T::find_by_statement(built).all(db).await
+}
+
+/// The rows of a grouped query with a bucket column `b` (an integer), each read into `T` by
+/// column name, in `n` slots; buckets without a row keep `T::default()`.
+pub async fn buckets_as<T: sea_orm::FromQueryResult + Default + Clone>(
+    db: &impl sea_orm::ConnectionTrait,
+    n: usize,
+    stmt: &impl sea_orm::StatementBuilder,
+) -> Result<Vec<T>, DbErr> {
+    let mut out = vec![T::default(); n];
+    for row in db.query_all(stmt).await? {
+        let b: i32 = row.try_get("", "b")?;
+        if let Some(slot) = out.get_mut(b as usize) {
+            *slot = T::from_query_result(&row, "")?;
+        }
+    }
+    Ok(out)
+}
+
 /// Reads column `i` of a row, with a clear error when the type does not match.
 pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, i: usize) -> Result<T, DbErr> {
     row.try_get_by_index::<T>(i)

@@ -6,13 +6,13 @@
 use super::{ActiveSession, ChatQuery};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
 use crate::kernel::AppResult;
-use crate::kernel::sql::{by_bucket, count_if, get, sum_i64};
+use crate::kernel::sql::{buckets_as, count_if, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::HashSet;
 
 /// What one bucket of the scan holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromQueryResult)]
 pub struct ActivityCounts {
     /// `human` messages.
     pub human: i64,
@@ -90,31 +90,27 @@ pub async fn activity(
         ));
     }
     let inner = q.session_activity(db.get_database_backend(), bounds, columns);
+    let zero = || Expr::cust("CAST(0 AS BIGINT)");
     let mut stmt = Query::select();
     stmt.column(Alias::new("b"))
-        .expr(sum_i64(col("h")))
-        .expr(sum_i64(col("ai")))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(Expr::expr(Expr::case(col("h").gt(0), col("pid"))).count_distinct());
+        .expr_as(sum_i64(col("h")), Alias::new("human"))
+        .expr_as(sum_i64(col("ai")), Alias::new("ai"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("sessions"))
+        .expr_as(
+            Expr::expr(Expr::case(col("h").gt(0), col("pid"))).count_distinct(),
+            Alias::new("participants"),
+        );
     if session_stats {
-        stmt.expr(count_if(col("ended").eq(1)))
-            .expr(col("exp").count_distinct());
+        stmt.expr_as(
+            count_if(col("ended").eq(1)),
+            Alias::new("completed_sessions"),
+        )
+        .expr_as(col("exp").count_distinct(), Alias::new("experiments"));
+    } else {
+        stmt.expr_as(zero(), Alias::new("completed_sessions"))
+            .expr_as(zero(), Alias::new("experiments"));
     }
     stmt.from_subquery(inner, Alias::new("s"))
         .group_by_col(Alias::new("b"));
-    let rows = db.query_all(&stmt).await?;
-    Ok(by_bucket(bounds.len() - 1, rows, |row| {
-        Ok(ActivityCounts {
-            human: get::<Option<i64>>(row, 1)?.unwrap_or(0),
-            ai: get::<Option<i64>>(row, 2)?.unwrap_or(0),
-            sessions: get(row, 3)?,
-            participants: get(row, 4)?,
-            completed_sessions: if session_stats {
-                get::<Option<i64>>(row, 5)?.unwrap_or(0)
-            } else {
-                0
-            },
-            experiments: if session_stats { get(row, 6)? } else { 0 },
-        })
-    })?)
+    Ok(buckets_as(db, bounds.len() - 1, &stmt).await?)
 }

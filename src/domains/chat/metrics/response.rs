@@ -3,13 +3,14 @@
 use super::ChatQuery;
 use crate::domains::chat::entity::ChatSessions as S;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{by_bucket, get, sum_f64, sum_i64};
+use crate::kernel::sql::{buckets_as, sum_f64, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// Trace durations of one bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, FromQueryResult)]
 pub struct TraceSums {
+    #[sea_orm(alias = "n")]
     pub count: i64,
     pub total_ms: f64,
 }
@@ -38,17 +39,11 @@ pub async fn traces_in(
     let col = |n: &str| Expr::col(Alias::new(n));
     let stmt = Query::select()
         .column(Alias::new("b"))
-        .expr(sum_i64(col("n")))
-        .expr(sum_f64(col("duration_ms")))
+        .expr_as(sum_i64(col("n")), Alias::new("n"))
+        .expr_as(sum_f64(col("duration_ms")), Alias::new("total_ms"))
         .from_subquery(q.traces(backend, bounds), Alias::new("t"))
         .and_where(col("key").in_subquery(active))
         .group_by_col(Alias::new("b"))
         .to_owned();
-    let rows = db.query_all(&stmt).await?;
-    Ok(by_bucket(bounds.len() - 1, rows, |row| {
-        Ok(TraceSums {
-            count: get(row, 1)?,
-            total_ms: get::<Option<f64>>(row, 2)?.unwrap_or(0.0),
-        })
-    })?)
+    Ok(buckets_as(db, bounds.len() - 1, &stmt).await?)
 }

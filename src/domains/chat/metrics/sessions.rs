@@ -6,24 +6,30 @@
 use super::ChatQuery;
 use crate::domains::chat::entity::ChatSessions as S;
 use crate::kernel::AppResult;
-use crate::kernel::sql::get;
+use crate::kernel::sql::rows_as;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
-/// One active session of the window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One active session of the window (a row of `ChatQuery::session_activity`).
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct ActiveSession {
+    #[sea_orm(alias = "pid")]
     pub participant_id: String,
+    #[sea_orm(alias = "e")]
     pub experiment_id: String,
     /// The session's platform, `unknown` when it has none.
+    #[sea_orm(alias = "p")]
     pub platform: String,
     /// Human messages in the window.
+    #[sea_orm(alias = "h")]
     pub human: i64,
     /// Bot messages in the window.
     pub ai: i64,
     /// The latest human message in the window (epoch ms).
+    #[sea_orm(alias = "last_h")]
     pub last_human_ms: Option<i64>,
     /// `ended_at − created_at` in ms, for sessions that ended.
+    #[sea_orm(alias = "d")]
     pub length_ms: Option<i64>,
 }
 
@@ -52,19 +58,5 @@ pub async fn active_sessions(
             (length, "d"),
         ],
     );
-    let rows = db.query_all(&stmt).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    // Columns: b, h, ai, last_h, pid, e, p, d.
-    for row in &rows {
-        out.push(ActiveSession {
-            human: get(row, 1)?,
-            ai: get(row, 2)?,
-            last_human_ms: get(row, 3)?,
-            participant_id: get(row, 4)?,
-            experiment_id: get(row, 5)?,
-            platform: get(row, 6)?,
-            length_ms: get(row, 7)?,
-        });
-    }
-    Ok(out)
+    Ok(rows_as(db, &stmt).await?)
 }

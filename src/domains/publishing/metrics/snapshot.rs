@@ -166,6 +166,8 @@ pub async fn actions_since(
         .expr(count_if(within(86_400_000)))
         .from(L::Table)
         .cond_where(q.logs())
+        // Only the last day's logs are read (the time index), not the team's history.
+        .and_where(within(86_400_000))
         .to_owned();
     let Some(row) = db.query_one(&stmt).await? else {
         return Ok((0, 0));
