@@ -39,6 +39,7 @@ mod product_rules;
 mod product_surface;
 mod publishing;
 mod publishing_ingest;
+mod publishing_rollups;
 mod rollups;
 mod schema;
 mod spans;

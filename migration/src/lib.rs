@@ -13,6 +13,7 @@ mod m0007_product;
 mod m0008_live_data;
 mod m0009_rollups;
 mod m0010_chat_rollups;
+mod m0011_publishing_rollups;
 mod tables;
 
 /// All migrations, in order.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_live_data::Migration),
             Box::new(m0009_rollups::Migration),
             Box::new(m0010_chat_rollups::Migration),
+            Box::new(m0011_publishing_rollups::Migration),
         ]
     }
 }

@@ -34,7 +34,7 @@ enum ChatTraceRollups {
 }
 
 /// `(team_id, dim, bucket_ms, key)`: the primary key of every rollup table.
-fn rollup_table(
+pub(crate) fn rollup_table(
     table: impl IntoIden + Copy,
     cols: [impl IntoIden + Copy; 4],
 ) -> TableCreateStatement {

@@ -2,6 +2,7 @@
 //! follows its source: a re-sent row with a newer `updated_at` replaces the stored one.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f};
+use crate::domains::rollups::{Dim, Measure, Rollup, Sql};
 
 pub const JOB_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
 pub const CAMPAIGN_STATUSES: &[&str] = &["draft", "active", "paused", "completed"];
@@ -36,7 +37,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_jobs",
         key: Key::Id,
         history: History::Versioned,
-        rollup: None,
+        rollup: Some(&PUB_JOB_ROLLUP),
         fields: &[
             f("video_id", Kind::OptRef("pub_videos")),
             f("clip_id", Kind::OptRef("pub_clips")),
@@ -65,7 +66,7 @@ pub const DATASETS: &[Dataset] = &[
         name: "pub_publish_logs",
         key: Key::Id,
         history: History::Versioned,
-        rollup: None,
+        rollup: Some(&PUB_LOG_ROLLUP),
         fields: &[
             f("clip_id", Kind::Ref("pub_clips")),
             f("platform", Kind::Lower(32)),
@@ -78,3 +79,53 @@ pub const DATASETS: &[Dataset] = &[
         ],
     },
 ];
+
+/// Publish logs per team, UTC day (of `created_at`) and status/platform — what the all-time
+/// queue, overview and orchestrator figures sum over every day — and the social accounts of
+/// `processing` logs (presence). Keys: `<status>/<platform>` (a status has no `/`), and
+/// `<length of platform>:<platform><account>`.
+pub const PUB_LOG_ROLLUP: Rollup = Rollup {
+    table: "pub_log_rollups",
+    source: "pub_publish_logs",
+    key: "id",
+    time: "created_at_ms",
+    version: 1,
+    dims: &[
+        Dim::daily("status", Sql::Text("status || '/' || platform")),
+        Dim::daily(
+            "account",
+            Sql::Text(
+                "CASE WHEN status = 'processing' THEN \
+                 CAST(LENGTH(platform) AS TEXT) || ':' || platform || social_account_id END",
+            ),
+        ),
+    ],
+    measures: &[
+        Measure::sum("n", "1"),
+        Measure::sum(
+            "processing_ms",
+            "COALESCE(CAST(published_at_ms - requested_at_ms AS DOUBLE PRECISION), 0)",
+        ),
+        Measure::sum(
+            "processed",
+            "CASE WHEN published_at_ms IS NULL THEN 0 ELSE 1 END",
+        ),
+        Measure::min("first_requested_ms", "requested_at_ms"),
+        Measure::max("last_created_ms", "created_at_ms"),
+    ],
+};
+
+/// Jobs per team, UTC day (of `created_at`) and status/platform; key `<status>/` for a job
+/// without a platform, `<status>/=<platform>` otherwise.
+pub const PUB_JOB_ROLLUP: Rollup = Rollup {
+    table: "pub_job_rollups",
+    source: "pub_jobs",
+    key: "id",
+    time: "created_at_ms",
+    version: 1,
+    dims: &[Dim::daily(
+        "status",
+        Sql::Text("status || '/' || COALESCE('=' || platform, '')"),
+    )],
+    measures: &[Measure::sum("n", "1")],
+};

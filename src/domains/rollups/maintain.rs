@@ -22,7 +22,12 @@ fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String
             let key = d.key.render(backend);
             let sums = each_measure(rollup, |m| match m.agg {
                 Agg::Sum => format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column),
-                Agg::Max => format!("MAX({}) AS \"{}\"", m.per_row, m.column),
+                extreme => format!(
+                    "{}({}) AS \"{}\"",
+                    extreme.extreme_sql(),
+                    m.per_row,
+                    m.column
+                ),
             });
             // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
             let group_key = if key.starts_with('\'') {
@@ -68,14 +73,15 @@ fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
             "\"{c}\" = \"{table}\".\"{c}\" + excluded.\"{c}\"",
             c = m.column
         ),
-        // The larger of the two (a NULL on either side keeps the other).
-        (Agg::Max, true) => format!(
-            "\"{c}\" = CASE WHEN excluded.\"{c}\" IS NULL OR \"{table}\".\"{c}\" >= excluded.\"{c}\" \
+        // The larger (smaller) of the two; a NULL on either side keeps the other.
+        (extreme, true) => format!(
+            "\"{c}\" = CASE WHEN excluded.\"{c}\" IS NULL OR \"{table}\".\"{c}\" {keeps} excluded.\"{c}\" \
              THEN \"{table}\".\"{c}\" ELSE excluded.\"{c}\" END",
-            c = m.column
+            c = m.column,
+            keeps = if extreme == Agg::Min { "<=" } else { ">=" },
         ),
-        // Retracted rows: recomputed afterwards (`recompute_max`).
-        (Agg::Max, false) => format!("\"{c}\" = \"{table}\".\"{c}\"", c = m.column),
+        // Retracted rows: recomputed afterwards (`recompute_extremes_sql`).
+        (_, false) => format!("\"{c}\" = \"{table}\".\"{c}\"", c = m.column),
     });
     // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
     format!(
@@ -97,20 +103,22 @@ pub fn insert_and_add_sql(rollup: &Rollup, insert: &str) -> String {
     )
 }
 
-/// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`.
-/// Retracting leaves rows whose count is zero; `seal` removes them.
+/// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`
+/// (rows of `team` only, when retracting). Retracting leaves rows whose count is zero; `seal`
+/// removes them.
 async fn apply_where(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     cond: Condition,
     sign: i64,
+    team: i64,
 ) -> AppResult<()> {
     let backend = db.get_database_backend();
     let rest = upsert_sql(rollup, sign, backend);
     db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
         .await?;
-    if sign < 0 && rollup.measures.iter().any(|m| m.agg == Agg::Max) {
-        for rest in recompute_max_sql(rollup, backend) {
+    if sign < 0 && rollup.measures.iter().any(|m| m.agg.is_extreme()) {
+        for rest in recompute_extremes_sql(rollup, backend, team) {
             db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
                 .await?;
         }
@@ -118,10 +126,10 @@ async fn apply_where(
     Ok(())
 }
 
-/// Per dimension, an `UPDATE` that sets every `Max` measure of the rollup rows the rows `r`
-/// (about to be removed) contribute to, to the largest value of the other raw rows of the
-/// same team, bucket and key.
-fn recompute_max_sql(rollup: &Rollup, backend: DatabaseBackend) -> Vec<String> {
+/// Per dimension, an `UPDATE` that sets every `Max` (`Min`) measure of the rollup rows the
+/// rows `r` (about to be removed) contribute to, to the largest (smallest) value of the other
+/// raw rows of the same team, bucket and key.
+fn recompute_extremes_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) -> Vec<String> {
     let (table, source, id) = (rollup.table, rollup.source, rollup.key);
     rollup
         .dims
@@ -133,16 +141,17 @@ fn recompute_max_sql(rollup: &Rollup, backend: DatabaseBackend) -> Vec<String> {
             let sets = rollup
                 .measures
                 .iter()
-                .filter(|m| m.agg == Agg::Max)
+                .filter(|m| m.agg.is_extreme())
                 .map(|m| {
                     format!(
-                        "\"{c}\" = (SELECT MAX({per_row}) FROM \"{source}\" AS s \
+                        "\"{c}\" = (SELECT {agg}({per_row}) FROM \"{source}\" AS s \
                          WHERE s.\"team_id\" = \"{table}\".\"team_id\" \
                          AND s.\"{t}\" >= \"{table}\".\"bucket_ms\" \
                          AND s.\"{t}\" < \"{table}\".\"bucket_ms\" + {g} \
                          AND ({key}) = \"{table}\".\"key\" \
                          AND s.\"{id}\" NOT IN (SELECT \"{id}\" FROM r))",
                         c = m.column,
+                        agg = m.agg.extreme_sql(),
                         per_row = m.per_row,
                         g = d.grain_ms,
                     )
@@ -150,7 +159,7 @@ fn recompute_max_sql(rollup: &Rollup, backend: DatabaseBackend) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
-                "UPDATE \"{table}\" SET {sets} WHERE \"dim\" = '{dim}' AND EXISTS (SELECT 1 FROM r \
+                "UPDATE \"{table}\" SET {sets} WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' AND EXISTS (SELECT 1 FROM r \
                  WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
                  AND ({key}) = \"{table}\".\"key\")",
                 dim = d.name,
@@ -175,7 +184,7 @@ pub async fn add_keys(
     keys: &[String],
 ) -> AppResult<()> {
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        apply_where(db, rollup, keyed(rollup, team, chunk), 1).await?;
+        apply_where(db, rollup, keyed(rollup, team, chunk), 1, team).await?;
     }
     Ok(())
 }
@@ -189,7 +198,7 @@ pub async fn retract_keys(
     keys: &[String],
 ) -> AppResult<()> {
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        apply_where(db, rollup, keyed(rollup, team, chunk), -1).await?;
+        apply_where(db, rollup, keyed(rollup, team, chunk), -1, team).await?;
     }
     Ok(())
 }
@@ -202,7 +211,7 @@ pub async fn retract_where(
     team: i64,
     cond: Condition,
 ) -> AppResult<()> {
-    apply_where(db, rollup, team_rows(team).add(cond), -1).await?;
+    apply_where(db, rollup, team_rows(team).add(cond), -1, team).await?;
     seal(db, rollup, team).await
 }
 
@@ -238,7 +247,7 @@ pub async fn rebuild(
         .cond_where(scope_of(team))
         .to_owned();
     db.execute(&stmt).await?;
-    apply_where(db, rollup, scope_of(team), 1).await
+    apply_where(db, rollup, scope_of(team), 1, team.unwrap_or(0)).await
 }
 
 /// A rollup row that differs from what the raw rows give.

@@ -108,6 +108,20 @@ pub enum Agg {
     /// The largest value (NULLs ignored): added by keeping the larger, and recomputed from
     /// the remaining raw rows of the touched rollup rows when rows are retracted.
     Max,
+    /// The smallest value, like `Max`.
+    Min,
+}
+
+impl Agg {
+    /// Summed (retracted by subtraction), or an extreme (recomputed on retraction).
+    pub fn is_extreme(self) -> bool {
+        self != Agg::Sum
+    }
+
+    /// The SQL aggregate of an extreme (`MAX`/`MIN`).
+    fn extreme_sql(self) -> &'static str {
+        if self == Agg::Min { "MIN" } else { "MAX" }
+    }
 }
 
 impl Measure {
@@ -126,6 +140,15 @@ impl Measure {
             column,
             per_row,
             agg: Agg::Max,
+        }
+    }
+
+    /// A smallest-value measure.
+    pub const fn min(column: &'static str, per_row: &'static str) -> Measure {
+        Measure {
+            column,
+            per_row,
+            agg: Agg::Min,
         }
     }
 }

@@ -64,6 +64,7 @@ impl PublishingRoot {
                 scope: opened.scope,
                 window: opened.window,
                 filter: PublishingFilter::from_input(opened.filter)?,
+                rollups: opened.state.settings.rollups,
             }),
         })
     }

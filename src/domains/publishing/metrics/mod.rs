@@ -27,6 +27,9 @@ pub struct PublishingQuery {
     pub scope: TeamScope,
     pub window: TimeWindow,
     pub filter: PublishingFilter,
+    /// Read rollups (`DASHGATE_ROLLUPS`).
+    #[serde(skip)]
+    pub rollups: bool,
 }
 
 impl PublishingQuery {
