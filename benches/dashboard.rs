@@ -541,11 +541,10 @@ async fn main() {
     }
     if args.database_url.starts_with("postgres") {
         // Rollups may have been rebuilt at start (a new definition).
-        state
-            .db
-            .execute_unprepared("VACUUM ANALYZE request_log_rollups")
-            .await
-            .unwrap();
+        for rollup in dashgate::domains::registry::rollups() {
+            let vacuum = format!("VACUUM ANALYZE {}", rollup.table);
+            state.db.execute_unprepared(&vacuum).await.unwrap();
+        }
     }
     let principal = Principal {
         team: team.clone(),

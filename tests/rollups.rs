@@ -132,8 +132,8 @@ async fn answers(
         ];
         out.push((format!("bucket {i}"), v.into_iter().map(Some).collect()));
     }
-    for (k, (v, p)) in kpis {
-        out.push((format!("{k:?}"), vec![v, p]));
+    for (k, pair) in kpis {
+        out.push((format!("{k:?}"), vec![pair.current, pair.previous]));
     }
     let errors = metrics::errors(db, &q, 100).await.unwrap();
     out.push((format!("errors {errors:?}"), vec![]));

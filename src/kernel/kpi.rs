@@ -92,6 +92,28 @@ impl Delta {
     }
 }
 
+/// A metric over the window (`current`) and over the window before it (`previous`): what every
+/// dashboard's KPI computation answers, and what a card is made from.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pair<T> {
+    pub current: T,
+    pub previous: T,
+}
+
+impl<T> Pair<T> {
+    pub const fn new(current: T, previous: T) -> Pair<T> {
+        Pair { current, previous }
+    }
+
+    /// Both values through `f`.
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Pair<U> {
+        Pair {
+            current: f(self.current),
+            previous: f(self.previous),
+        }
+    }
+}
+
 /// One KPI card.
 #[derive(SimpleObject, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpiCard {
@@ -144,7 +166,11 @@ impl KpiDef {
     }
 
     /// A card from this definition and the two values.
-    pub fn card(&self, value: Option<f64>, previous: Option<f64>, currency: &str) -> KpiCard {
+    pub fn card(&self, values: Pair<Option<f64>>, currency: &str) -> KpiCard {
+        let Pair {
+            current: value,
+            previous,
+        } = values;
         KpiCard {
             key: self.key.to_string(),
             label: self.label.to_string(),

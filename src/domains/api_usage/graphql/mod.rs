@@ -120,7 +120,7 @@ impl ApiUsage {
             .await?;
         let cards = values
             .into_iter()
-            .map(|(k, (value, previous))| (k, k.def().card(value, previous, "USD")))
+            .map(|(k, values)| (k, k.def().card(values, "USD")))
             .collect();
         Ok(ApiUsageKpis { cards })
     }

@@ -2,7 +2,7 @@
 
 use super::ApiUsageQuery;
 use super::sums::WindowSums;
-use crate::kernel::kpi::ratio;
+use crate::kernel::kpi::{Pair, ratio};
 use crate::kernel::sql::{P95, get, ms};
 use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Alias, Expr, Query};
@@ -38,7 +38,7 @@ pub async fn kpi_values(
     keys: &BTreeSet<KpiKey>,
     with_previous: bool,
     sums: impl Future<Output = AppResult<Arc<WindowSums>>>,
-) -> AppResult<BTreeMap<KpiKey, (Option<f64>, Option<f64>)>> {
+) -> AppResult<BTreeMap<KpiKey, Pair<Option<f64>>>> {
     use KpiKey::*;
     // Index 0 is the previous window (when asked for), the last the window.
     let bounds: Vec<i64> = if with_previous {
@@ -130,7 +130,7 @@ pub async fn kpi_values(
     };
     Ok(keys
         .iter()
-        .map(|&k| (k, (value(k, 1), value(k, 0))))
+        .map(|&k| (k, Pair::new(value(k, 1), value(k, 0))))
         .collect())
 }
 

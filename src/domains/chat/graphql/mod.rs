@@ -148,7 +148,7 @@ impl Chat {
         let currency = &self.q.scope.team().currency;
         let cards = values
             .into_iter()
-            .map(|(k, (value, previous))| (k, k.def().card(value, previous, currency)))
+            .map(|(k, values)| (k, k.def().card(values, currency)))
             .collect();
         Ok(ChatKpis { cards })
     }

@@ -5,7 +5,7 @@
 
 use super::{ActiveSession, ActivityCounts, ChatQuery, activity, traces_in};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatParticipants as P};
-use crate::kernel::kpi::{KpiDef, ratio};
+use crate::kernel::kpi::{KpiDef, Pair, ratio};
 use crate::kernel::sql::{count_if, get};
 use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, IntoTableRef, Query};
@@ -61,7 +61,7 @@ pub async fn kpi_values(
     q: &ChatQuery,
     keys: &BTreeSet<ChatKpiKey>,
     sessions: impl Future<Output = AppResult<Arc<Vec<ActiveSession>>>>,
-) -> AppResult<BTreeMap<ChatKpiKey, (Option<f64>, Option<f64>)>> {
+) -> AppResult<BTreeMap<ChatKpiKey, Pair<Option<f64>>>> {
     use ChatKpiKey::*;
     let (start, end) = q.span();
     let (previous_start, _) = q.previous_span();
@@ -142,7 +142,7 @@ pub async fn kpi_values(
     };
     Ok(keys
         .iter()
-        .map(|&k| (k, (value(k, true), value(k, false))))
+        .map(|&k| (k, Pair::new(value(k, true), value(k, false))))
         .collect())
 }
 

@@ -2,7 +2,7 @@
 //! drill-down. Cards are computed from the request's ledger, which is read once.
 
 use super::super::metrics::{ExecutiveKpiKey, ExecutiveQuery, KpiPoint, Ledger, kpi_series};
-use crate::kernel::kpi::KpiCard;
+use crate::kernel::kpi::{KpiCard, Pair};
 use async_graphql::{Object, SimpleObject};
 use std::sync::Arc;
 
@@ -17,10 +17,8 @@ impl CardSource {
     /// The card of `key` over the window, with the previous window.
     pub fn card(&self, key: ExecutiveKpiKey) -> KpiCard {
         let span = self.q.months();
-        let value = key.value(&self.ledger, span);
-        let previous = key.value(&self.ledger, span.previous());
-        key.def()
-            .card(value, previous, &self.q.scope.team().currency)
+        let values = Pair::new(span, span.previous()).map(|s| key.value(&self.ledger, s));
+        key.def().card(values, &self.q.scope.team().currency)
     }
 
     /// The card of `key` and its series over the window's buckets.

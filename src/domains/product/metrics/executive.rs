@@ -5,7 +5,7 @@ use super::{Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::calendar::{local_date, start_of_day};
-use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -139,8 +139,9 @@ pub fn executive(
         from: ps,
         to: s,
     };
-    let card =
-        |d: KpiDef, value: Option<f64>, previous: Option<f64>| d.card(value, previous, currency);
+    let card = |d: KpiDef, value: Option<f64>, previous: Option<f64>| {
+        d.card(Pair::new(value, previous), currency)
+    };
     let count = |n: usize| Some(n as f64);
     // DAU / WAU / MAU: the n local days ending with the window's last day, and the n before.
     let last_day = local_date(w.tz, w.end - Duration::milliseconds(1));

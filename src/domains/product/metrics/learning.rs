@@ -5,7 +5,7 @@ use super::{Event, Props, Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::calendar::local_date;
 use crate::kernel::funnel::{FunnelStep, funnel};
-use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -100,7 +100,7 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
     let v = View::new(t, filter);
     let (s, e, ps) = (ms(w.start), ms(w.end), ms(w.previous_start));
     let (cur, prev) = (figures(&v, s, e), figures(&v, ps, s));
-    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, "");
+    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(Pair::new(a, b), "");
     let n = |x: usize| Some(x as f64);
     let kpis = LearningKpis {
         lessons_started: card(

@@ -4,7 +4,7 @@
 use super::{Membership, Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::funnel::{FunnelStep, funnel};
-use crate::kernel::kpi::{KpiCard, KpiDef, Unit, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -137,7 +137,7 @@ pub fn monetization(
     let v = View::new(t, filter);
     let (s, e, ps, now) = (ms(w.start), ms(w.end), ms(w.previous_start), ms(w.now));
     let (cur, prev) = (figures(&v, s, e, now), figures(&v, ps, s, now));
-    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, currency);
+    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(Pair::new(a, b), currency);
     let kpis = MonetizationKpis {
         revenue: card(
             KpiDef::up("revenue", "Revenue", Unit::Currency),

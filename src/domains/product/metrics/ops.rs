@@ -4,7 +4,7 @@
 
 use super::{Event, Props, Telemetry, View};
 use crate::domains::product::filter::ProductFilter;
-use crate::kernel::kpi::{KpiCard, KpiDef, Unit, percentile_cont, ratio};
+use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, percentile_cont, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -135,7 +135,7 @@ pub fn ops(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter, currency: &str
     let v = View::new(t, filter);
     let (s, e, ps) = (ms(w.start), ms(w.end), ms(w.previous_start));
     let (mut cur, mut prev) = (Calls::of(calls(&v, s, e)), Calls::of(calls(&v, ps, s)));
-    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(a, b, currency);
+    let card = |d: KpiDef, a: Option<f64>, b: Option<f64>| d.card(Pair::new(a, b), currency);
     let down = KpiDef::down;
     let rate = |c: &Calls| ratio(c.ok as f64, c.n as f64);
     let kpis = OpsKpis {
