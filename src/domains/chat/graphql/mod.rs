@@ -14,7 +14,8 @@ pub use series::{ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint,
 use super::filter::{ChatFilter, ChatFilterInput};
 use super::loaders::{ChatObjects, chat_objects};
 use super::metrics::{
-    self, ActiveSession, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin,
+    self, ActiveSession, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin, TraceSums,
+    WindowActivity,
 };
 use crate::graphql::dashboard::{Panels, RootArgs, list_limit, open};
 use crate::kernel::AppResult;
@@ -63,6 +64,8 @@ impl ChatRoot {
             panels: opened.panels(),
             db,
             activity: Arc::default(),
+            kpis_selected: ctx.look_ahead().field("kpis").exists(),
+            traces: Arc::default(),
             sessions: Arc::default(),
             q: Arc::new(ChatQuery {
                 scope: opened.scope,
@@ -80,8 +83,12 @@ pub struct Chat {
     panels: Panels,
     db: DatabaseConnection,
     objects: Arc<ChatObjects>,
-    /// The per-bucket message scan shared by three series, computed at most once.
-    activity: Arc<OnceCell<Arc<Vec<ActivityCounts>>>>,
+    /// The per-bucket message scan shared by three series and the KPIs, computed at most once.
+    activity: Arc<OnceCell<Arc<WindowActivity>>>,
+    /// Whether the request selects `kpis` (the activity scan then covers the previous window).
+    kpis_selected: bool,
+    /// Trace sums per bucket, shared by the response-time series and KPI.
+    traces: Arc<OnceCell<Arc<Vec<TraceSums>>>>,
     /// The window's active sessions, shared by the tables and breakdowns, read at most once.
     sessions: Arc<OnceCell<Arc<Vec<ActiveSession>>>>,
 }
@@ -99,14 +106,34 @@ impl Chat {
         })
     }
 
-    fn activity(&self) -> Owned<Arc<Vec<ActivityCounts>>> {
+    /// The window's activity per bucket (and the previous window's, in the same scan, when the
+    /// KPIs are selected).
+    fn window_activity(&self) -> Owned<Arc<WindowActivity>> {
         let (cell, db, q) = (self.activity.clone(), self.db.clone(), self.q.clone());
+        let with_previous = self.kpis_selected;
+        Box::pin(async move {
+            cell.get_or_try_init(|| async {
+                metrics::window_activity(&db, &q, with_previous)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+        })
+    }
+
+    fn activity(&self) -> Owned<Arc<Vec<ActivityCounts>>> {
+        let activity = self.window_activity();
+        Box::pin(async move { Ok(Arc::new(activity.await?.buckets.clone())) })
+    }
+
+    /// Trace sums per bucket of the window, read at most once.
+    fn traces(&self) -> Owned<Arc<Vec<TraceSums>>> {
+        let (cell, db, q) = (self.traces.clone(), self.db.clone(), self.q.clone());
         Box::pin(async move {
             cell.get_or_try_init(|| async {
                 let bounds = q.window.bucket_bounds();
-                metrics::activity(&db, &q, &bounds, false)
-                    .await
-                    .map(Arc::new)
+                metrics::traces_in(&db, &q, &bounds).await.map(Arc::new)
             })
             .await
             .cloned()
@@ -134,13 +161,13 @@ impl Chat {
             .selection_set()
             .filter_map(|f| ChatKpiKey::from_field(f.name()))
             .collect();
-        let (db, q, sessions, wanted) = (
-            self.db.clone(),
-            self.q.clone(),
-            self.active_sessions(),
-            keys.clone(),
-        );
-        let compute = async move { metrics::kpi_values(&db, &q, &wanted, sessions).await };
+        let (db, q, wanted) = (self.db.clone(), self.q.clone(), keys.clone());
+        let shared = metrics::Shared {
+            sessions: self.active_sessions(),
+            activity: self.window_activity(),
+            traces: self.traces(),
+        };
+        let compute = async move { metrics::kpi_values(&db, &q, &wanted, shared).await };
         let values = self
             .panels
             .get(ctx, "chat.kpis", &(&*self.q, &keys), compute)
@@ -182,11 +209,8 @@ impl Chat {
 
     /// Per bucket: mean trace duration (s) of the window's active sessions.
     async fn response_time(&self, ctx: &Context<'_>) -> Result<Vec<ResponseTimePoint>> {
-        let (db, q) = (self.db.clone(), self.q.clone());
-        let compute = async move {
-            let traces = metrics::traces_in(&db, &q, &q.window.bucket_bounds()).await?;
-            Ok(series::response_time(&q.window, &traces))
-        };
+        let (q, traces) = (self.q.clone(), self.traces());
+        let compute = async move { Ok(series::response_time(&q.window, &traces.await?)) };
         self.panels
             .get(ctx, "chat.responseTime", &*self.q, compute)
             .await

@@ -114,3 +114,46 @@ pub async fn activity(
         .group_by_col(Alias::new("b"));
     Ok(buckets_as(db, bounds.len() - 1, &stmt).await?)
 }
+
+/// The window's activity per bucket, and the previous window's when asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowActivity {
+    pub previous: Option<ActivityCounts>,
+    pub buckets: Vec<ActivityCounts>,
+}
+
+/// The window's buckets (with `session_stats`) and, `with_previous`, the previous window in
+/// the same scan — as one more bucket in front, when the window's buckets start at its start.
+pub async fn window_activity(
+    db: &DatabaseConnection,
+    q: &ChatQuery,
+    with_previous: bool,
+) -> AppResult<WindowActivity> {
+    let bounds = q.window.bucket_bounds();
+    let (previous_start, start) = q.previous_span();
+    if !with_previous {
+        let buckets = activity(db, q, &bounds, true).await?;
+        return Ok(WindowActivity {
+            previous: None,
+            buckets,
+        });
+    }
+    if bounds[0] == start && previous_start < start {
+        let all: Vec<i64> = std::iter::once(previous_start).chain(bounds).collect();
+        let mut buckets = activity(db, q, &all, true).await?;
+        let previous = buckets.remove(0);
+        return Ok(WindowActivity {
+            previous: Some(previous),
+            buckets,
+        });
+    }
+    let before = [previous_start, start];
+    let (buckets, previous) = tokio::try_join!(
+        activity(db, q, &bounds, true),
+        activity(db, q, &before, true)
+    )?;
+    Ok(WindowActivity {
+        previous: previous.first().copied(),
+        buckets,
+    })
+}

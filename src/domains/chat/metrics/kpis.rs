@@ -3,7 +3,10 @@
 //! grouped scan; the all-time sets and the response time are their own queries, run
 //! concurrently and only when selected.
 
-use super::{ActiveSession, ActivityCounts, ChatQuery, activity, traces_in};
+use super::{
+    ActiveSession, ActivityCounts, ChatQuery, TraceSums, WindowActivity, activity as active,
+    traces_in,
+};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatParticipants as P};
 use crate::kernel::kpi::{KpiDef, Pair, ratio};
 use crate::kernel::sql::{count_if, get};
@@ -55,13 +58,31 @@ async fn all_time(
     Ok([Some(now as f64), Some(before.unwrap_or(0) as f64)])
 }
 
+/// What the KPIs share with the request's other panels: the window's active sessions, its
+/// activity scan (with the previous window) and its trace sums per bucket.
+pub struct Shared<S, A, T> {
+    pub sessions: S,
+    pub activity: A,
+    pub traces: T,
+}
+
 /// `(current, previous)` values of each requested KPI.
-pub async fn kpi_values(
+pub async fn kpi_values<S, A, T>(
     db: &DatabaseConnection,
     q: &ChatQuery,
     keys: &BTreeSet<ChatKpiKey>,
-    sessions: impl Future<Output = AppResult<Arc<Vec<ActiveSession>>>>,
-) -> AppResult<BTreeMap<ChatKpiKey, Pair<Option<f64>>>> {
+    shared: Shared<S, A, T>,
+) -> AppResult<BTreeMap<ChatKpiKey, Pair<Option<f64>>>>
+where
+    S: Future<Output = AppResult<Arc<Vec<ActiveSession>>>>,
+    A: Future<Output = AppResult<Arc<WindowActivity>>>,
+    T: Future<Output = AppResult<Arc<Vec<TraceSums>>>>,
+{
+    let Shared {
+        sessions,
+        activity,
+        traces,
+    } = shared;
     use ChatKpiKey::*;
     let (start, end) = q.span();
     let (previous_start, _) = q.previous_span();
@@ -106,18 +127,33 @@ pub async fn kpi_values(
                 .collect::<Result<HashSet<_>, _>>()?;
             Ok::<_, AppError>(ActivityCounts::of_sessions(&sessions, &ids))
         };
-        let before = [previous_start, start];
-        let (previous, current) = tokio::try_join!(activity(db, q, &before, true), current)?;
-        Ok([previous[0], current])
+        let previous = async {
+            match activity.await?.previous {
+                Some(previous) => Ok(previous),
+                None => Ok(active(db, q, &[previous_start, start], true).await?[0]),
+            }
+        };
+        let (previous, current) = tokio::try_join!(previous, current)?;
+        Ok([previous, current])
     };
     let response = async {
         if !wants(&[AvgResponseTimeSeconds]) {
             return Ok([None, None]);
         }
-        let (now, before) = ([start, end], [previous_start, start]);
-        let (current, previous) =
-            tokio::try_join!(traces_in(db, q, &now), traces_in(db, q, &before))?;
-        Ok::<_, AppError>([current[0].avg_seconds(), previous[0].avg_seconds()])
+        // The window's traces are the sum of its buckets' (the same active sessions).
+        let current = async {
+            if q.window.bucket_bounds().first() != Some(&start) {
+                return Ok(traces_in(db, q, &[start, end]).await?[0]);
+            }
+            let buckets = traces.await?;
+            Ok::<_, AppError>(TraceSums {
+                count: buckets.iter().map(|t| t.count).sum(),
+                total_ms: buckets.iter().map(|t| t.total_ms).sum(),
+            })
+        };
+        let before = [previous_start, start];
+        let (current, previous) = tokio::try_join!(current, traces_in(db, q, &before))?;
+        Ok::<_, AppError>([current.avg_seconds(), previous[0].avg_seconds()])
     };
     let (experiments, participants, scan, response) =
         tokio::try_join!(experiments, participants, scan, response)?;

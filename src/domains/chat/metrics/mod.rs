@@ -11,13 +11,13 @@ mod response;
 mod sessions;
 mod tags;
 
-pub use activity::{ActivityCounts, activity};
+pub use activity::{ActivityCounts, WindowActivity, activity, window_activity};
 pub use bots::{BotRow, bot_rows};
 pub use channels::{ChannelRow, ChannelTotals, channels};
 pub use engagement::{
     ParticipantActivity, SessionLengthBin, participant_activity, session_lengths,
 };
-pub use kpis::{ChatKpiKey, kpi_values};
+pub use kpis::{ChatKpiKey, Shared, kpi_values};
 pub use response::{TraceSums, traces_in};
 pub use sessions::{ActiveSession, active_sessions};
 pub use tags::{TagCount, tag_counts};
