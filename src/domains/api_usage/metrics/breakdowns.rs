@@ -3,9 +3,9 @@
 use super::ApiUsageQuery;
 use crate::kernel::AppResult;
 use crate::kernel::breakdown::Breakdown;
-use crate::kernel::sql::{get, sum_f64, sum_i64};
+use crate::kernel::sql::{rows_as, sum_f64, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// Error requests (status ≥ 400) by status code, as `(code, count)` groups.
 pub async fn errors(
@@ -15,7 +15,7 @@ pub async fn errors(
 ) -> AppResult<Breakdown> {
     let stmt = Query::select()
         .column(Alias::new("key"))
-        .expr(sum_i64(col("errors")))
+        .expr_as(sum_i64(col("errors")), Alias::new("n"))
         .from_subquery(
             q.source(db.get_database_backend(), "status", &q.window_bounds()),
             Alias::new("t"),
@@ -23,17 +23,34 @@ pub async fn errors(
         .group_by_col(Alias::new("key"))
         .and_having(col("errors").sum().gt(0))
         .to_owned();
-    let mut groups = Vec::new();
-    for row in db.query_all(&stmt).await? {
-        let code: String = get(&row, 0)?;
-        let n: i64 = get(&row, 1)?;
-        groups.push((code, n as f64));
-    }
+    let groups = rows_as::<KeyCount>(db, &stmt)
+        .await?
+        .into_iter()
+        .map(|g| (g.key, g.n as f64))
+        .collect();
     Ok(Breakdown::from_groups(groups, limit))
 }
 
 fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
+}
+
+/// A key and a count.
+#[derive(FromQueryResult)]
+struct KeyCount {
+    key: String,
+    n: i64,
+}
+
+/// A model's sums, as read.
+#[derive(FromQueryResult)]
+struct ModelSums {
+    key: String,
+    n: i64,
+    cost_micros: f64,
+    cost_n: i64,
+    latency_ms: f64,
+    errors: i64,
 }
 
 /// One model's figures.
@@ -51,34 +68,28 @@ pub struct ModelRow {
 pub async fn models(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<ModelRow>> {
     let stmt = Query::select()
         .column(Alias::new("key"))
-        .expr(sum_i64(col("n")))
-        .expr(sum_f64(col("cost_micros")))
-        .expr(sum_i64(col("cost_n")))
-        .expr(sum_f64(col("latency_ms")))
-        .expr(sum_i64(col("errors")))
+        .expr_as(sum_i64(col("n")), Alias::new("n"))
+        .expr_as(sum_f64(col("cost_micros")), Alias::new("cost_micros"))
+        .expr_as(sum_i64(col("cost_n")), Alias::new("cost_n"))
+        .expr_as(sum_f64(col("latency_ms")), Alias::new("latency_ms"))
+        .expr_as(sum_i64(col("errors")), Alias::new("errors"))
         .from_subquery(
             q.source(db.get_database_backend(), "model", &q.window_bounds()),
             Alias::new("t"),
         )
         .group_by_col(Alias::new("key"))
         .to_owned();
-    let mut rows = Vec::new();
-    for row in db.query_all(&stmt).await? {
-        let requests: i64 = get(&row, 1)?;
-        let with_cost: i64 = get(&row, 3)?;
-        let latency: f64 = get(&row, 4)?;
-        rows.push(ModelRow {
-            model: get(&row, 0)?,
-            requests,
-            cost: (with_cost > 0)
-                .then(|| get::<f64>(&row, 2))
-                .transpose()?
-                .map(|m| m / 1e6),
-            avg_latency_ms: (requests > 0).then(|| latency / requests as f64),
-            errors: get(&row, 5)?,
-        });
-    }
-    Ok(rows)
+    let rows = rows_as::<ModelSums>(db, &stmt).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| ModelRow {
+            model: m.key,
+            requests: m.n,
+            cost: (m.cost_n > 0).then_some(m.cost_micros / 1e6),
+            avg_latency_ms: (m.n > 0).then(|| m.latency_ms / m.n as f64),
+            errors: m.errors,
+        })
+        .collect())
 }
 
 /// One country's request count.
@@ -92,19 +103,19 @@ pub struct CountryRow {
 pub async fn countries(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec<CountryRow>> {
     let stmt = Query::select()
         .column(Alias::new("key"))
-        .expr(sum_i64(col("n")))
+        .expr_as(sum_i64(col("n")), Alias::new("n"))
         .from_subquery(
             q.source(db.get_database_backend(), "country", &q.window_bounds()),
             Alias::new("t"),
         )
         .group_by_col(Alias::new("key"))
         .to_owned();
-    let mut rows = Vec::new();
-    for row in db.query_all(&stmt).await? {
-        rows.push(CountryRow {
-            code: get(&row, 0)?,
-            requests: get(&row, 1)?,
-        });
-    }
-    Ok(rows)
+    let rows = rows_as::<KeyCount>(db, &stmt).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| CountryRow {
+            code: c.key,
+            requests: c.n,
+        })
+        .collect())
 }

@@ -6,12 +6,12 @@ use crate::domains::chat::entity::{
     ChatMessageTags as Mt, ChatMessages as M, ChatSessions as S, ChatTags as T,
 };
 use crate::kernel::AppResult;
-use crate::kernel::sql::get;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use crate::kernel::sql::rows_as;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// How often one tag was put on the window's messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct TagCount {
     pub tag_id: String,
     pub name: String,
@@ -32,9 +32,10 @@ pub async fn tag_counts(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec
     // link → message and link → tag are both many-to-one joins (primary keys): no link is
     // counted twice.
     let stmt = Query::select()
-        .columns([(Mt::Table, Mt::TagId)])
-        .columns([(T::Table, T::Name), (T::Table, T::Category)])
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(Expr::col((Mt::Table, Mt::TagId)), Alias::new("tag_id"))
+        .expr_as(Expr::col((T::Table, T::Name)), Alias::new("name"))
+        .expr_as(Expr::col((T::Table, T::Category)), Alias::new("category"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
         .from(Mt::Table)
         .inner_join(
             M::Table,
@@ -57,14 +58,5 @@ pub async fn tag_counts(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec
         .group_by_col((T::Table, T::Name))
         .group_by_col((T::Table, T::Category))
         .to_owned();
-    let mut out = Vec::new();
-    for row in db.query_all(&stmt).await? {
-        out.push(TagCount {
-            tag_id: get(&row, 0)?,
-            name: get(&row, 1)?,
-            category: get(&row, 2)?,
-            count: get(&row, 3)?,
-        });
-    }
-    Ok(out)
+    Ok(rows_as(db, &stmt).await?)
 }

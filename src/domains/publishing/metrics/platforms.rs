@@ -4,10 +4,10 @@
 use super::{JobStats, PublishingQuery};
 use crate::domains::publishing::entity::{PubClips as C, PubPublishLogs as L};
 use crate::kernel::AppResult;
-use crate::kernel::sql::{avg_f64, get};
+use crate::kernel::sql::{avg_f64, rows_as};
 use async_graphql::SimpleObject;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::BTreeMap;
 
 /// Platforms every dashboard shows, with zeros when unused.
@@ -30,6 +30,15 @@ pub struct PlatformRow {
     pub jobs_failed: i64,
 }
 
+/// One platform's publish logs, as read.
+#[derive(FromQueryResult)]
+struct PlatformLogs {
+    platform: String,
+    ready: i64,
+    published: i64,
+    avg_score: Option<f64>,
+}
+
 /// Rows ordered by platform name.
 pub async fn platforms(
     db: &DatabaseConnection,
@@ -42,10 +51,16 @@ pub async fn platforms(
     let published = Expr::case(status().eq("success"), clip());
     // Each log has one clip: the join never multiplies logs.
     let stmt = Query::select()
-        .column((L::Table, L::Platform))
-        .expr(Expr::expr(ready).count_distinct())
-        .expr(Expr::expr(published).count_distinct())
-        .expr(avg_f64(Expr::col((C::Table, C::VisualScore))))
+        .expr_as(Expr::col((L::Table, L::Platform)), Alias::new("platform"))
+        .expr_as(Expr::expr(ready).count_distinct(), Alias::new("ready"))
+        .expr_as(
+            Expr::expr(published).count_distinct(),
+            Alias::new("published"),
+        )
+        .expr_as(
+            avg_f64(Expr::col((C::Table, C::VisualScore))),
+            Alias::new("avg_score"),
+        )
         .from(L::Table)
         .left_join(
             C::Table,
@@ -75,14 +90,13 @@ pub async fn platforms(
             rows.entry(p.clone()).or_insert_with(|| empty(p));
         }
     }
-    for row in db.query_all(&stmt).await? {
-        let platform: String = get(&row, 0)?;
+    for row in rows_as::<PlatformLogs>(db, &stmt).await? {
         let entry = rows
-            .entry(platform.clone())
-            .or_insert_with(|| empty(&platform));
-        entry.clips_ready = get(&row, 1)?;
-        entry.clips_published = get(&row, 2)?;
-        entry.avg_score = get(&row, 3)?;
+            .entry(row.platform.clone())
+            .or_insert_with(|| empty(&row.platform));
+        entry.clips_ready = row.ready;
+        entry.clips_published = row.published;
+        entry.avg_score = row.avg_score;
     }
     Ok(rows.into_values().collect())
 }

@@ -73,23 +73,33 @@ impl JobStats {
     }
 }
 
+/// Jobs of one status and platform, as read.
+#[derive(FromQueryResult)]
+struct JobGroup {
+    status: String,
+    platform: Option<String>,
+    n: i64,
+}
+
 pub async fn job_stats(db: &DatabaseConnection, q: &PublishingQuery) -> AppResult<JobStats> {
     if q.rollups {
         return job_stats_rolled(db, q).await;
     }
     let stmt = Query::select()
-        .columns([(J::Table, J::Status), (J::Table, J::Platform)])
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(Expr::col((J::Table, J::Status)), Alias::new("status"))
+        .expr_as(Expr::col((J::Table, J::Platform)), Alias::new("platform"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from(J::Table)
         .cond_where(q.jobs())
         .group_by_col((J::Table, J::Status))
         .group_by_col((J::Table, J::Platform))
         .to_owned();
-    let mut out = BTreeMap::new();
-    for row in db.query_all(&stmt).await? {
-        out.insert((get(&row, 0)?, get(&row, 1)?), get(&row, 2)?);
-    }
-    Ok(JobStats(out))
+    let rows = rows_as::<JobGroup>(db, &stmt).await?;
+    Ok(JobStats(
+        rows.into_iter()
+            .map(|r| ((r.status, r.platform), r.n))
+            .collect(),
+    ))
 }
 
 /// Publish logs of one status.
@@ -123,6 +133,18 @@ impl LogStats {
     }
 }
 
+/// Publish logs of one status, as read.
+#[derive(FromQueryResult)]
+struct StatusGroup {
+    status: String,
+    count: i64,
+    first_requested_ms: Option<i64>,
+    processing_ms: Option<f64>,
+    processed: i64,
+    last_created_ms: Option<i64>,
+    accounts: i64,
+}
+
 pub async fn log_stats(db: &DatabaseConnection, q: &PublishingQuery) -> AppResult<LogStats> {
     if q.rollups {
         return log_stats_rolled(db, q).await;
@@ -132,32 +154,45 @@ pub async fn log_stats(db: &DatabaseConnection, q: &PublishingQuery) -> AppResul
         .clone()
         .sub(Expr::col((L::Table, L::RequestedAtMs)));
     let stmt = Query::select()
-        .column((L::Table, L::Status))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(Expr::col((L::Table, L::RequestedAtMs)).min())
-        .expr(processing.sum().cast_as(Alias::new("DOUBLE PRECISION")))
-        .expr(published.count())
-        .expr(Expr::col((L::Table, L::CreatedAtMs)).max())
-        .expr(Expr::col((L::Table, L::SocialAccountId)).count_distinct())
+        .expr_as(Expr::col((L::Table, L::Status)), Alias::new("status"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
+        .expr_as(
+            Expr::col((L::Table, L::RequestedAtMs)).min(),
+            Alias::new("first_requested_ms"),
+        )
+        .expr_as(
+            processing.sum().cast_as(Alias::new("DOUBLE PRECISION")),
+            Alias::new("processing_ms"),
+        )
+        .expr_as(published.count(), Alias::new("processed"))
+        .expr_as(
+            Expr::col((L::Table, L::CreatedAtMs)).max(),
+            Alias::new("last_created_ms"),
+        )
+        .expr_as(
+            Expr::col((L::Table, L::SocialAccountId)).count_distinct(),
+            Alias::new("accounts"),
+        )
         .from(L::Table)
         .cond_where(q.logs())
         .group_by_col((L::Table, L::Status))
         .to_owned();
-    let mut out = BTreeMap::new();
-    for row in db.query_all(&stmt).await? {
-        out.insert(
-            get::<String>(&row, 0)?,
-            StatusLogs {
-                count: get(&row, 1)?,
-                first_requested_ms: get(&row, 2)?,
-                processing_ms: get::<Option<f64>>(&row, 3)?.unwrap_or(0.0),
-                processed: get(&row, 4)?,
-                last_created_ms: get(&row, 5)?,
-                accounts: get(&row, 6)?,
-            },
-        );
-    }
-    Ok(LogStats(out))
+    let rows = rows_as::<StatusGroup>(db, &stmt).await?;
+    Ok(LogStats(
+        rows.into_iter()
+            .map(|r| {
+                let logs = StatusLogs {
+                    count: r.count,
+                    first_requested_ms: r.first_requested_ms,
+                    processing_ms: r.processing_ms.unwrap_or(0.0),
+                    processed: r.processed,
+                    last_created_ms: r.last_created_ms,
+                    accounts: r.accounts,
+                };
+                (r.status, logs)
+            })
+            .collect(),
+    ))
 }
 
 /// Logs created in `[now − 1 h, now]` and in `[now − 24 h, now]` (both ends inclusive).
