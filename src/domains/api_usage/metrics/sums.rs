@@ -5,13 +5,14 @@
 
 use super::ApiUsageQuery;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{by_bucket, get, ms, sum_f64, sum_i64};
+use crate::kernel::sql::{buckets_as, ms, sum_f64, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// Sums of the rows of one bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, FromQueryResult)]
 pub struct Sums {
+    #[sea_orm(alias = "n")]
     pub count: i64,
     pub errors: i64,
     /// Σ cost in micro-units (summed as a double: exact below 2^53, never overflowing).
@@ -71,25 +72,16 @@ async fn sums_by(
     let col = |c: &str| Expr::col(Alias::new(c));
     let stmt = Query::select()
         .column(Alias::new("b"))
-        .expr(sum_i64(col("n")))
-        .expr(sum_i64(col("errors")))
-        .expr(sum_f64(col("cost_micros")))
-        .expr(sum_f64(col("latency_ms")))
-        .expr(sum_f64(col("tokens")))
+        .expr_as(sum_i64(col("n")), Alias::new("n"))
+        .expr_as(sum_i64(col("errors")), Alias::new("errors"))
+        .expr_as(sum_f64(col("cost_micros")), Alias::new("cost_micros"))
+        .expr_as(sum_f64(col("latency_ms")), Alias::new("latency_ms"))
+        .expr_as(sum_f64(col("tokens")), Alias::new("tokens"))
         .from_subquery(
             q.source(db.get_database_backend(), "total", bounds),
             Alias::new("t"),
         )
         .group_by_col(Alias::new("b"))
         .to_owned();
-    let rows = db.query_all(&stmt).await?;
-    Ok(by_bucket(bounds.len() - 1, rows, |row| {
-        Ok(Sums {
-            count: get(row, 1)?,
-            errors: get(row, 2)?,
-            cost_micros: get(row, 3)?,
-            latency_ms: get(row, 4)?,
-            tokens: get(row, 5)?,
-        })
-    })?)
+    Ok(buckets_as(db, bounds.len() - 1, &stmt).await?)
 }

@@ -4,9 +4,9 @@ use super::{ActiveSession, ChatQuery};
 use crate::domains::chat::entity::ChatExperiments as E;
 use crate::kernel::AppResult;
 use crate::kernel::kpi::ratio;
-use crate::kernel::sql::get;
+use crate::kernel::sql::rows_as;
 use sea_orm::sea_query::Query;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
@@ -29,6 +29,13 @@ pub struct BotRow {
     pub avg_messages_per_session: Option<f64>,
 }
 
+/// A filtered experiment, as read.
+#[derive(FromQueryResult)]
+struct Experiment {
+    id: String,
+    name: String,
+}
+
 /// Every filtered experiment with its activity (unordered: callers sort in Rust, so both
 /// databases agree whatever their collation).
 pub async fn bot_rows(
@@ -41,7 +48,7 @@ pub async fn bot_rows(
         .from(E::Table)
         .cond_where(q.filter.experiments(q.team()))
         .to_owned();
-    let experiments = async { Ok(db.query_all(&experiments).await?) };
+    let experiments = async { Ok(rows_as::<Experiment>(db, &experiments).await?) };
     let (experiments, sessions) = tokio::try_join!(experiments, sessions)?;
     #[derive(Default)]
     struct Stats<'a> {
@@ -63,11 +70,10 @@ pub async fn bot_rows(
         }
     }
     let mut rows = Vec::with_capacity(experiments.len());
-    for row in experiments {
-        let id: String = get(&row, 0)?;
+    for Experiment { id, name } in experiments {
         let s = stats.remove(id.as_str()).unwrap_or_default();
         rows.push(BotRow {
-            name: get(&row, 1)?,
+            name,
             participants: s.participants.len() as i64,
             sessions: s.sessions,
             messages: s.messages,

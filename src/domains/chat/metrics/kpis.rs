@@ -9,10 +9,16 @@ use super::{
 };
 use crate::domains::chat::entity::{ChatExperiments as E, ChatParticipants as P};
 use crate::kernel::kpi::{KpiDef, Pair, ratio};
-use crate::kernel::sql::{count_if, get};
+use crate::kernel::sql::{count_if, rows_as};
 use crate::kernel::{AppError, AppResult};
-use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, IntoTableRef, Query};
-use sea_orm::{Condition, ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, IntoTableRef, Query};
+use sea_orm::{Condition, DatabaseConnection, FromQueryResult};
+
+/// A row's id.
+#[derive(FromQueryResult)]
+struct Id {
+    id: String,
+}
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
@@ -43,19 +49,25 @@ async fn all_time(
     cond: Condition,
     start: i64,
 ) -> AppResult<[Option<f64>; 2]> {
+    #[derive(FromQueryResult)]
+    struct Counts {
+        now: i64,
+        before: Option<i64>,
+    }
     let stmt = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(count_if(Expr::col(created).lt(start)))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("now"))
+        .expr_as(count_if(Expr::col(created).lt(start)), Alias::new("before"))
         .from(table)
         .cond_where(cond)
         .to_owned();
-    let row = db
-        .query_one(&stmt)
+    let counts = rows_as::<Counts>(db, &stmt)
         .await?
+        .pop()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("COUNT returned no row")))?;
-    let now: i64 = get(&row, 0)?;
-    let before: Option<i64> = get(&row, 1)?;
-    Ok([Some(now as f64), Some(before.unwrap_or(0) as f64)])
+    Ok([
+        Some(counts.now as f64),
+        Some(counts.before.unwrap_or(0) as f64),
+    ])
 }
 
 /// What the KPIs share with the request's other panels: the window's active sessions, its
@@ -118,13 +130,10 @@ where
             .to_owned();
         let current = async {
             let (rows, sessions) = tokio::try_join!(
-                async { Ok::<_, AppError>(db.query_all(&filtered).await?) },
+                async { Ok::<_, AppError>(rows_as::<Id>(db, &filtered).await?) },
                 sessions
             )?;
-            let ids = rows
-                .iter()
-                .map(|r| get::<String>(r, 0))
-                .collect::<Result<HashSet<_>, _>>()?;
+            let ids: HashSet<String> = rows.into_iter().map(|e| e.id).collect();
             Ok::<_, AppError>(ActivityCounts::of_sessions(&sessions, &ids))
         };
         let previous = async {
