@@ -9,6 +9,11 @@
 //! `cargo bench --bench dashboard -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
 
+/// The allocator of the `dashgate` binary, so the in-process gateways run as they do in
+/// production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use dashgate::config::Settings;
 use dashgate::domains::api_usage::filter::ApiUsageFilter;
