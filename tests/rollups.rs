@@ -311,3 +311,21 @@ fn helpers_compare_floats_relatively() {
     assert!(!close(1.0, 1.001));
     assert!(close_opt(None, None) && !close_opt(Some(1.0), None));
 }
+
+both_dbs! {
+    async fn rollup_tables_leave_room_for_in_place_updates_on_postgres(app) {
+        use sea_orm::ConnectionTrait;
+        let db = &app.state.db;
+        if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return;
+        }
+        for rollup in dashgate::domains::registry::rollups() {
+            let sql = format!("SELECT array_to_string(reloptions, ',') FROM pg_class \
+                WHERE relname = '{}' AND relnamespace = current_schema()::regnamespace", rollup.table);
+            let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+                .await.unwrap().unwrap_or_else(|| panic!("{} exists", rollup.table));
+            let options: Option<String> = row.try_get_by_index(0).unwrap();
+            assert_eq!(options.as_deref(), Some("fillfactor=50"), "{}", rollup.table);
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod m0008_live_data;
 mod m0009_rollups;
 mod m0010_chat_rollups;
 mod m0011_publishing_rollups;
+mod m0012_rollup_fillfactor;
 mod tables;
 
 /// All migrations, in order.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_rollups::Migration),
             Box::new(m0010_chat_rollups::Migration),
             Box::new(m0011_publishing_rollups::Migration),
+            Box::new(m0012_rollup_fillfactor::Migration),
         ]
     }
 }
