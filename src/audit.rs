@@ -85,21 +85,26 @@ pub async fn list(
         .order_by(Alias::new("id"), Order::Desc)
         .limit(limit)
         .to_owned();
-    let mut out = Vec::new();
-    for row in db.query_all(&select).await? {
-        use crate::kernel::sql::get;
-        let json = |i| -> Result<Value, sea_orm::DbErr> {
-            let text: String = get(&row, i)?;
-            Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
-        };
-        out.push(AuditEntry {
-            at: DateTime::from_timestamp_millis(get(&row, 0)?).unwrap_or_default(),
-            principal: get(&row, 1)?,
-            role: get(&row, 2)?,
-            action: get(&row, 3)?,
-            arguments: json(4)?,
-            counts: json(5)?,
-        });
+    #[derive(sea_orm::FromQueryResult)]
+    struct Row {
+        at_ms: i64,
+        principal: String,
+        role: String,
+        action: String,
+        arguments: String,
+        counts: String,
     }
-    Ok(out)
+    let json = |text: String| serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let rows = crate::kernel::sql::rows_as::<Row>(db, &select).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            at: DateTime::from_timestamp_millis(r.at_ms).unwrap_or_default(),
+            principal: r.principal,
+            role: r.role,
+            action: r.action,
+            arguments: json(r.arguments),
+            counts: json(r.counts),
+        })
+        .collect())
 }

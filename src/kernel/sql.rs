@@ -169,7 +169,8 @@ pub async fn rows_as<T: sea_orm::FromQueryResult>(
     stmt: &impl sea_orm::StatementBuilder,
 ) -> Result<Vec<T>, DbErr> {
     let built = db.get_database_backend().build(stmt);
-    T::find_by_statement(built).all(db).await
+    // Boxed: sea-orm's reading future is large, and several run joined in one task.
+    Box::pin(T::find_by_statement(built).all(db)).await
 }
 
 /// The rows of a grouped query with a bucket column `b` (an integer), each read into `T` by

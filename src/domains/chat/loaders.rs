@@ -4,12 +4,12 @@
 
 use super::entity::{ChatExperiments as E, ChatParticipants as P, ChatTags as T};
 use crate::kernel::TeamScope;
-use crate::kernel::sql::get;
+use crate::kernel::sql::rows_as;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::HashMap;
 
 /// A chatbot.
@@ -108,25 +108,19 @@ fn instant(ms: Option<i64>) -> Option<DateTime<Utc>> {
 }
 
 impl ChatLoader {
-    /// Runs `select` (already narrowed to the ids) for the loader's team.
-    async fn rows<K: Clone + Eq + std::hash::Hash, V>(
+    /// Runs `select` (already narrowed to the ids) for the loader's team, reading each row
+    /// into `R` and keying it with `read`.
+    async fn rows<R: FromQueryResult, K: Clone + Eq + std::hash::Hash, V>(
         &self,
         mut select: SelectStatement,
         team_col: impl sea_orm::sea_query::IntoColumnRef,
-        read: impl Fn(&QueryResult) -> Result<(K, V), sea_orm::DbErr>,
+        read: impl Fn(R) -> (K, V),
     ) -> Result<HashMap<K, V>, async_graphql::Error> {
         select.and_where(Expr::col(team_col).eq(self.scope.team_id().0));
-        let rows = self
-            .db
-            .query_all(&select)
+        let rows = rows_as::<R>(&self.db, &select)
             .await
             .map_err(crate::kernel::AppError::from)?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let (k, v) = read(row).map_err(crate::kernel::AppError::from)?;
-            out.insert(k, v);
-        }
-        Ok(out)
+        Ok(rows.into_iter().map(read).collect())
     }
 }
 
@@ -143,15 +137,21 @@ impl Loader<ExperimentId> for ChatLoader {
             .from(E::Table)
             .and_where(Expr::col(E::Id).is_in(keys.iter().map(|k| k.0.clone())))
             .to_owned();
-        self.rows(select, E::TeamId, |row| {
-            let id: String = get(row, 0)?;
+        #[derive(FromQueryResult)]
+        struct Row {
+            id: String,
+            name: String,
+            is_archived: bool,
+            created_at_ms: Option<i64>,
+        }
+        self.rows(select, E::TeamId, |r: Row| {
             let e = Experiment {
-                id: id.clone(),
-                name: get(row, 1)?,
-                is_archived: get(row, 2)?,
-                created_at: instant(get(row, 3)?),
+                id: r.id.clone(),
+                name: r.name,
+                is_archived: r.is_archived,
+                created_at: instant(r.created_at_ms),
             };
-            Ok((ExperimentId(id), e))
+            (ExperimentId(r.id), e)
         })
         .await
     }
@@ -170,16 +170,23 @@ impl Loader<ParticipantId> for ChatLoader {
             .from(P::Table)
             .and_where(Expr::col(P::Id).is_in(keys.iter().map(|k| k.0.clone())))
             .to_owned();
-        self.rows(select, P::TeamId, |row| {
-            let id: String = get(row, 0)?;
+        #[derive(FromQueryResult)]
+        struct Row {
+            id: String,
+            identifier: String,
+            name: Option<String>,
+            platform: Option<String>,
+            created_at_ms: Option<i64>,
+        }
+        self.rows(select, P::TeamId, |r: Row| {
             let p = Participant {
-                id: id.clone(),
-                identifier: get(row, 1)?,
-                name: get(row, 2)?,
-                platform: get(row, 3)?,
-                created_at: instant(get(row, 4)?),
+                id: r.id.clone(),
+                identifier: r.identifier,
+                name: r.name,
+                platform: r.platform,
+                created_at: instant(r.created_at_ms),
             };
-            Ok((ParticipantId(id), p))
+            (ParticipantId(r.id), p)
         })
         .await
     }
@@ -195,14 +202,19 @@ impl Loader<TagId> for ChatLoader {
             .from(T::Table)
             .and_where(Expr::col(T::Id).is_in(keys.iter().map(|k| k.0.clone())))
             .to_owned();
-        self.rows(select, T::TeamId, |row| {
-            let id: String = get(row, 0)?;
+        #[derive(FromQueryResult)]
+        struct Row {
+            id: String,
+            name: String,
+            category: String,
+        }
+        self.rows(select, T::TeamId, |r: Row| {
             let t = Tag {
-                id: id.clone(),
-                name: get(row, 1)?,
-                category: get(row, 2)?,
+                id: r.id.clone(),
+                name: r.name,
+                category: r.category,
             };
-            Ok((TagId(id), t))
+            (TagId(r.id), t)
         })
         .await
     }

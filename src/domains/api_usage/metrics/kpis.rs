@@ -3,10 +3,10 @@
 use super::ApiUsageQuery;
 use super::sums::WindowSums;
 use crate::kernel::kpi::{Pair, ratio};
-use crate::kernel::sql::{P95, get, ms};
+use crate::kernel::sql::{P95, ms, rows_as};
 use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -83,16 +83,20 @@ pub async fn kpi_values(
             .to_owned();
         let stmt = Query::select()
             .column(Alias::new("b"))
-            .expr(Expr::cust("COUNT(*)"))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from_subquery(pairs, Alias::new("d"))
             .group_by_col(Alias::new("b"))
             .to_owned();
         let last = bounds.len() as i32 - 2;
         let mut users = [with_previous.then_some(0.0), Some(0.0)];
-        for row in db.query_all(&stmt).await? {
-            let b: i32 = get(&row, 0)?;
+        #[derive(FromQueryResult)]
+        struct Users {
+            b: i32,
+            n: i64,
+        }
+        for Users { b, n } in rows_as(db, &stmt).await? {
             let slot = if b == last { 1 } else { 0 };
-            users[slot] = Some(get::<i64>(&row, 1)? as f64);
+            users[slot] = Some(n as f64);
         }
         Ok::<_, AppError>(users)
     };

@@ -6,9 +6,9 @@ use super::ApiUsageQuery;
 use crate::domains::api_usage::entity::Column;
 use crate::domains::rollups::sketch;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{self, get, sum_i64};
+use crate::kernel::sql::{self, rows_as, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::BTreeMap;
 
 /// Rows of a window up to which percentiles are computed exactly.
@@ -51,16 +51,19 @@ async fn sketch_bins(
     let stmt = Query::select()
         .column(Alias::new("b"))
         .column(Alias::new("key"))
-        .expr(sum_i64(Expr::col(Alias::new("n"))))
+        .expr_as(sum_i64(Expr::col(Alias::new("n"))), Alias::new("n"))
         .from_subquery(source, Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .group_by_col(Alias::new("key"))
         .to_owned();
     let mut out: BTreeMap<i32, BTreeMap<i64, i64>> = BTreeMap::new();
-    for row in db.query_all(&stmt).await? {
-        let b: i32 = get(&row, 0)?;
-        let key: String = get(&row, 1)?;
-        let n: i64 = get(&row, 2)?;
+    #[derive(FromQueryResult)]
+    struct BinCount {
+        b: i32,
+        key: String,
+        n: i64,
+    }
+    for BinCount { b, key, n } in rows_as(db, &stmt).await? {
         let bin = key.parse::<i64>().unwrap_or(0);
         *out.entry(b).or_default().entry(bin).or_insert(0) += n;
     }

@@ -4,10 +4,10 @@
 use super::{ExecutiveQuery, RECURRING_TYPES, month_text};
 use crate::domains::executive::entity::ExecOrders as O;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{get, sum_f64};
+use crate::kernel::sql::{rows_as, sum_f64};
 use async_graphql::SimpleObject;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// A customer whose recurring orders fell against the previous window.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
@@ -48,8 +48,8 @@ pub async fn at_risk_customers(
     };
     let mut stmt = Query::select();
     stmt.column(O::Customer)
-        .expr(in_window(false))
-        .expr(in_window(true))
+        .expr_as(in_window(false), Alias::new("previous"))
+        .expr_as(in_window(true), Alias::new("current"))
         .from(O::Table)
         .and_where(Expr::col(O::TeamId).eq(q.team()))
         .and_where(Expr::col(O::Type).is_in(RECURRING_TYPES.iter().copied()))
@@ -60,12 +60,21 @@ pub async fn at_risk_customers(
         stmt.and_where(Expr::col(O::Customer).is_in(q.filter.customers.iter().cloned()));
     }
     let mut rows = Vec::new();
-    for row in db.query_all(&stmt).await? {
-        let previous: f64 = get(&row, 1)?;
-        let current: f64 = get(&row, 2)?;
+    #[derive(FromQueryResult)]
+    struct Amounts {
+        customer: String,
+        previous: f64,
+        current: f64,
+    }
+    for Amounts {
+        customer,
+        previous,
+        current,
+    } in rows_as(db, &stmt).await?
+    {
         if current < previous {
             rows.push(AtRiskCustomer {
-                customer: get(&row, 0)?,
+                customer,
                 previous_amount: previous,
                 current_amount: current,
                 drop: previous - current,

@@ -4,10 +4,16 @@
 use super::ExecutiveQuery;
 use crate::domains::executive::entity::RumEvents as E;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{P95, get, ms, percentiles};
+use crate::kernel::sql::{P95, buckets_as, ms, percentiles};
 use async_graphql::SimpleObject;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
+
+/// Timed events of one gate.
+#[derive(Debug, Clone, Copy, Default, FromQueryResult)]
+struct Samples {
+    n: i64,
+}
 
 /// One quality gate over the window.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
@@ -53,21 +59,15 @@ pub async fn quality_gates(
     }
     let counts = Query::select()
         .column(Alias::new("b"))
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from_subquery(timed(q, gates), Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
     let (p95, counts) = tokio::try_join!(
         async { Ok::<_, crate::kernel::AppError>(percentiles(db, timed(q, gates), &[P95]).await?) },
-        async { Ok(db.query_all(&counts).await?) },
+        async { Ok(buckets_as::<Samples>(db, gates.len(), &counts).await?) },
     )?;
-    let mut samples = vec![0i64; gates.len()];
-    for row in counts {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = samples.get_mut(b as usize) {
-            *slot = get(&row, 1)?;
-        }
-    }
+    let samples: Vec<i64> = counts.into_iter().map(|s| s.n).collect();
     Ok(gates
         .iter()
         .enumerate()

@@ -7,10 +7,10 @@ use crate::domains::executive::entity::{
     ExecUptimeMonths as U,
 };
 use crate::kernel::AppResult;
-use crate::kernel::sql::{get, sum_f64};
+use crate::kernel::sql::{rows_as, sum_f64};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Iden, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult};
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use std::collections::BTreeMap;
 
 /// One month of `exec_revenue_months`.
@@ -82,16 +82,49 @@ fn months_of<T: Iden + Copy + 'static>(
     stmt
 }
 
-async fn read<T>(
+/// The rows of `stmt`, read into `R`, by month (`row` answers the month's text and value).
+async fn read<R: FromQueryResult, T>(
     db: &DatabaseConnection,
     stmt: SelectStatement,
-    row: impl Fn(&QueryResult) -> Result<T, DbErr>,
+    row: impl Fn(R) -> (String, T),
 ) -> AppResult<BTreeMap<NaiveDate, T>> {
     let mut out = BTreeMap::new();
-    for r in db.query_all(&stmt).await? {
-        out.insert(month_of(&get::<String>(&r, 0)?)?, row(&r)?);
+    for r in rows_as::<R>(db, &stmt).await? {
+        let (month, value) = row(r);
+        out.insert(month_of(&month)?, value);
     }
     Ok(out)
+}
+
+#[derive(FromQueryResult)]
+struct RevenueRow {
+    month: String,
+    recognized: f64,
+    booked: f64,
+    backlog: Option<f64>,
+}
+
+/// A month and one figure of it.
+#[derive(FromQueryResult)]
+struct FigureRow {
+    month: String,
+    #[sea_orm(alias = "v")]
+    value: f64,
+}
+
+#[derive(FromQueryResult)]
+struct PipelineRow {
+    month: String,
+    pipeline: f64,
+    win_rate: f64,
+}
+
+#[derive(FromQueryResult)]
+struct OrderRow {
+    month: String,
+    amount: f64,
+    profit: f64,
+    recurring: f64,
 }
 
 /// Reads the ledger of a request.
@@ -105,17 +138,24 @@ pub async fn ledger(db: &DatabaseConnection, q: &ExecutiveQuery) -> AppResult<Le
         &[R::Recognized, R::Booked, R::Backlog],
         None,
     );
-    let revenue = read(db, revenue, |r| {
-        Ok(RevenueMonth {
-            recognized: get(r, 1)?,
-            booked: get(r, 2)?,
-            backlog: get(r, 3)?,
-        })
+    let revenue = read(db, revenue, |r: RevenueRow| {
+        let month = RevenueMonth {
+            recognized: r.recognized,
+            booked: r.booked,
+            backlog: r.backlog,
+        };
+        (r.month, month)
     });
-    let uptime = months_of(q, U::Table, U::TeamId, U::Month, &[U::Uptime], Some(from));
-    let uptime = read(db, uptime, |r| Ok(normalise(get(r, 1)?, 1.0)));
-    let nrr = months_of(q, N::Table, N::TeamId, N::Month, &[N::Nrr], None);
-    let nrr = read(db, nrr, |r| Ok(normalise(get(r, 1)?, 3.0)));
+    let uptime = months_of(q, U::Table, U::TeamId, U::Month, &[], Some(from))
+        .expr_as(Expr::col(U::Uptime), Alias::new("v"))
+        .to_owned();
+    let uptime = read(db, uptime, |r: FigureRow| {
+        (r.month, normalise(r.value, 1.0))
+    });
+    let nrr = months_of(q, N::Table, N::TeamId, N::Month, &[], None)
+        .expr_as(Expr::col(N::Nrr), Alias::new("v"))
+        .to_owned();
+    let nrr = read(db, nrr, |r: FigureRow| (r.month, normalise(r.value, 3.0)));
     let pipeline = months_of(
         q,
         P::Table,
@@ -124,15 +164,16 @@ pub async fn ledger(db: &DatabaseConnection, q: &ExecutiveQuery) -> AppResult<Le
         &[P::Pipeline, P::WinRate],
         Some(from),
     );
-    let pipeline = read(db, pipeline, |r| {
-        Ok((get(r, 1)?, normalise(get(r, 2)?, 1.0)))
+    let pipeline = read(db, pipeline, |r: PipelineRow| {
+        (r.month, (r.pipeline, normalise(r.win_rate, 1.0)))
     });
-    let orders = read(db, order_months(q, from), |r| {
-        Ok(OrderMonth {
-            amount: get(r, 1)?,
-            profit: get(r, 2)?,
-            recurring: get(r, 3)?,
-        })
+    let orders = read(db, order_months(q, from), |r: OrderRow| {
+        let month = OrderMonth {
+            amount: r.amount,
+            profit: r.profit,
+            recurring: r.recurring,
+        };
+        (r.month, month)
     });
     let (revenue, uptime, nrr, pipeline, orders) =
         tokio::try_join!(revenue, uptime, nrr, pipeline, orders)?;
@@ -157,15 +198,15 @@ fn order_months(q: &ExecutiveQuery, from: NaiveDate) -> SelectStatement {
     )
     .finally(Expr::val(0.0));
     let mut stmt = Query::select();
-    stmt.expr_as(month.clone(), Alias::new("m"))
-        .expr(sum_f64(Expr::col(O::Amount)))
-        .expr(sum_f64(Expr::col(O::Profit)))
-        .expr(sum_f64(recurring.into()))
+    stmt.expr_as(month.clone(), Alias::new("month"))
+        .expr_as(sum_f64(Expr::col(O::Amount)), Alias::new("amount"))
+        .expr_as(sum_f64(Expr::col(O::Profit)), Alias::new("profit"))
+        .expr_as(sum_f64(recurring.into()), Alias::new("recurring"))
         .from(O::Table)
         .and_where(Expr::col(O::TeamId).eq(q.team()))
         .and_where(Expr::col(O::OrderDate).gte(month_text(from)))
         .and_where(Expr::col(O::OrderDate).lt(month_text(q.months().end())))
-        .group_by_col(Alias::new("m"));
+        .group_by_col(Alias::new("month"));
     if !q.filter.customers.is_empty() {
         stmt.and_where(Expr::col(O::Customer).is_in(q.filter.customers.iter().cloned()));
     }

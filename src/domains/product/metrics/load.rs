@@ -8,13 +8,13 @@ use super::growth::MAX_LOOKAHEAD_DAYS;
 use super::{Event, Membership, Props, Telemetry};
 use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
 use crate::kernel::calendar::floor_previous;
-use crate::kernel::sql::{get, ms};
+use crate::kernel::sql::{ms, rows_as};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppResult, TeamScope};
 use chrono::Duration;
 use futures::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, StreamTrait};
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult, StreamTrait};
 
 /// How far past the window end (or now, if later) events are read: retention and activation
 /// count only events up to now, and D1 looks one day past the window.
@@ -22,6 +22,26 @@ const HORIZON_DAYS: i64 = 32;
 /// Never more than this past the window end: the furthest retention offset or activation
 /// window, its last local day, and a DST day.
 const LOOKAHEAD_DAYS: i64 = MAX_LOOKAHEAD_DAYS as i64 + 2;
+
+/// An event as read.
+#[derive(FromQueryResult)]
+struct EventRow {
+    identity: Option<String>,
+    event_name: String,
+    event_time_ms: i64,
+    properties: String,
+}
+
+/// A membership as read.
+#[derive(FromQueryResult)]
+struct MembershipRow {
+    user_id: String,
+    plan_type: String,
+    start_at_ms: i64,
+    expire_at_ms: Option<i64>,
+    status: String,
+    amount: f64,
+}
 
 /// The team's telemetry a window's sections need.
 pub async fn load(
@@ -71,31 +91,29 @@ pub async fn load(
         let mut rows = db.stream(&events).await?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().await {
-            let r = r?;
-            let text: String = get(&r, 3)?;
+            let r = EventRow::from_query_result(&r?, "")?;
             out.push(Event {
-                identity: get(&r, 0)?,
-                event_name: get(&r, 1)?,
-                event_time_ms: get(&r, 2)?,
-                props: Props::parse(&text),
+                identity: r.identity,
+                event_name: r.event_name,
+                event_time_ms: r.event_time_ms,
+                props: Props::parse(&r.properties),
             });
         }
         Ok::<_, DbErr>(out)
     };
-    let (events, memberships) = tokio::try_join!(events, db.query_all(&memberships))?;
+    let (events, memberships) =
+        tokio::try_join!(events, rows_as::<MembershipRow>(db, &memberships))?;
     let memberships = memberships
-        .iter()
-        .map(|r| {
-            Ok(Membership {
-                user_id: get(r, 0)?,
-                plan_type: get(r, 1)?,
-                start_ms: get(r, 2)?,
-                expire_ms: get(r, 3)?,
-                status: get(r, 4)?,
-                amount: get(r, 5)?,
-            })
+        .into_iter()
+        .map(|r| Membership {
+            user_id: r.user_id,
+            plan_type: r.plan_type,
+            start_ms: r.start_at_ms,
+            expire_ms: r.expire_at_ms,
+            status: r.status,
+            amount: r.amount,
         })
-        .collect::<Result<Vec<_>, DbErr>>()?;
+        .collect();
     Ok(Telemetry {
         events,
         memberships,

@@ -3,11 +3,11 @@
 use super::PublishingQuery;
 use crate::domains::publishing::entity::PubPublishLogs as L;
 use crate::kernel::AppResult;
-use crate::kernel::sql::{P95, avg_f64, bucket_index, by_bucket, count_if, get, percentiles};
+use crate::kernel::sql::{P95, avg_f64, bucket_index, buckets_as, count_if, percentiles};
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// Publications in one bucket.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
@@ -52,6 +52,20 @@ fn bucketed(q: &PublishingQuery, time_col: L, bounds: &[i64]) -> SelectStatement
         .to_owned()
 }
 
+/// Successful publications of a bucket, as read.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+struct Succeeded {
+    n: i64,
+    avg_ms: Option<f64>,
+}
+
+/// Requests made in a bucket, as read.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+struct Made {
+    failed: Option<i64>,
+    requested: i64,
+}
+
 /// Both series (they share the success scan).
 pub async fn publications_and_processing(
     db: &DatabaseConnection,
@@ -64,15 +78,18 @@ pub async fn publications_and_processing(
         .to_owned();
     let success_counts = Query::select()
         .column(Alias::new("b"))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(avg_f64(Expr::col(Alias::new("v"))))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .expr_as(avg_f64(Expr::col(Alias::new("v"))), Alias::new("avg_ms"))
         .from_subquery(success.clone(), Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
     let created = Query::select()
         .column(Alias::new("b"))
-        .expr(count_if(Expr::col(Alias::new("s")).eq("failed")))
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(
+            count_if(Expr::col(Alias::new("s")).eq("failed")),
+            Alias::new("failed"),
+        )
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("requested"))
         .from_subquery(bucketed(q, L::CreatedAtMs, &bounds), Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
@@ -83,20 +100,11 @@ pub async fn publications_and_processing(
         .and_where(Expr::col(Alias::new("v")).is_not_null())
         .to_owned();
     let p95 = async { Ok::<_, crate::kernel::AppError>(percentiles(db, p95, &[P95]).await?) };
-    let (success_rows, created_rows, p95) = tokio::try_join!(
-        async { Ok(db.query_all(&success_counts).await?) },
-        async { Ok(db.query_all(&created).await?) },
+    let (succeeded, made, p95) = tokio::try_join!(
+        async { Ok(buckets_as::<Succeeded>(db, n, &success_counts).await?) },
+        async { Ok(buckets_as::<Made>(db, n, &created).await?) },
         p95
     )?;
-    let succeeded = by_bucket(n, success_rows, |row| {
-        Ok((get::<i64>(row, 1)?, get::<Option<f64>>(row, 2)?))
-    })?;
-    let made = by_bucket(n, created_rows, |row| {
-        Ok((
-            get::<Option<i64>>(row, 1)?.unwrap_or(0),
-            get::<i64>(row, 2)?,
-        ))
-    })?;
     let mut publications = Vec::with_capacity(n);
     let mut processing = Vec::with_capacity(n);
     for (i, (start, end, is_partial)) in q.window.frames().enumerate() {
@@ -104,15 +112,15 @@ pub async fn publications_and_processing(
             start,
             end,
             is_partial,
-            success: succeeded[i].0,
-            failed: made[i].0,
-            requested: made[i].1,
+            success: succeeded[i].n,
+            failed: made[i].failed.unwrap_or(0),
+            requested: made[i].requested,
         });
         processing.push(ProcessingTimePoint {
             start,
             end,
             is_partial,
-            avg_ms: succeeded[i].1,
+            avg_ms: succeeded[i].avg_ms,
             p95_ms: p95.get(&(i as i32)).and_then(|v| v.first().copied()),
         });
     }

@@ -242,33 +242,35 @@ pub async fn campaign_stats(
 ) -> AppResult<CampaignStats> {
     let stmt = Query::select()
         .column((K::Table, K::Status))
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(
-            Expr::col((K::Table, K::Budget))
-                .sum()
-                .cast_as(Alias::new("DOUBLE PRECISION")),
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .expr_as(
+            sum_f64(Expr::col((K::Table, K::Budget))),
+            Alias::new("budget"),
         )
-        .expr(
-            Expr::col((K::Table, K::Spent))
-                .sum()
-                .cast_as(Alias::new("DOUBLE PRECISION")),
+        .expr_as(
+            sum_f64(Expr::col((K::Table, K::Spent))),
+            Alias::new("spent"),
         )
         .from(K::Table)
         .and_where(Expr::col((K::Table, K::TeamId)).eq(q.team()))
         .group_by_col((K::Table, K::Status))
         .to_owned();
-    let mut out = BTreeMap::new();
-    for row in db.query_all(&stmt).await? {
-        out.insert(
-            get::<String>(&row, 0)?,
-            (
-                get(&row, 1)?,
-                get::<Option<f64>>(&row, 2)?.unwrap_or(0.0),
-                get::<Option<f64>>(&row, 3)?.unwrap_or(0.0),
-            ),
-        );
+    #[derive(FromQueryResult)]
+    struct Campaigns {
+        status: String,
+        n: i64,
+        budget: Option<f64>,
+        spent: Option<f64>,
     }
-    Ok(CampaignStats(out))
+    let rows = rows_as::<Campaigns>(db, &stmt).await?;
+    Ok(CampaignStats(
+        rows.into_iter()
+            .map(|c| {
+                let sums = (c.n, c.budget.unwrap_or(0.0), c.spent.unwrap_or(0.0));
+                (c.status, sums)
+            })
+            .collect(),
+    ))
 }
 
 /// One key's sums over every day of a publishing rollup.
