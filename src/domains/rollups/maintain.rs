@@ -159,7 +159,8 @@ fn recompute_extremes_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) 
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
-                "UPDATE \"{table}\" SET {sets} WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' AND EXISTS (SELECT 1 FROM r \
+                "UPDATE \"{table}\" SET {sets} WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' \
+                 AND \"bucket_ms\" IN (SELECT {bucket} FROM r) AND EXISTS (SELECT 1 FROM r \
                  WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
                  AND ({key}) = \"{table}\".\"key\")",
                 dim = d.name,
