@@ -251,3 +251,56 @@ both_dbs! {
         }
     }
 }
+
+/// The grouped messages drive the join to `chat_sessions` (one primary-key lookup per active
+/// session): SQLite 3.51 otherwise looped over every session of the team and re-read the
+/// grouped messages for each — a 30-day raw-row chat dashboard of 9 000 sessions took minutes.
+#[tokio::test]
+async fn the_session_scan_looks_sessions_up_by_key_on_sqlite() {
+    use dashgate::domains::chat::entity::ChatSessions as S;
+    use sea_orm::sea_query::Expr;
+    let app = TestApp::spawn(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let p = app.team("plan", "UTC", Role::Viewer).await;
+    let scope = TeamScope::require(Some(&p), Role::Viewer).unwrap();
+    let window =
+        TimeWindow::resolve(&WindowInput::default(), chrono_tz::UTC, origin(), 1000).unwrap();
+    for rolled in [false, true] {
+        let q = ChatQuery {
+            scope: scope.clone(),
+            window: window.clone(),
+            filter: ChatFilter::default(),
+            rollups: rolled,
+        };
+        let (start, end) = q.span();
+        let stmt = q.session_activity(
+            sea_orm::DatabaseBackend::Sqlite,
+            &[start, end],
+            vec![(Expr::col((S::Table, S::ParticipantId)), "pid")],
+        );
+        let built = sea_orm::DatabaseBackend::Sqlite.build(&stmt);
+        let plan = sea_orm::Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", built.sql),
+            ..built
+        };
+        let db = &app.state.db;
+        let steps: Vec<String> = db
+            .query_all_raw(plan)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(3).unwrap())
+            .collect();
+        let scan = steps
+            .iter()
+            .position(|s| s == "SCAN a")
+            .unwrap_or_else(|| panic!("{steps:#?}"));
+        assert!(
+            steps[scan + 1..]
+                .iter()
+                .any(|s| s.starts_with("SEARCH chat_sessions") && s.contains("id=?")),
+            "rollups {rolled}: {steps:#?}"
+        );
+    }
+}

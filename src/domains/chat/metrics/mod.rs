@@ -29,7 +29,9 @@ use crate::domains::rollups;
 use crate::kernel::TeamScope;
 use crate::kernel::sql::{ms, sum_i64};
 use crate::kernel::window::TimeWindow;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, SelectStatement, WithClause,
+};
 use sea_orm::{Condition, DatabaseBackend};
 use serde::Serialize;
 
@@ -96,14 +98,30 @@ impl ChatQuery {
         for (expr, alias) in columns {
             select.expr_as(expr, Alias::new(alias));
         }
+        // The grouped messages drive the join, one primary-key lookup per active session. On
+        // SQLite (3.51, no statistics) the planner would otherwise loop over every session of
+        // the team and re-read the grouped messages for each — minutes over raw rows — so the
+        // rows are materialized once and `CROSS JOIN` (SQLite's way to fix the join order)
+        // keeps them outside.
+        let on = Expr::col((S::Table, S::TeamId))
+            .eq(self.team())
+            .and(Expr::col((S::Table, S::Id)).equals((Alias::new("a"), Alias::new("sid"))));
+        let join = if backend == DatabaseBackend::Sqlite {
+            JoinType::CrossJoin
+        } else {
+            JoinType::InnerJoin
+        };
+        let per_session = CommonTableExpression::new()
+            .query(per_session)
+            .table_name(Alias::new("a"))
+            .materialized(true)
+            .to_owned();
         select
-            .from_subquery(per_session, Alias::new("a"))
-            .inner_join(
-                S::Table,
-                Expr::col((S::Table, S::TeamId))
-                    .eq(self.team())
-                    .and(Expr::col((S::Table, S::Id)).equals((Alias::new("a"), Alias::new("sid")))),
-            )
+            .with_cte(WithClause::new().cte(per_session).to_owned())
+            .from(Alias::new("a"))
+            .join(join, S::Table, on.clone())
+            // (SQLite's `CROSS JOIN` takes no `ON`: the condition goes to `WHERE` as well.)
+            .and_where(on)
             .cond_where(self.filter.sessions(self.team()))
             .to_owned()
     }
