@@ -111,11 +111,13 @@ impl ChatQuery {
         } else {
             JoinType::InnerJoin
         };
-        let per_session = CommonTableExpression::new()
+        let mut per_session = CommonTableExpression::new()
             .query(per_session)
             .table_name(Alias::new("a"))
-            .materialized(true)
             .to_owned();
+        if backend == DatabaseBackend::Sqlite {
+            per_session.materialized(true);
+        }
         select
             .with_cte(WithClause::new().cte(per_session).to_owned())
             .from(Alias::new("a"))
