@@ -7,14 +7,13 @@
 
 use crate::both_dbs;
 use crate::fuzz_graphql::{cases, seed};
-use crate::rollups::{close_opt, origin, pick, random_window};
+use crate::rollups::{assert_rollups_match_raw, close_opt, origin, pick, random_window};
 use crate::support::TestApp;
 use axum::http::StatusCode;
 use chrono::Duration;
 use dashgate::domains::chat::filter::ChatFilter;
 use dashgate::domains::chat::ingest::{CHAT_MESSAGE_ROLLUP, CHAT_TRACE_ROLLUP};
 use dashgate::domains::chat::metrics::{self, ChatQuery};
-use dashgate::domains::rollups;
 use dashgate::kernel::window::{TimeWindow, WindowInput};
 use dashgate::kernel::{Principal, Role, TeamScope};
 use rand::prelude::*;
@@ -177,16 +176,7 @@ async fn scans(app: &TestApp, q: &ChatQuery) -> (Vec<String>, Vec<Option<f64>>) 
 }
 
 async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, what: &str) {
-    for rollup in [&CHAT_MESSAGE_ROLLUP, &CHAT_TRACE_ROLLUP] {
-        let diff = rollups::check(&app.state.db, rollup, Some(p.team.id.0))
-            .await
-            .unwrap();
-        assert!(
-            diff.is_empty(),
-            "{what}: {} differs from raw rows: {diff:#?}",
-            rollup.table
-        );
-    }
+    assert_rollups_match_raw(app, p, &[&CHAT_MESSAGE_ROLLUP, &CHAT_TRACE_ROLLUP], what).await;
     let scope = TeamScope::require(Some(p), Role::Viewer).unwrap();
     for _ in 0..4 {
         let input: WindowInput = random_window(rng);

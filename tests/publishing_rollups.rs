@@ -6,14 +6,13 @@
 
 use crate::both_dbs;
 use crate::fuzz_graphql::{cases, seed};
-use crate::rollups::{origin, pick};
+use crate::rollups::{assert_rollups_match_raw, origin, pick};
 use crate::support::TestApp;
 use axum::http::StatusCode;
 use chrono::Duration;
 use dashgate::domains::publishing::filter::PublishingFilter;
 use dashgate::domains::publishing::ingest::{PUB_JOB_ROLLUP, PUB_LOG_ROLLUP};
 use dashgate::domains::publishing::metrics::{self, PublishingQuery};
-use dashgate::domains::rollups;
 use dashgate::kernel::window::{TimeWindow, WindowInput};
 use dashgate::kernel::{Principal, Role, TeamScope};
 use rand::prelude::*;
@@ -113,16 +112,7 @@ async fn change(
 }
 
 async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, what: &str) {
-    for rollup in [&PUB_LOG_ROLLUP, &PUB_JOB_ROLLUP] {
-        let diff = rollups::check(&app.state.db, rollup, Some(p.team.id.0))
-            .await
-            .unwrap();
-        assert!(
-            diff.is_empty(),
-            "{what}: {} differs from raw rows: {diff:#?}",
-            rollup.table
-        );
-    }
+    assert_rollups_match_raw(app, p, &[&PUB_LOG_ROLLUP, &PUB_JOB_ROLLUP], what).await;
     let scope = TeamScope::require(Some(p), Role::Viewer).unwrap();
     let window = TimeWindow::resolve(
         &WindowInput::default(),

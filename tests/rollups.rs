@@ -150,14 +150,27 @@ async fn answers(
     out
 }
 
+/// `rollups check` of the team finds no difference in any of `rollups`.
+pub(crate) async fn assert_rollups_match_raw(
+    app: &TestApp,
+    p: &Principal,
+    rollups: &[&'static rollups::Rollup],
+    what: &str,
+) {
+    for rollup in rollups {
+        let diff = rollups::check(&app.state.db, rollup, Some(p.team.id.0))
+            .await
+            .unwrap();
+        assert!(
+            diff.is_empty(),
+            "{what}: {} differs from raw rows: {diff:#?}",
+            rollup.table
+        );
+    }
+}
+
 async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, what: &str) {
-    let diff = rollups::check(&app.state.db, &REQUEST_LOG_ROLLUP, Some(p.team.id.0))
-        .await
-        .unwrap();
-    assert!(
-        diff.is_empty(),
-        "{what}: rollup differs from raw rows: {diff:#?}"
-    );
+    assert_rollups_match_raw(app, p, &[&REQUEST_LOG_ROLLUP], what).await;
     let scope = TeamScope::require(Some(p), Role::Viewer).unwrap();
     for _ in 0..4 {
         let input = random_window(rng);

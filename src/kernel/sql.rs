@@ -145,23 +145,6 @@ async fn percentiles_native<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Splits the rows of a grouped query by their leading bucket column (`b`, an integer) into
-/// `n` slots read by `read`; buckets without a row keep `T::default()`.
-pub fn by_bucket<T: Default + Clone>(
-    n: usize,
-    rows: Vec<QueryResult>,
-    read: impl Fn(&QueryResult) -> Result<T, DbErr>,
-) -> Result<Vec<T>, DbErr> {
-    let mut out = vec![T::default(); n];
-    for row in rows {
-        let b: i32 = get(&row, 0)?;
-        if let Some(slot) = out.get_mut(b as usize) {
-            *slot = read(&row)?;
-        }
-    }
-    Ok(out)
-}
-
 /// The rows of `stmt`, each read into `T` by column name (`#[derive(FromQueryResult)]`, with
 /// `#[sea_orm(alias = "…")]` where the column is named otherwise).
 pub async fn rows_as<T: sea_orm::FromQueryResult>(

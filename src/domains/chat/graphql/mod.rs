@@ -14,8 +14,7 @@ pub use series::{ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint,
 use super::filter::{ChatFilter, ChatFilterInput};
 use super::loaders::{ChatObjects, chat_objects};
 use super::metrics::{
-    self, ActiveSession, ActivityCounts, ChatKpiKey, ChatQuery, SessionLengthBin, TraceSums,
-    WindowActivity,
+    self, ActiveSession, ChatKpiKey, ChatQuery, SessionLengthBin, TraceSums, WindowActivity,
 };
 use crate::graphql::dashboard::{Panels, RootArgs, list_limit, open};
 use crate::kernel::AppResult;
@@ -122,11 +121,6 @@ impl Chat {
         })
     }
 
-    fn activity(&self) -> Owned<Arc<Vec<ActivityCounts>>> {
-        let activity = self.window_activity();
-        Box::pin(async move { Ok(Arc::new(activity.await?.buckets.clone())) })
-    }
-
     /// Trace sums per bucket of the window, read at most once.
     fn traces(&self) -> Owned<Arc<Vec<TraceSums>>> {
         let (cell, db, q) = (self.traces.clone(), self.db.clone(), self.q.clone());
@@ -182,8 +176,13 @@ impl Chat {
 
     /// Per bucket: distinct participants who wrote a human message.
     async fn active_participants(&self, ctx: &Context<'_>) -> Result<Vec<ActiveParticipantsPoint>> {
-        let (q, activity) = (self.q.clone(), self.activity());
-        let compute = async move { Ok(series::active_participants(&q.window, &activity.await?)) };
+        let (q, activity) = (self.q.clone(), self.window_activity());
+        let compute = async move {
+            Ok(series::active_participants(
+                &q.window,
+                &activity.await?.buckets,
+            ))
+        };
         self.panels
             .get(ctx, "chat.activeParticipants", &*self.q, compute)
             .await
@@ -191,8 +190,8 @@ impl Chat {
 
     /// Per bucket: active sessions and active participants.
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionsPoint>> {
-        let (q, activity) = (self.q.clone(), self.activity());
-        let compute = async move { Ok(series::sessions(&q.window, &activity.await?)) };
+        let (q, activity) = (self.q.clone(), self.window_activity());
+        let compute = async move { Ok(series::sessions(&q.window, &activity.await?.buckets)) };
         self.panels
             .get(ctx, "chat.sessions", &*self.q, compute)
             .await
@@ -200,8 +199,9 @@ impl Chat {
 
     /// Per bucket: participant (human), bot (ai) and total messages.
     async fn message_volume(&self, ctx: &Context<'_>) -> Result<Vec<MessageVolumePoint>> {
-        let (q, activity) = (self.q.clone(), self.activity());
-        let compute = async move { Ok(series::message_volume(&q.window, &activity.await?)) };
+        let (q, activity) = (self.q.clone(), self.window_activity());
+        let compute =
+            async move { Ok(series::message_volume(&q.window, &activity.await?.buckets)) };
         self.panels
             .get(ctx, "chat.messageVolume", &*self.q, compute)
             .await

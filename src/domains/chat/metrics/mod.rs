@@ -25,7 +25,7 @@ pub use tags::{TagCount, tag_counts};
 use super::entity::ChatSessions as S;
 use super::filter::ChatFilter;
 use super::ingest::{CHAT_MESSAGE_ROLLUP, CHAT_TRACE_ROLLUP};
-use crate::domains::rollups;
+use crate::domains::rollups::{self, Rollup};
 use crate::kernel::TeamScope;
 use crate::kernel::sql::{ms, sum_i64};
 use crate::kernel::window::TimeWindow;
@@ -128,34 +128,36 @@ impl ChatQuery {
             .to_owned()
     }
 
-    /// Rows `b`, `key` (the session) and the measures of `chat_message_rollups` (`n`, `human`,
-    /// `ai`, `last_human_ms`) for the counted messages of each bucket of `bounds`.
-    fn messages(&self, backend: DatabaseBackend, bounds: &[i64]) -> SelectStatement {
-        let rollup = &CHAT_MESSAGE_ROLLUP;
+    /// Rows `b`, `key` (the session) and the measures of `rollup` (a chat rollup per session
+    /// and hour) for each bucket of `bounds`: rollup rows for whole hours, raw rows for the rest.
+    fn per_session(
+        &self,
+        backend: DatabaseBackend,
+        rollup: &Rollup,
+        bounds: &[i64],
+    ) -> SelectStatement {
+        let tiers = [rollup.dim("session")];
+        let team = self.team();
         rollups::source(
             backend,
             rollup,
-            &[rollup.dim("session")],
-            self.team(),
+            &tiers,
+            team,
             bounds,
             self.rollups,
             Condition::all(),
         )
     }
 
-    /// Rows `b`, `key` (the session), `n` and `duration_ms` of the traces of each bucket of
-    /// `bounds` (from `chat_trace_rollups` where it covers them).
+    /// The counted messages of each bucket: `b`, `key` (the session), `n`, `human`, `ai`,
+    /// `last_human_ms`.
+    fn messages(&self, backend: DatabaseBackend, bounds: &[i64]) -> SelectStatement {
+        self.per_session(backend, &CHAT_MESSAGE_ROLLUP, bounds)
+    }
+
+    /// The traces of each bucket: `b`, `key` (the session), `n`, `duration_ms`.
     pub fn traces(&self, backend: DatabaseBackend, bounds: &[i64]) -> SelectStatement {
-        let rollup = &CHAT_TRACE_ROLLUP;
-        rollups::source(
-            backend,
-            rollup,
-            &[rollup.dim("session")],
-            self.team(),
-            bounds,
-            self.rollups,
-            Condition::all(),
-        )
+        self.per_session(backend, &CHAT_TRACE_ROLLUP, bounds)
     }
 
     /// The active sessions of `[from, to)`, on `chat_sessions`: countable, filtered, with at

@@ -111,28 +111,29 @@ pub async fn platforms(
             rows.insert(p.to_string(), empty(p));
         }
     }
-    for ((_, platform), _) in jobs.0.iter() {
-        if let Some(p) = platform {
-            rows.entry(p.clone()).or_insert_with(|| empty(p));
-        }
+    fn row<'a>(
+        rows: &'a mut BTreeMap<String, PlatformRow>,
+        platform: &str,
+        empty: impl Fn(&str) -> PlatformRow,
+    ) -> &'a mut PlatformRow {
+        rows.entry(platform.to_string())
+            .or_insert_with(|| empty(platform))
+    }
+    for p in jobs
+        .0
+        .keys()
+        .filter_map(|(_, platform)| platform.as_deref())
+    {
+        row(&mut rows, p, empty);
     }
     for r in scores {
-        let row = rows
-            .entry(r.platform.clone())
-            .or_insert_with(|| empty(&r.platform));
-        row.avg_score = r.avg_score;
+        row(&mut rows, &r.platform, empty).avg_score = r.avg_score;
     }
     for r in ready {
-        let row = rows
-            .entry(r.platform.clone())
-            .or_insert_with(|| empty(&r.platform));
-        row.clips_ready = r.n;
+        row(&mut rows, &r.platform, empty).clips_ready = r.n;
     }
     for r in published {
-        let row = rows
-            .entry(r.platform.clone())
-            .or_insert_with(|| empty(&r.platform));
-        row.clips_published = r.n;
+        row(&mut rows, &r.platform, empty).clips_published = r.n;
     }
     Ok(rows.into_values().collect())
 }
