@@ -103,22 +103,31 @@ pub fn insert_and_add_sql(rollup: &Rollup, insert: &str) -> String {
     )
 }
 
-/// Adds (`sign` 1) or retracts (`sign` -1) the contribution of the raw rows matching `cond`
-/// (rows of `team` only, when retracting). Retracting leaves rows whose count is zero; `seal`
-/// removes them.
+/// Adds (`sign` 1) or retracts (`sign` -1) the sums of the raw rows matching `cond`.
+/// Retracting leaves rows whose count is zero; `seal` removes them.
 async fn apply_where(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     cond: Condition,
     sign: i64,
-    team: i64,
 ) -> AppResult<()> {
-    let backend = db.get_database_backend();
-    let rest = upsert_sql(rollup, sign, backend);
-    db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
-        .await?;
-    if sign < 0 && rollup.measures.iter().any(|m| m.agg.is_extreme()) {
-        for rest in recompute_extremes_sql(rollup, backend, team) {
+    let rest = upsert_sql(rollup, sign, db.get_database_backend());
+    db.execute_raw(with_rows(db, rollup, cond, &rest)).await?;
+    Ok(())
+}
+
+/// Retracts the contribution of the team's raw rows matching `cond` (about to be replaced or
+/// deleted): their sums are subtracted, and the extremes they touched recomputed from the rows
+/// that remain.
+async fn retract(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    team: i64,
+    cond: Condition,
+) -> AppResult<()> {
+    apply_where(db, rollup, cond.clone(), -1).await?;
+    if rollup.measures.iter().any(|m| m.agg.is_extreme()) {
+        for rest in recompute_extremes_sql(rollup, db.get_database_backend(), team) {
             db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
                 .await?;
         }
@@ -185,7 +194,7 @@ pub async fn add_keys(
     keys: &[String],
 ) -> AppResult<()> {
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        apply_where(db, rollup, keyed(rollup, team, chunk), 1, team).await?;
+        apply_where(db, rollup, keyed(rollup, team, chunk), 1).await?;
     }
     Ok(())
 }
@@ -199,7 +208,7 @@ pub async fn retract_keys(
     keys: &[String],
 ) -> AppResult<()> {
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        apply_where(db, rollup, keyed(rollup, team, chunk), -1, team).await?;
+        retract(db, rollup, team, keyed(rollup, team, chunk)).await?;
     }
     Ok(())
 }
@@ -212,7 +221,7 @@ pub async fn retract_where(
     team: i64,
     cond: Condition,
 ) -> AppResult<()> {
-    apply_where(db, rollup, team_rows(team).add(cond), -1, team).await?;
+    retract(db, rollup, team, team_rows(team).add(cond)).await?;
     seal(db, rollup, team).await
 }
 
@@ -248,7 +257,7 @@ pub async fn rebuild(
         .cond_where(scope_of(team))
         .to_owned();
     db.execute(&stmt).await?;
-    apply_where(db, rollup, scope_of(team), 1, team.unwrap_or(0)).await
+    apply_where(db, rollup, scope_of(team), 1).await
 }
 
 /// A rollup row that differs from what the raw rows give.
