@@ -396,12 +396,10 @@ async fn analyze(state: &AppState) {
     }
 }
 
-/// A team of its own for `learners` learners' product telemetry, seeded when empty; returns
-/// the team's principal and its event count.
-async fn product_team(state: &AppState, learners: usize) -> (Principal, i64) {
+/// The team `slug` (created when missing), as an editor.
+async fn own_team(state: &AppState, slug: &str) -> (Principal, TeamScope) {
     let now = state.clock.now();
-    let slug = format!("bench-product-{learners}");
-    let team = dashgate::demo::ensure_team(&state.db, &slug, "Europe/London", now)
+    let team = dashgate::demo::ensure_team(&state.db, slug, "Europe/London", now)
         .await
         .unwrap();
     let principal = Principal {
@@ -410,6 +408,14 @@ async fn product_team(state: &AppState, learners: usize) -> (Principal, i64) {
         role: Role::Editor,
     };
     let scope = TeamScope::require(Some(&principal), Role::Editor).unwrap();
+    (principal, scope)
+}
+
+/// A team of its own for `learners` learners' product telemetry, seeded when empty; returns
+/// the team's principal and its event count.
+async fn product_team(state: &AppState, learners: usize) -> (Principal, i64) {
+    let now = state.clock.now();
+    let (principal, scope) = own_team(state, &format!("bench-product-{learners}")).await;
     if count_rows(&state.db, scope.team_id(), "product_events").await == 0 {
         let t = Instant::now();
         let n = dashgate::demo::seed_product(&state.db, &scope, learners, now, 120)
@@ -588,15 +594,7 @@ async fn main() {
         // A team of its own: the `bench` team holds the demo's few publishing rows.
         let videos = args.videos;
         let slug = format!("bench-publishing-{videos}");
-        let team = dashgate::demo::ensure_team(&state.db, &slug, "Europe/London", now)
-            .await
-            .unwrap();
-        let p = Principal {
-            team,
-            user: "bench".into(),
-            role: Role::Editor,
-        };
-        let own = TeamScope::require(Some(&p), Role::Editor).unwrap();
+        let (_, own) = own_team(&state, &slug).await;
         let rows = seed_missing(&state, &own, "pub_publish_logs", || {
             dashgate::demo::generate_publishing(videos, now, 120, 11)
         })
