@@ -147,6 +147,18 @@ struct Seen {
     misses: u64,
 }
 
+/// A keep-alive HTTP/1 connection to `addr`.
+async fn connect(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
 /// One keep-alive connection sending the dashboard until `deadline`.
 async fn worker(
     addr: std::net::SocketAddr,
@@ -154,11 +166,7 @@ async fn worker(
     query: &'static str,
     deadline: Instant,
 ) -> Seen {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut sender = connect(addr).await;
     let body = serde_json::json!({ "query": query }).to_string();
     let mut seen = Seen::default();
     while Instant::now() < deadline {
@@ -206,11 +214,7 @@ async fn ingest_live(
     now: chrono::DateTime<chrono::Utc>,
     deadline: Instant,
 ) -> usize {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut sender = connect(addr).await;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (mut sent, batch) = (0usize, per_second.div_ceil(10));
     // Ids unique across stages and runs (the bench clock is fixed): re-sent ids would be
