@@ -2,6 +2,7 @@
 //! in a few grouped queries (never one per status or platform); the two series are windowed.
 
 mod platforms;
+mod rolled;
 mod series;
 mod snapshot;
 
