@@ -7,13 +7,12 @@ use crate::kernel::AppResult;
 use crate::kernel::sql::get;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
-use std::collections::BTreeMap;
 
 /// Keys per statement when rows are named by key.
 const KEYS_PER_STATEMENT: usize = 1_000;
 
 /// The rollup rows of the raw rows `r`, each measure times `sign`: one SELECT per dimension.
-fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
+pub(super) fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
     rollup
         .dims
         .iter()
@@ -46,7 +45,12 @@ fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String
 }
 
 /// `WITH r AS (SELECT * FROM <source> WHERE <cond>) <rest>`, with the condition's values bound.
-fn with_rows(db: &impl ConnectionTrait, rollup: &Rollup, cond: Condition, rest: &str) -> Statement {
+pub(super) fn with_rows(
+    db: &impl ConnectionTrait,
+    rollup: &Rollup,
+    cond: Condition,
+    rest: &str,
+) -> Statement {
     let select = Query::select()
         .expr(Expr::cust("*"))
         .from(Alias::new(rollup.source))
@@ -61,7 +65,7 @@ fn with_rows(db: &impl ConnectionTrait, rollup: &Rollup, cond: Condition, rest: 
 }
 
 /// `f` of every measure, comma-separated.
-fn each_measure(rollup: &Rollup, f: impl Fn(&Measure) -> String) -> String {
+pub(super) fn each_measure(rollup: &Rollup, f: impl Fn(&Measure) -> String) -> String {
     rollup.measures.iter().map(f).collect::<Vec<_>>().join(", ")
 }
 
@@ -237,7 +241,7 @@ pub async fn seal(db: &impl ConnectionTrait, rollup: &Rollup, team: i64) -> AppR
     Ok(())
 }
 
-fn scope_of(team: Option<i64>) -> Condition {
+pub(super) fn scope_of(team: Option<i64>) -> Condition {
     team.map_or_else(Condition::all, team_rows)
 }
 
@@ -258,101 +262,6 @@ pub async fn rebuild(
         .to_owned();
     db.execute(&stmt).await?;
     apply_where(db, rollup, scope_of(team), 1).await
-}
-
-/// A rollup row that differs from what the raw rows give.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Difference {
-    pub table: &'static str,
-    pub team_id: i64,
-    pub dim: String,
-    pub bucket_ms: i64,
-    pub key: String,
-    /// Measures computed from the raw rows (none: no raw row contributes).
-    pub expected: Option<Vec<Option<f64>>>,
-    /// Measures stored (none: the row is missing).
-    pub stored: Option<Vec<Option<f64>>>,
-}
-
-type Rows = BTreeMap<(i64, String, i64, String), Vec<Option<f64>>>;
-
-async fn read_rows(db: &impl ConnectionTrait, stmt: Statement, measures: usize) -> AppResult<Rows> {
-    let mut out = Rows::new();
-    for row in db.query_all_raw(stmt).await? {
-        let values = (0..measures)
-            .map(|i| get::<Option<f64>>(&row, 4 + i))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.insert(
-            (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?, get(&row, 3)?),
-            values,
-        );
-    }
-    Ok(out)
-}
-
-/// Equal up to the rounding of sums of doubles (added and retracted in another order).
-fn same(a: &[Option<f64>], b: &[Option<f64>]) -> bool {
-    a.iter().zip(b).all(|pair| match pair {
-        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-        (x, y) => x == y,
-    })
-}
-
-/// Recomputes the rollup from the raw rows (of one team, or all) and answers every row that
-/// differs from the stored one.
-pub async fn check(
-    db: &impl ConnectionTrait,
-    rollup: &Rollup,
-    team: Option<i64>,
-) -> AppResult<Vec<Difference>> {
-    let computed = format!(
-        "SELECT \"team_id\", \"dim\", \"bucket_ms\", \"key\", {} FROM ({}) AS c",
-        each_measure(rollup, |m| format!(
-            "CAST(c.\"{}\" AS DOUBLE PRECISION)",
-            m.column
-        )),
-        contributions(rollup, 1, db.get_database_backend())
-    );
-    let expected = read_rows(
-        db,
-        with_rows(db, rollup, scope_of(team), &computed),
-        rollup.measures.len(),
-    )
-    .await?;
-    let stored_sql = Query::select()
-        .columns(["team_id", "dim", "bucket_ms", "key"].map(Alias::new))
-        .exprs(
-            rollup
-                .measures
-                .iter()
-                .map(|m| Expr::col(Alias::new(m.column)).cast_as(Alias::new("DOUBLE PRECISION"))),
-        )
-        .from(Alias::new(rollup.table))
-        .cond_where(scope_of(team))
-        .to_owned();
-    let stored_stmt = db.get_database_backend().build(&stored_sql);
-    let stored = read_rows(db, stored_stmt, rollup.measures.len()).await?;
-    let mut out = Vec::new();
-    let keys: std::collections::BTreeSet<_> = expected.keys().chain(stored.keys()).collect();
-    for k in keys {
-        let (e, s) = (expected.get(k), stored.get(k));
-        let differs = match (e, s) {
-            (Some(e), Some(s)) => !same(e, s),
-            _ => true,
-        };
-        if differs {
-            out.push(Difference {
-                table: rollup.table,
-                team_id: k.0,
-                dim: k.1.clone(),
-                bucket_ms: k.2,
-                key: k.3.clone(),
-                expected: e.cloned(),
-                stored: s.cloned(),
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// Rebuilds every rollup whose stored version differs from its definition (a database

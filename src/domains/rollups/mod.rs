@@ -12,13 +12,14 @@
 //! - the read path (`read`) maps raw rows to, so a window is served from rollup rows for its
 //!   whole hours and from raw rows for the unaligned edges, by one query shape.
 
+mod check;
 mod maintain;
 mod read;
 pub mod sketch;
 
+pub use check::{Difference, check};
 pub use maintain::{
-    Difference, add_keys, check, ensure_current, insert_and_add_sql, rebuild, retract_keys,
-    retract_where, seal,
+    add_keys, ensure_current, insert_and_add_sql, rebuild, retract_keys, retract_where, seal,
 };
 pub use read::{Plan, source};
 
