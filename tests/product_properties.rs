@@ -7,7 +7,7 @@ use chrono::{Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use dashgate::domains::product::filter::ProductFilter;
 use dashgate::domains::product::metrics::{
-    Event, Props, Telemetry, activation, executive, growth_series, retention,
+    Event, Telemetry, activation, executive, growth_series, retention,
 };
 use dashgate::kernel::calendar::Granularity;
 use dashgate::kernel::window::{RangePreset, TimeWindow, WindowInput};
@@ -30,7 +30,7 @@ fn telemetry(raw: &[(u8, u8, i64)], now: i64) -> Telemetry {
             identity: (user != 7).then(|| format!("u{user}")),
             event_name: NAMES[name as usize].to_string(),
             event_time_ms: now - minutes_ago * 60_000,
-            props: Props::default(),
+            props: Box::default(),
         })
         .collect();
     events.sort_by_key(|e| e.event_time_ms);

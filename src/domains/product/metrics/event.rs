@@ -66,7 +66,8 @@ pub struct Event {
     pub identity: Option<String>,
     pub event_name: String,
     pub event_time_ms: i64,
-    pub props: Props,
+    /// Boxed: an event is moved while sorting and sections hold many of them.
+    pub props: Box<Props>,
 }
 
 impl From<ProductEvent> for Event {
@@ -78,7 +79,7 @@ impl From<ProductEvent> for Event {
             identity: e.identity,
             event_name: e.event_name,
             event_time_ms: e.event_time_ms,
-            props,
+            props: Box::new(props),
         }
     }
 }

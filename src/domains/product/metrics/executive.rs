@@ -10,7 +10,7 @@ use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, FixedOffset};
-use std::collections::HashSet;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 /// The executive KPI cards of the product dashboard.
 #[derive(SimpleObject, Debug, Clone)]
@@ -269,11 +269,12 @@ pub fn executive(
     }
 }
 
-/// D1 retention of users registered in `[from, to)` whose next local day has ended.
+/// D1 retention of users registered in `[from, to)` whose next local day has ended: one pass
+/// over the registrations, one over the events of the next days.
 fn d1(v: &View<'_>, w: &TimeWindow, from: i64, to: i64) -> Option<f64> {
     let now = ms(w.now);
-    let (mut eligible, mut retained) = (0usize, 0usize);
-    let mut seen = HashSet::new();
+    // Per eligible user: their next local day, `[start, end)`.
+    let mut next_day: HashMap<&str, (i64, i64)> = HashMap::new();
     for ev in v
         .between(from, to)
         .filter(|ev| ev.event_name == "user_registered")
@@ -281,24 +282,32 @@ fn d1(v: &View<'_>, w: &TimeWindow, from: i64, to: i64) -> Option<f64> {
         let Some(user) = ev.identity.as_deref() else {
             continue;
         };
-        if !seen.insert(user) {
+        if next_day.contains_key(user) {
             continue;
         }
         let at = chrono::DateTime::from_timestamp_millis(ev.event_time_ms).unwrap_or_default();
         let next = local_date(w.tz, at) + Duration::days(1);
-        let (day_start, day_end) = (
+        let day = (
             ms(start_of_day(w.tz, next)),
             ms(start_of_day(w.tz, next + Duration::days(1))),
         );
-        if day_end > now {
-            continue;
-        }
-        eligible += 1;
-        if v.between(day_start, day_end)
-            .any(|e| e.identity.as_deref() == Some(user))
+        // A user whose first registration's next day is still running is not eligible, even
+        // if a later registration's would be (the first one decides).
+        next_day.insert(user, if day.1 > now { (0, 0) } else { day });
+    }
+    next_day.retain(|_, day| day.1 > 0);
+    let lo = next_day.values().map(|d| d.0).min().unwrap_or(0);
+    let hi = next_day.values().map(|d| d.1).max().unwrap_or(0);
+    let mut retained: HashSet<&str> = HashSet::new();
+    for ev in v.between(lo, hi) {
+        if let Some((user, (start, end))) = ev
+            .identity
+            .as_deref()
+            .and_then(|u| next_day.get_key_value(u))
+            && (*start..*end).contains(&ev.event_time_ms)
         {
-            retained += 1;
+            retained.insert(user);
         }
     }
-    ratio(retained as f64, eligible as f64)
+    ratio(retained.len() as f64, next_day.len() as f64)
 }

@@ -12,7 +12,8 @@ use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppError, AppResult};
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeSet;
 
 /// Largest retention offset and activation window, in days.
 pub const MAX_LOOKAHEAD_DAYS: i32 = 365;

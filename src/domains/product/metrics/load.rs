@@ -26,6 +26,7 @@ const LOOKAHEAD_DAYS: i64 = MAX_LOOKAHEAD_DAYS as i64 + 2;
 /// An event as read.
 #[derive(FromQueryResult)]
 struct EventRow {
+    id: String,
     identity: Option<String>,
     event_name: String,
     event_time_ms: i64,
@@ -59,21 +60,12 @@ pub async fn load(
         std::cmp::max(w.end, w.now) + Duration::days(HORIZON_DAYS),
         w.end + Duration::days(LOOKAHEAD_DAYS),
     ));
-    let events = Query::select()
-        .columns([E::Identity, E::EventName, E::EventTimeMs, E::Properties])
-        .from(E::Table)
-        .and_where(Expr::col(E::TeamId).eq(team))
-        .and_where(
-            Expr::col(E::EventTimeMs)
-                .gte(from)
-                .and(Expr::col(E::EventTimeMs).lt(to))
-                .or(Expr::col(E::EventName)
-                    .eq("user_registered")
-                    .and(Expr::col(E::EventTimeMs).lt(from))),
-        )
-        .order_by(E::EventTimeMs, sea_orm::Order::Asc)
-        .order_by(E::Id, sea_orm::Order::Asc)
-        .to_owned();
+    let when = Expr::col(E::EventTimeMs)
+        .gte(from)
+        .and(Expr::col(E::EventTimeMs).lt(to))
+        .or(Expr::col(E::EventName)
+            .eq("user_registered")
+            .and(Expr::col(E::EventTimeMs).lt(from)));
     let memberships = Query::select()
         .columns([
             M::UserId,
@@ -86,23 +78,10 @@ pub async fn load(
         .from(M::Table)
         .and_where(Expr::col(M::TeamId).eq(team))
         .to_owned();
-    // Events are decoded as they stream in: no buffer of raw rows for the whole window.
-    let events = async {
-        let mut rows = db.stream(&events).await?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().await {
-            let r = EventRow::from_query_result(&r?, "")?;
-            out.push(Event {
-                identity: r.identity,
-                event_name: r.event_name,
-                event_time_ms: r.event_time_ms,
-                props: Props::parse(&r.properties),
-            });
-        }
-        Ok::<_, DbErr>(out)
-    };
-    let (events, memberships) =
-        tokio::try_join!(events, rows_as::<MembershipRow>(db, &memberships))?;
+    let (events, memberships) = tokio::try_join!(
+        events(db, team, when),
+        rows_as::<MembershipRow>(db, &memberships)
+    )?;
     let memberships = memberships
         .into_iter()
         .map(|r| Membership {
@@ -118,4 +97,40 @@ pub async fn load(
         events,
         memberships,
     })
+}
+
+/// The team's events matching `when`, sorted by time and then id (as the inline path sorts
+/// them). They are decoded as they stream in (no buffer of raw rows) and sorted here: an
+/// `ORDER BY` made PostgreSQL walk the time index, one heap page per event, 4.5× slower than
+/// reading the team's pages in order.
+async fn events(db: &DatabaseConnection, team: i64, when: Expr) -> Result<Vec<Event>, DbErr> {
+    let query = Query::select()
+        .columns([
+            E::Id,
+            E::Identity,
+            E::EventName,
+            E::EventTimeMs,
+            E::Properties,
+        ])
+        .from(E::Table)
+        .and_where(Expr::col(E::TeamId).eq(team))
+        .and_where(when)
+        .to_owned();
+    let mut rows = db.stream(&query).await?;
+    let (mut out, mut keys) = (Vec::new(), Vec::new());
+    while let Some(r) = rows.next().await {
+        let r = EventRow::from_query_result(&r?, "")?;
+        keys.push((r.event_time_ms, r.id, keys.len()));
+        out.push(Some(Event {
+            identity: r.identity,
+            event_name: r.event_name,
+            event_time_ms: r.event_time_ms,
+            props: Box::new(Props::parse(&r.properties)),
+        }));
+    }
+    keys.sort_unstable();
+    Ok(keys
+        .into_iter()
+        .filter_map(|(_, _, i)| out[i].take())
+        .collect())
 }

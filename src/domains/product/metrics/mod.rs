@@ -20,8 +20,8 @@ pub use ops::{OpsSection, ops};
 
 use super::filter::ProductFilter;
 use crate::domains::datasets::Row;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use sea_orm::Value as SqlValue;
-use std::collections::HashMap;
 
 /// A membership, as the metrics read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,8 +165,7 @@ impl<'a> View<'a> {
 
     /// Distinct users starting a membership in `[from, to)`.
     pub fn payers(&self, from: i64, to: i64) -> usize {
-        let users: std::collections::HashSet<&str> =
-            self.started(from, to).map(|m| m.user_id.as_str()).collect();
+        let users: HashSet<&str> = self.started(from, to).map(|m| m.user_id.as_str()).collect();
         users.len()
     }
 

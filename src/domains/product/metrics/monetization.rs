@@ -9,7 +9,8 @@ use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeMap;
 
 /// A successor starting within this long of a membership's end renews it.
 const RENEWAL_GRACE_MS: i64 = 7 * 24 * 3_600_000;
