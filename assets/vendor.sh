@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendors the browser libraries dashgate serves from its binary (GraphiQL and React), from
+# Vendors the browser libraries dashgate serves from its binary (GraphiQL, React, Chart.js), from
 # the npm registry at pinned versions. Each package's tarball is checked against the registry's
 # integrity hash; the copied files and their SHA-256 are written to assets/vendor/VERSIONS.
 # Run it only to change a version; its output is committed, so building needs no npm.
@@ -14,6 +14,7 @@ files=(
   "react-dom@18.3.1   umd/react-dom.production.min.js     react-dom.production.min.js"
   "graphiql@4.0.3     graphiql.min.js                     graphiql.min.js"
   "graphiql@4.0.3     graphiql.min.css                    graphiql.min.css"
+  "chart.js@4.5.1     dist/chart.umd.min.js               chart.umd.min.js"
 )
 
 : > VERSIONS.new

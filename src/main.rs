@@ -297,6 +297,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
     println!("dashgate listening on http://{addr}");
+    println!("console:   http://{addr}/");
     println!("GraphiQL:  http://{addr}/graphiql");
     if teams::find_by_slug(&state.db, demo::DEMO_TEAM)
         .await?
@@ -308,6 +309,9 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
             .mint(demo::DEMO_TEAM, "demo@dashgate.local", Role::Editor, exp)?;
         println!("demo token (EDITOR, 30 days) — paste into GraphiQL's Headers tab:");
         println!("{{\"Authorization\": \"Bearer {token}\"}}");
+        // The fragment stays in the browser: the console takes it once and drops it from
+        // the address bar.
+        println!("console signed in as the demo editor: http://{addr}/#token={token}");
     }
     let limits = dashgate::http::server_limits(&state);
     let router = build_router(state)?;

@@ -22,6 +22,24 @@ fn enc(s: &str) -> String {
 }
 
 both_dbs! {
+    async fn answers_keep_the_query_s_field_order_cached_or_not(app) {
+        // Regression: the answer went through a sorted JSON map, so fields came back in
+        // alphabetical order (GraphQL answers in selection order; the console's columns too).
+        let p = app.team("acme", "UTC", Role::Editor).await;
+        app.ingest(&p, &[log("a", "2026-03-09T10:00:00Z", 200, 5.0, json!({"model_name": "m"}))]).await;
+        let token = format!("Bearer {}", app.token(&p));
+        let q = "{ viewer { user role } health apiUsage { topModels { total rows { value label } } } }";
+        for _ in 0..2 {
+            let r = app.send("POST", "/graphql", &[("authorization", &token), ("content-type", "application/json")],
+                json!({"query": q}).to_string()).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let at = |s: &str| r.body.find(s).unwrap_or_else(|| panic!("{s} in {}", r.body));
+            assert!(at("\"viewer\"") < at("\"health\"") && at("\"health\"") < at("\"apiUsage\""), "{}", r.body);
+            assert!(at("\"user\"") < at("\"role\""), "{}", r.body);
+            assert!(at("\"total\"") < at("\"rows\"") && at("\"value\"") < at("\"label\""), "{}", r.body);
+        }
+    }
+
     async fn queries_run_over_get_with_etag_and_cache_control(app) {
         let p = app.team("acme", "UTC", Role::Editor).await;
         // In the last 30 days, not in the last 7.

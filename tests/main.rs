@@ -4,6 +4,7 @@
 mod support;
 
 mod api_usage;
+mod browser;
 mod cache;
 mod cache_staleness;
 mod calendar;

@@ -17,12 +17,17 @@
     '}',
     ''
   ].join('\n');
+  // The README's tour, one tab each (tour.js), after the first example.
+  var tabs = [{ query: example, headers: headers }].concat((window.DASHGATE_TOUR || []).map(function (q) {
+    return { query: q, headers: headers };
+  }));
   var fetcher = GraphiQL.createFetcher({ url: '/graphql' });
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(React.createElement(GraphiQL, {
     fetcher: fetcher,
     defaultQuery: example,
     defaultHeaders: headers,
+    defaultTabs: tabs,
     defaultEditorToolsVisibility: token ? false : 'headers',
     shouldPersistHeaders: false
   }));

@@ -175,21 +175,31 @@ impl Answer {
             .extensions
             .get("cache")
             .and_then(|c| c.clone().into_json().ok());
-        let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
-        if media == Media::GraphqlResponse
-            && request_error
-            && let Some(obj) = value.as_object_mut()
-        {
-            obj.remove("data");
-        }
+        // Serialized straight from the response, whose objects keep the query's field order
+        // (a `serde_json::Value` would sort them).
+        let without_data = media == Media::GraphqlResponse && request_error;
+        let body = if without_data {
+            let mut value = serde_json::to_value(&response).unwrap_or(Value::Null);
+            if let Some(obj) = value.as_object_mut() {
+                obj.remove("data");
+            }
+            serde_json::to_vec(&value)
+        } else {
+            serde_json::to_vec(&response)
+        };
+        let data = if without_data {
+            String::new()
+        } else {
+            serde_json::to_string(&response.data).unwrap_or_default()
+        };
+        let errors = if response.errors.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&response.errors).unwrap_or_default()
+        };
         let digest = Sha256::new()
-            .chain_update(value.get("data").map(Value::to_string).unwrap_or_default())
-            .chain_update(
-                value
-                    .get("errors")
-                    .map(Value::to_string)
-                    .unwrap_or_default(),
-            )
+            .chain_update(data)
+            .chain_update(errors)
             .finalize();
         let etag = format!(
             "\"{}\"",
@@ -201,7 +211,7 @@ impl Answer {
         Answer {
             media,
             status,
-            body: serde_json::to_vec(&value).unwrap_or_default(),
+            body: body.unwrap_or_default(),
             code,
             retry_after,
             cache,

@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         ),
     );
     let pages = Router::new()
+        .route("/", get(pages::console))
         .route("/graphiql", get(graphql::graphiql))
         .route("/assets/{*path}", get(pages::asset))
         .route("/healthz", get(health::healthz))

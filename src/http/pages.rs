@@ -1,5 +1,5 @@
-//! Pages and their assets, embedded in the binary: GraphiQL and the libraries it runs on,
-//! vendored from npm at pinned versions (`assets/vendor.sh`). Nothing is loaded from elsewhere.
+//! Pages and their assets, embedded in the binary: the console, GraphiQL and the libraries
+//! they run on, vendored from npm at pinned versions (`assets/vendor.sh`). Nothing is loaded from elsewhere.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -37,12 +37,26 @@ static ASSETS: &[Asset] = &[
     asset!("vendor/graphiql.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/graphiql.min.css", "text/css; charset=utf-8"),
     asset!("graphiql/init.js", "text/javascript; charset=utf-8"),
+    asset!("graphiql/tour.js", "text/javascript; charset=utf-8"),
     asset!("graphiql/graphiql.css", "text/css; charset=utf-8"),
+    asset!("vendor/chart.umd.min.js", "text/javascript; charset=utf-8"),
+    asset!("console/app.js", "text/javascript; charset=utf-8"),
+    asset!("console/api.js", "text/javascript; charset=utf-8"),
+    asset!("console/dashboards.js", "text/javascript; charset=utf-8"),
+    asset!("console/panels.js", "text/javascript; charset=utf-8"),
+    asset!("console/presets.js", "text/javascript; charset=utf-8"),
+    asset!("console/render.js", "text/javascript; charset=utf-8"),
+    asset!("console/console.css", "text/css; charset=utf-8"),
 ];
 
 const GRAPHIQL_HTML: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/assets/graphiql/index.html"
+));
+
+const CONSOLE_HTML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/console/index.html"
 ));
 
 /// `GET /assets/{*path}`: an embedded file, cached by browsers for an hour.
@@ -66,7 +80,16 @@ pub async fn asset(Path(path): Path<String>) -> Response {
 
 /// The GraphiQL page (the security-headers middleware adds its CSP).
 pub fn graphiql() -> Response {
-    let mut response = GRAPHIQL_HTML.into_response();
+    html(GRAPHIQL_HTML)
+}
+
+/// `GET /`: the console, a single-page app over the public GraphQL API.
+pub async fn console() -> Response {
+    html(CONSOLE_HTML)
+}
+
+fn html(page: &'static str) -> Response {
+    let mut response = page.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
