@@ -69,6 +69,40 @@ async fn seeded(app: &TestApp) -> Principal {
 }
 
 both_dbs! {
+    async fn exports_carry_the_window_filter_and_preset_when_asked(app) {
+        let p = seeded(&app).await;
+        let created = app.data(&p, r#"mutation { createFilterPreset(input: {dashboard: API_USAGE, name: "plain",
+            window: {start: "2026-03-01T00:00:00Z", end: "2026-03-03T00:00:00Z", timezone: "UTC", granularity: DAY},
+            apiUsage: {models: ["plain"]}}) { preset { id } userErrors { code } } }"#).await;
+        let id = created["createFilterPreset"]["preset"]["id"].as_str().unwrap().to_string();
+        let query = "query Q($id: ID) { apiUsage(presetId: $id, filter: {countries: [\"DE\"]}) { requests { start success error } } }";
+        let body = json!({"query": query, "variables": {"id": id}, "format": "json", "includeFilters": true});
+        let (status, _, text) = export(&app, &p, body).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let wrapped: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(wrapped["window"], json!({"preset": "CUSTOM", "start": "2026-03-01T00:00:00+00:00",
+            "end": "2026-03-03T00:00:00+00:00", "timezone": "UTC", "granularity": "DAY"}));
+        assert_eq!(wrapped["filter"]["models"], json!(["plain"]), "{wrapped}");
+        assert_eq!(wrapped["filter"]["countries"], json!(["DE"]), "{wrapped}");
+        assert_eq!(wrapped["presetId"], json!(id));
+        assert_eq!(wrapped["rows"], json!([
+            {"start": "2026-03-01T00:00:00+00:00", "success": 0.0, "error": 0.0},
+            {"start": "2026-03-02T00:00:00+00:00", "success": 0.0, "error": 1.0}]));
+        let body = json!({"query": query, "variables": {"id": id}, "format": "csv", "includeFilters": true});
+        let (status, _, text) = export(&app, &p, body).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let mut lines = text.split("\r\n");
+        assert_eq!(lines.next().unwrap(), "start,success,error,_window.preset,_window.start,_window.end,\
+            _window.timezone,_window.granularity,_filter,_presetId");
+        let second = lines.nth(1).unwrap();
+        assert!(second.starts_with("2026-03-02T00:00:00+00:00,0.0,1.0,CUSTOM,2026-03-01T00:00:00+00:00,\
+            2026-03-03T00:00:00+00:00,UTC,DAY,\"{"), "{second}");
+        assert!(second.ends_with(&format!(",{id}")), "{second}");
+        // Without the option, the plain list as before.
+        let (_, _, text) = export(&app, &p, json!({"query": query, "variables": {"id": id}, "format": "json"})).await;
+        assert!(text.starts_with("[{"), "{text}");
+    }
+
     async fn a_series_exports_as_csv(app) {
         let p = seeded(&app).await;
         let query = format!("{{ apiUsage({W}) {{ window {{ start end }} requests {{ start end isPartial success error total }} }} }}");

@@ -52,7 +52,7 @@ export async function graphql(query, variables) {
 /// Downloads one panel through `POST /v1/export`.
 export async function exportPanel(query, variables, path, format, withFilters) {
   const body = { query, variables, path, format };
-  if (withFilters) body.include_filters = true;
+  if (withFilters) body.includeFilters = true;
   const response = await fetch('/v1/export', { method: 'POST', headers: headers(), body: JSON.stringify(body) });
   if (!response.ok) {
     let message = `HTTP ${response.status}`;

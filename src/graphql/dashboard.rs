@@ -10,17 +10,31 @@ use async_graphql::{Context, ID, Result};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-/// Collects the resolved window of every dashboard root field of a request, by response key
-/// (alias or field name), for callers outside GraphQL: export names its files with them even
-/// when the query did not select `window`.
+/// Collects what every dashboard root field of a request resolved, by response key (alias or
+/// field name), for callers outside GraphQL: export names its files with the window even when
+/// the query did not select it, and can carry the window, filter and preset with the rows.
 #[derive(Default)]
-pub struct WindowsSeen(pub Mutex<Vec<(String, TimeWindow)>>);
+pub struct WindowsSeen(pub Mutex<Vec<(String, Resolved)>>);
+
+/// A dashboard's resolved arguments.
+#[derive(Clone)]
+pub struct Resolved {
+    pub window: TimeWindow,
+    /// The filter applied: the preset's lists with the explicit ones laid over them.
+    pub filter: async_graphql::Value,
+    pub preset_id: Option<String>,
+}
 
 impl WindowsSeen {
     /// The window of the root field answering under `key`.
     pub fn get(&self, key: &str) -> Option<TimeWindow> {
+        self.resolved(key).map(|r| r.window)
+    }
+
+    /// Everything the root field answering under `key` resolved.
+    pub fn resolved(&self, key: &str) -> Option<Resolved> {
         let seen = self.0.lock().ok()?;
-        seen.iter().find(|(k, _)| k == key).map(|(_, w)| w.clone())
+        seen.iter().find(|(k, _)| k == key).map(|(_, r)| r.clone())
     }
 }
 
@@ -55,7 +69,7 @@ pub struct RootArgs<I> {
 
 /// Authenticates, applies the preset (`saved` reads its filter, `None` when the preset belongs
 /// to another dashboard), resolves the window and checks the refresh rate limit.
-pub async fn open<I: Default>(
+pub async fn open<I: Default + async_graphql::InputType>(
     ctx: &Context<'_>,
     args: RootArgs<I>,
     saved: impl FnOnce(&Preset) -> Option<I>,
@@ -65,7 +79,7 @@ pub async fn open<I: Default>(
 }
 
 /// `open` with a window resolver of the dashboard's own (e.g. whole months).
-pub async fn open_with<I: Default>(
+pub async fn open_with<I: Default + async_graphql::InputType>(
     ctx: &Context<'_>,
     args: RootArgs<I>,
     saved: impl FnOnce(&Preset) -> Option<I>,
@@ -76,6 +90,7 @@ pub async fn open_with<I: Default>(
     let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
     let explicit_window = args.window.unwrap_or_default();
     let explicit_filter = args.filter.unwrap_or_default();
+    let preset_id = args.preset_id.as_ref().map(|id| id.to_string());
     let (window, filter) = match args.preset_id {
         None => (explicit_window, explicit_filter),
         Some(id) => {
@@ -102,7 +117,12 @@ pub async fn open_with<I: Default>(
     {
         let field = ctx.field();
         let key = field.alias().unwrap_or(field.name());
-        seen.push((key.to_string(), window.clone()));
+        let resolved = Resolved {
+            window: window.clone(),
+            filter: filter.to_value(),
+            preset_id,
+        };
+        seen.push((key.to_string(), resolved));
     }
     let force = args.refresh == Some(RefreshPolicy::Force);
     if force && let Err(e) = state.refreshes.check(scope.team_id()) {

@@ -31,6 +31,11 @@ struct ExportRequest {
     format: Format,
     /// Dotted path of the list, e.g. `apiUsage.requests`.
     path: Option<String>,
+    /// Carry the dashboard's resolved window, filter and preset with the rows: JSON wraps
+    /// them (`{window, filter, presetId, rows}`), CSV adds `_window.*`, `_filter` and
+    /// `_presetId` columns to every row.
+    #[serde(default)]
+    include_filters: bool,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -147,12 +152,27 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
         state.clock.now(),
     )
     .await?;
-    let (content_type, body) = match req.format {
-        Format::Csv => ("text/csv; charset=utf-8", to_csv(items)),
-        Format::Json => (
+    let settings = req
+        .include_filters
+        .then(|| settings_of(&path, &seen))
+        .flatten();
+    let (content_type, body) = match (req.format, settings) {
+        (Format::Csv, None) => ("text/csv; charset=utf-8", to_csv(items)),
+        (Format::Csv, Some(s)) => ("text/csv; charset=utf-8", to_csv(&with_columns(items, &s))),
+        (Format::Json, None) => (
             "application/json",
             serde_json::to_string(items).map_err(AppError::internal)?,
         ),
+        (Format::Json, Some(mut s)) => {
+            let rows = Value::List(items.clone())
+                .into_json()
+                .map_err(AppError::internal)?;
+            s.insert("rows".into(), rows);
+            (
+                "application/json",
+                serde_json::to_string(&s).map_err(AppError::internal)?,
+            )
+        }
     };
     let mut response = (StatusCode::OK, body).into_response();
     let h = response.headers_mut();
@@ -161,6 +181,73 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// The resolved window, filter and preset of the dashboard the list belongs to.
+fn settings_of(
+    path: &str,
+    seen: &WindowsSeen,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use async_graphql::InputType;
+    let dashboard = path.split('.').next()?;
+    let r = seen.resolved(dashboard)?;
+    let w = &r.window;
+    let window = serde_json::json!({
+        "preset": w.preset.to_value().into_json().ok(),
+        "start": w.local(w.start).to_rfc3339(),
+        "end": w.local(w.end).to_rfc3339(),
+        "timezone": w.tz.name(),
+        "granularity": w.granularity.to_value().into_json().ok(),
+    });
+    let mut out = serde_json::Map::new();
+    out.insert("window".into(), window);
+    out.insert("filter".into(), r.filter.into_json().unwrap_or_default());
+    out.insert(
+        "presetId".into(),
+        r.preset_id.map_or(serde_json::Value::Null, Into::into),
+    );
+    Some(out)
+}
+
+/// The rows with the settings as extra columns (`_window.start`, `_filter` as JSON text, …).
+fn with_columns(
+    items: &[Value],
+    settings: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Value> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut extra = Vec::new();
+    if let Some(w) = settings.get("window") {
+        for k in ["preset", "start", "end", "timezone", "granularity"] {
+            extra.push((format!("_window.{k}"), text(&w[k])));
+        }
+    }
+    extra.push((
+        "_filter".into(),
+        settings.get("filter").map(text).unwrap_or_default(),
+    ));
+    extra.push((
+        "_presetId".into(),
+        settings.get("presetId").map(text).unwrap_or_default(),
+    ));
+    items
+        .iter()
+        .map(|item| {
+            let mut map = match item {
+                Value::Object(map) => map.clone(),
+                scalar => [(async_graphql::Name::new("value"), scalar.clone())]
+                    .into_iter()
+                    .collect(),
+            };
+            for (k, v) in &extra {
+                map.insert(async_graphql::Name::new(k), Value::String(v.clone()));
+            }
+            Value::Object(map)
+        })
+        .collect()
 }
 
 /// Every list in the answer (not descending into lists), by dotted path.
