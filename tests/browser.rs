@@ -184,6 +184,27 @@ async fn console_and_graphiql() {
         )
         .await;
 
+    // A filter chosen from the team's values narrows every panel and lands in the URL.
+    browser
+        .wait_for(
+            "the model choices",
+            "return document.querySelectorAll('#filter-models option').length > 1",
+            20,
+        )
+        .await;
+    browser.click("#filter-models option").await;
+    browser.click(".controls button[type=submit]").await;
+    browser
+        .wait_for(
+            "the filtered dashboard",
+            &format!(
+                "return (new URLSearchParams(location.search).get('filter') || '').includes('models') && {}",
+                panels_of("apiUsage").trim_start_matches("return ")
+            ),
+            30,
+        )
+        .await;
+
     // An export downloads a CSV of the panel.
     browser
         .click("[data-panel=requests] [data-export=csv]")
@@ -206,6 +227,39 @@ async fn console_and_graphiql() {
         "{csv}"
     );
     no_errors(&browser, "apiUsage after presets and export").await;
+
+    // Readable at 375 px: nothing wider than the screen but scrollable tables.
+    browser
+        .cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": 375, "height": 900})),
+        )
+        .await;
+    browser.click("[data-dashboard='chat']").await;
+    browser
+        .wait_for("chat at 375 px", &panels_of("chat"), 60)
+        .await;
+    let overflow = browser
+        .js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            json!([]),
+        )
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "{overflow} px wider than the screen"
+    );
+    browser
+        .screenshot(&screenshots().join("console-375px.png"))
+        .await;
+    browser
+        .cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": 1280, "height": 2000})),
+        )
+        .await;
 
     // GraphiQL, from the same origin only, with the console's token in its headers.
     browser.goto(&format!("{base}/graphiql")).await;

@@ -206,3 +206,36 @@ both_dbs! {
         assert_eq!(list["filterPresets"], json!([{"name": "Beta bot"}]));
     }
 }
+
+both_dbs! {
+    async fn filter_choices_are_the_team_s_values_most_used_first(app) {
+        let acme = app.team("acme", "UTC", Role::Editor).await;
+        let rival = app.team("rival", "UTC", Role::Viewer).await;
+        app.ingest(&acme, &api_usage_rows()).await;
+        let q = format!("{{ filterChoices(dashboard: API_USAGE, window: {CUSTOM}) {{ field choices {{ value label count }} }} }}");
+        let got = app.data(&acme, &q).await;
+        let field = |name: &str| -> Vec<(String, i64)> {
+            got["filterChoices"].as_array().unwrap().iter()
+                .find(|f| f["field"] == name).unwrap()["choices"].as_array().unwrap().iter()
+                .map(|c| (c["value"].as_str().unwrap().to_string(), c["count"].as_i64().unwrap()))
+                .collect()
+        };
+        // In [03-01, 03-03): r1 A/US/u1, r2 A/us/u2, r3 B/DE/u1 (embeddings), r4 B/ZZ/no user,
+        // r5 no model/u3 (models); r6 sits on the exclusive end.
+        let pairs = |v: &[(&str, i64)]| v.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
+        assert_eq!(field("models"), pairs(&[("A", 2), ("B", 2)]));
+        assert_eq!(field("endpoints"), pairs(&[("/v1/chat/completions", 3), ("/v1/embeddings", 1), ("/v1/models", 1)]));
+        assert_eq!(field("userIds"), pairs(&[("u1", 2), ("u2", 1), ("u3", 1)]));
+        assert_eq!(field("countries")[..2], pairs(&[("US", 2), ("DE", 1)])[..]);
+        // Another team sees none of them.
+        let theirs = app.data(&rival, &q).await;
+        for f in theirs["filterChoices"].as_array().unwrap() {
+            assert_eq!(f["choices"], json!([]), "{f}");
+        }
+        // Every dashboard answers, ids labelled by name.
+        for d in ["CHAT", "PUBLISHING", "EXECUTIVE", "PRODUCT"] {
+            let q = format!("{{ filterChoices(dashboard: {d}) {{ field choices {{ value }} }} }}");
+            assert!(!app.data(&acme, &q).await["filterChoices"].as_array().unwrap().is_empty(), "{d}");
+        }
+    }
+}

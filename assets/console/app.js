@@ -75,12 +75,34 @@ function controls() {
   }
   form.append(input('Timezone', 'timezone', view.tz, { placeholder: 'team timezone', list: 'timezones', autocomplete: 'off' }, (v) => { view.tz = v.trim(); }));
   form.append(select('Granularity', 'granularity', d.months ? ['', 'MONTH', 'QUARTER'] : GRANULARITIES, view.g, (v) => { view.g = v; load('switch_range_or_granularity'); }));
+  const lists = {};
   for (const f of d.filters) {
-    form.append(input(f, `filter-${f}`, (view.filter[f] || []).join(', '), { placeholder: 'any (comma-separated)', list: `choices-${f}` },
-      (v) => { view.filter[f] = v.split(',').map((x) => x.trim()).filter(Boolean); }));
+    const list = el('select', { id: `filter-${f}`, multiple: true, size: '3',
+      onchange: (e) => { view.filter[f] = [...e.target.selectedOptions].map((o) => o.value); } });
+    lists[f] = list;
+    form.append(el('label', { for: `filter-${f}` }, el('span', { text: `${f} (any when none selected)` }), list));
   }
+  fillChoices(d, lists);
   form.append(el('button', { type: 'submit', text: 'Apply' }));
   return form;
+}
+
+/// Fills the filter lists with the values the team's data has (`filterChoices`), keeping
+/// the view's selections even when they are not among them.
+async function fillChoices(d, lists) {
+  const answer = await graphql('query($d: DashboardKind!, $w: WindowInput) { filterChoices(dashboard: $d, window: $w) { field choices { value label count } } }',
+    { d: d.kind, w: d.months ? null : variables(false).window });
+  const found = (answer.data && answer.data.filterChoices) || [];
+  for (const [f, list] of Object.entries(lists)) {
+    const chosen = new Set(view.filter[f] || []);
+    const choices = (found.find((c) => c.field === f) || { choices: [] }).choices;
+    const known = new Set(choices.map((c) => c.value));
+    const options = [...chosen].filter((v) => !known.has(v)).map((v) => ({ value: v, label: v, count: null }))
+      .concat(choices);
+    const counted = choices.some((c) => c.count > 1); // ids (one row each) show no count
+    list.replaceChildren(...options.map((c) => el('option', { value: c.value, selected: chosen.has(c.value),
+      text: c.count === null || !counted ? c.label : `${c.label} (${c.count})` })));
+  }
 }
 
 function redrawControls() {

@@ -1,6 +1,7 @@
 //! GraphQL surface of presets: queries, mutations with `userErrors`, and the `FilterPreset`
 //! object.
 
+use super::choices::{FilterChoices, filter_choices};
 use super::model::{DashboardKind, Preset, PresetFilter, PresetVisibility, UserError};
 use super::service::{self, Changes, Draft};
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
@@ -9,7 +10,7 @@ use crate::domains::executive::filter::{ExecutiveFilter, ExecutiveFilterInput};
 use crate::domains::product::filter::{ProductFilter, ProductFilterInput};
 use crate::domains::publishing::filter::{PublishingFilter, PublishingFilterInput};
 use crate::kernel::calendar::Granularity;
-use crate::kernel::window::{RangePreset, WindowInput};
+use crate::kernel::window::{RangePreset, TimeWindow, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
 use crate::state::AppState;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
@@ -126,6 +127,26 @@ pub struct PresetsQuery;
 /// Preset queries.
 #[Object]
 impl PresetsQuery {
+    /// The values each filter of `dashboard` can take, from the team's data: most used first
+    /// (at most 200 per filter). Request logs and product events count within `window`
+    /// (default: the last 7 days in the team's timezone); the other filters' values come
+    /// from all of the team's rows.
+    async fn filter_choices(
+        &self,
+        ctx: &Context<'_>,
+        dashboard: DashboardKind,
+        window: Option<WindowInput>,
+    ) -> Result<Vec<FilterChoices>> {
+        let (scope, state) = scope(ctx)?;
+        let window = TimeWindow::resolve(
+            &window.unwrap_or_default(),
+            scope.timezone(),
+            state.clock.now(),
+            state.settings.max_buckets,
+        )?;
+        Ok(filter_choices(&state.db, &scope, dashboard, &window).await?)
+    }
+
     /// The caller's presets and the team's shared ones, the caller's default first, then by name.
     async fn filter_presets(
         &self,
