@@ -281,6 +281,27 @@ async fn console_and_graphiql() {
     browser
         .screenshot(&screenshots().join("graphiql.png"))
         .await;
+    // The docs pane reads the schema (introspection) and lists the root fields.
+    browser
+        .click(".graphiql-sidebar button[aria-label='Show Documentation Explorer']")
+        .await;
+    browser
+        .wait_for(
+            "the docs pane",
+            "return document.querySelector('.graphiql-doc-explorer')?.innerText.includes('Query')",
+            20,
+        )
+        .await;
+    let tabs = browser
+        .js(
+            "return document.querySelectorAll('.graphiql-tab').length",
+            json!([]),
+        )
+        .await;
+    assert!(
+        tabs.as_u64().unwrap() >= 6,
+        "{tabs} tabs: the example and the README tour"
+    );
     no_errors(&browser, "GraphiQL").await;
 
     if std::env::var("UPDATE_SCREENSHOTS").is_ok() {

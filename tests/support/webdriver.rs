@@ -155,23 +155,32 @@ impl Browser {
         }
     }
 
-    /// Clicks the element matched by a CSS selector (a real click, through WebDriver).
+    /// Clicks the element matched by a CSS selector (a real click, through WebDriver); finds
+    /// it again when the page redrew it in between (a stale element).
     pub async fn click(&self, css: &str) {
-        let found = self
-            .cmd(
-                "POST",
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        let id = found
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap()
-            .to_string();
-        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})))
-            .await;
+        for attempt in 0.. {
+            let found = self
+                .cmd(
+                    "POST",
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await;
+            let id = found
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_string();
+            let path = format!("/session/{}/element/{id}/click", self.session);
+            match self.call("POST", &path, Some(json!({}))).await {
+                Ok(_) => return,
+                Err(e) if e.contains("stale element") && attempt < 20 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Types `text` into the element matched by a CSS selector.
