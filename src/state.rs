@@ -5,8 +5,10 @@
 use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
 use crate::db;
+use crate::db::changes::ChangeFeed;
 use crate::db::statistics::Statistics;
 use crate::domains::{registry, rollups};
+use crate::kernel::TeamId;
 use crate::kernel::cache::{Lifetimes, PanelCache};
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::rate_limit::RateLimiter;
@@ -35,9 +37,20 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Table sizes, for refreshing planner statistics after bulk loads.
     pub statistics: Arc<Statistics>,
+    /// Other instances on the same PostgreSQL hear of this one's changes, and it of theirs.
+    pub changes: Option<Arc<ChangeFeed>>,
 }
 
 impl AppState {
+    /// `team`'s data changed: its cached panels are no longer read, here and (on PostgreSQL)
+    /// on every other instance.
+    pub async fn data_changed(&self, team: TeamId) {
+        self.cache.bump(team);
+        if let Some(changes) = &self.changes {
+            changes.announce(team).await;
+        }
+    }
+
     /// Connects, migrates and loads the JWT secret. `schema` selects a PostgreSQL schema.
     pub async fn open(settings: Settings, schema: Option<&str>) -> anyhow::Result<Self> {
         let db = db::connect(&settings, schema).await?;
@@ -60,10 +73,16 @@ impl AppState {
             ttl: Duration::from_secs(settings.cache_ttl_seconds),
             stale_for: Duration::from_secs(settings.cache_stale_seconds),
         };
-        let cache = PanelCache::new(settings.cache_capacity, lifetimes, metrics.clone());
+        let cache = Arc::new(PanelCache::new(
+            settings.cache_capacity,
+            lifetimes,
+            metrics.clone(),
+        ));
+        let changes = ChangeFeed::start(&settings, &db, cache.clone()).await?;
         Ok(AppState {
             db,
-            cache: Arc::new(cache),
+            cache,
+            changes,
             clock: clock_from(settings.now),
             jwt: Arc::new(JwtKeys::new(&secret)),
             requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),

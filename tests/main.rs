@@ -24,6 +24,7 @@ mod hardening;
 mod http_server;
 mod ingest;
 mod ingest_hardening;
+mod instances;
 mod isolation;
 mod live_data;
 mod live_properties;

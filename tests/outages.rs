@@ -156,3 +156,32 @@ async fn connections_cut_mid_query_answer_database_unavailable() {
         "{status} {body}"
     );
 }
+
+#[tokio::test]
+async fn a_cut_change_feed_reconnects_and_every_team_starts_over() {
+    // Announcements sent while an instance's listening connection is down are lost: once it
+    // is back, that instance drops every team's cached panels (not before — while the
+    // database is away, the cache is all there is to serve).
+    let Some((app, proxy)) = behind_proxy().await else {
+        return;
+    };
+    let p = app.team("acme", "UTC", Role::Editor).await;
+    let before = app.state.cache.generation(p.team.id);
+    proxy.refuse(true);
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.state.cache.generation(p.team.id),
+        before,
+        "nothing starts over while down"
+    );
+    proxy.refuse(false);
+    let started = Instant::now();
+    while app.state.cache.generation(p.team.id) == before {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the feed never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -70,6 +70,17 @@ pub struct Settings {
         default_value_t = 60
     )]
     pub cache_stale_seconds: u64,
+    /// On PostgreSQL, tell other instances on the same database of every change this one
+    /// writes (`NOTIFY`), and listen for theirs (`LISTEN`), so each sees the others' batches at
+    /// once instead of after the cache TTL.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_NOTIFY_CHANGES",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub notify_changes: bool,
     /// Seconds an API key's or a team's lookup is reused by authentication (0: every request
     /// looks up); a revoked key or a changed team takes effect within this time.
     #[arg(

@@ -1,5 +1,6 @@
 //! Connecting to the database, running migrations, and timing statements per request.
 
+pub mod changes;
 pub mod statistics;
 pub mod timing;
 

@@ -60,7 +60,7 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> AppResult<Res
     )
     .await?;
     txn.commit().await?;
-    state.cache.bump(scope.team_id());
+    state.data_changed(scope.team_id()).await;
     tracing::info!(team = scope.team().slug, "erased a person");
     Ok(Json(json!({ "userId": user, "deleted": counts })).into_response())
 }

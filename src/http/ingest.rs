@@ -184,7 +184,7 @@ async fn post(
     txn.commit().await?;
     let o = written.outcome;
     if o.changed() {
-        state.cache.bump(scope.team_id());
+        state.data_changed(scope.team_id()).await;
         // The rollup grows with its dataset: its statistics are refreshed with the dataset's.
         let rollup = ds.rollup.map(|r| r.table);
         state
@@ -308,7 +308,7 @@ async fn remove(
     .await?;
     txn.commit().await?;
     if done.deleted.values().any(|n| *n > 0) {
-        state.cache.bump(scope.team_id());
+        state.data_changed(scope.team_id()).await;
     }
     let mut body = json!({ "dataset": ds.name, "deleted": deleted, "missing": done.missing });
     if cascade {

@@ -131,6 +131,8 @@ struct Shared {
 pub struct PanelCache {
     shared: Option<Shared>,
     generations: RwLock<HashMap<TeamId, u64>>,
+    /// Added to every team's generation: bumped when changes may have been missed.
+    epoch: AtomicU64,
     computations: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
     lifetimes: Lifetimes,
@@ -171,6 +173,7 @@ impl PanelCache {
         PanelCache {
             shared,
             generations: RwLock::default(),
+            epoch: AtomicU64::new(0),
             computations,
             metrics,
             lifetimes,
@@ -179,10 +182,18 @@ impl PanelCache {
 
     /// The current data generation of a team.
     pub fn generation(&self, team: TeamId) -> u64 {
-        self.generations
+        let own = self
+            .generations
             .read()
             .map(|g| g.get(&team).copied().unwrap_or(0))
-            .unwrap_or(0)
+            .unwrap_or(0);
+        own + self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Marks every team's data as changed (e.g. other instances' changes may have been
+    /// missed while the change feed was down).
+    pub fn bump_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Marks a team's data as changed: its cached panels are no longer read.

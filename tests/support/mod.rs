@@ -176,6 +176,22 @@ impl TestApp {
         })
     }
 
+    /// Another gateway instance over this test's database (on PostgreSQL, the same schema),
+    /// as a second process behind a load balancer would be: its own cache and state.
+    pub async fn another_instance(&self) -> (AppState, axum::Router) {
+        let settings = (*self.state.settings).clone();
+        let schema = match &self._cleanup {
+            Cleanup::Schema { schema, .. } => Some(schema.clone()),
+            Cleanup::File(_) => None,
+        };
+        let db = dashgate::db::connect(&settings, schema.as_deref())
+            .await
+            .expect("connect");
+        let state = AppState::with_db(settings, db).await.expect("app state");
+        let router = build_router(state.clone()).expect("router");
+        (state, router)
+    }
+
     /// Creates a team and returns a principal of it with `role`.
     pub async fn team(&self, slug: &str, timezone: &str, role: Role) -> Principal {
         let team =

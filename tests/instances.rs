@@ -1,0 +1,112 @@
+//! Several instances on one PostgreSQL: each sees the others' changes at once (LISTEN/NOTIFY),
+//! not after its cache TTL.
+
+use crate::support::fixtures::log;
+use crate::support::{Backend, TestApp};
+use axum::body::Body;
+use axum::http::Request;
+use dashgate::kernel::Role;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const TOTAL: &str = r#"{ apiUsage(window: {start: "2026-03-01T00:00:00Z", end: "2026-03-02T00:00:00Z"}) { kpis { totalRequests { value } } } }"#;
+
+/// The total through one instance's router, and its cache report.
+async fn total(router: &axum::Router, token: &str) -> (f64, Value) {
+    let req = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(json!({ "query": TOTAL }).to_string()))
+        .unwrap();
+    let res = Box::pin(router.clone().oneshot(req)).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    let value = v["data"]["apiUsage"]["kpis"]["totalRequests"]["value"].as_f64();
+    (
+        value.unwrap_or_else(|| panic!("{v}")),
+        v["extensions"]["cache"].clone(),
+    )
+}
+
+fn row(id: &str) -> Value {
+    log(id, "2026-03-01T10:00:00Z", 200, 10.0, json!({}))
+}
+
+/// Polls instance B until it shows `want`, for up to `within`; returns how long it took.
+async fn until_shown(
+    router: &axum::Router,
+    token: &str,
+    want: f64,
+    within: Duration,
+) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if total(router, token).await.0 == want {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_batch_ingested_through_one_instance_shows_on_the_other_at_once() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
+        eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (b_state, b) = a.another_instance().await;
+    let p = a.team("acme", "UTC", Role::Editor).await;
+    let token = a.token(&p);
+    a.ingest(&p, &[row("r1")]).await;
+    // A's announcement reaches B: B's generation of the team moves.
+    let started = Instant::now();
+    while b_state.cache.generation(p.team.id) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B never heard of A's batch"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    eprintln!("A's announcement reached B in {:?}", started.elapsed());
+    assert_eq!(total(&b, &token).await.0, 1.0);
+    let (_, cache) = total(&b, &token).await;
+    assert_eq!(cache["hits"], json!(1), "B caches its own answer: {cache}");
+    // A new batch through A: B's cached answer is dropped by A's announcement.
+    a.ingest(&p, &[row("r2")]).await;
+    let took = until_shown(&b, &token, 2.0, Duration::from_secs(5)).await;
+    let took = took.expect("B shows A's batch within 5 s");
+    eprintln!("ingest on A → visible on B in {took:?}");
+    // And the other way round: a batch through B shows on A.
+    let req = Request::post("/v1/ingest/request_logs")
+        .header("content-type", "application/x-ndjson")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(row("r3").to_string()))
+        .unwrap();
+    let res = Box::pin(b.clone().oneshot(req)).await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let shown = until_shown(&a.router, &token, 3.0, Duration::from_secs(5)).await;
+    assert!(shown.is_some(), "A shows B's change");
+}
+
+#[tokio::test]
+async fn without_the_change_feed_the_other_instance_serves_its_cache_until_the_ttl() {
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, |s| s.notify_changes = false).await else {
+        return;
+    };
+    let (_b_state, b) = a.another_instance().await;
+    let p = a.team("acme", "UTC", Role::Editor).await;
+    let token = a.token(&p);
+    a.ingest(&p, &[row("r1")]).await;
+    assert_eq!(total(&b, &token).await.0, 1.0);
+    a.ingest(&p, &[row("r2")]).await;
+    assert_eq!(
+        until_shown(&b, &token, 2.0, Duration::from_millis(500)).await,
+        None
+    );
+    // A itself knows at once.
+    assert_eq!(total(&a.router, &token).await.0, 2.0);
+}
