@@ -6,6 +6,7 @@ use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
 use crate::db;
 use crate::db::changes::ChangeFeed;
+use crate::db::redis::SharedRedis;
 use crate::db::statistics::Statistics;
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub statistics: Arc<Statistics>,
     /// Other instances on the same PostgreSQL hear of this one's changes, and it of theirs.
     pub changes: Option<Arc<ChangeFeed>>,
+    /// Redis shared by the instances (`DASHGATE_REDIS_URL`), for per-team rate limits.
+    pub redis: Option<Arc<SharedRedis>>,
 }
 
 impl AppState {
@@ -79,10 +82,12 @@ impl AppState {
             metrics.clone(),
         ));
         let changes = ChangeFeed::start(&settings, &db, cache.clone()).await?;
+        let redis = SharedRedis::start(&settings).await?;
         Ok(AppState {
             db,
             cache,
             changes,
+            redis,
             clock: clock_from(settings.now),
             jwt: Arc::new(JwtKeys::new(&secret)),
             requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),

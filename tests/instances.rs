@@ -110,3 +110,129 @@ async fn without_the_change_feed_the_other_instance_serves_its_cache_until_the_t
     // A itself knows at once.
     assert_eq!(total(&a.router, &token).await.0, 2.0);
 }
+
+/// Redis at 127.0.0.1:6379 answers (the machine's shared Redis); required under `CI=true`.
+async fn redis_up() -> bool {
+    let up = tokio::net::TcpStream::connect("127.0.0.1:6379")
+        .await
+        .is_ok();
+    assert!(
+        up || std::env::var("CI").as_deref() != Ok("true"),
+        "Redis is not reachable and CI=true"
+    );
+    up
+}
+
+fn prefix() -> String {
+    format!("dashgate-test-{}", rand::random::<u64>())
+}
+
+async fn viewer(router: &axum::Router, token: &str) -> u16 {
+    let req = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(
+            json!({ "query": "{ viewer { user } }" }).to_string(),
+        ))
+        .unwrap();
+    Box::pin(router.clone().oneshot(req))
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_team_s_rate_limit_holds_across_instances_sharing_redis() {
+    if !redis_up().await {
+        return;
+    }
+    let prefix = prefix();
+    let a = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        s.redis_url = Some("redis://127.0.0.1:6379/".into());
+        s.redis_prefix = prefix;
+        s.rate_limit_per_minute = 6;
+    })
+    .await
+    .unwrap();
+    let (_b_state, b) = a.another_instance().await;
+    let p = a.team("acme", "UTC", Role::Viewer).await;
+    let token = a.token(&p);
+    // Counts are per wall-clock minute: start well inside one.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    if secs % 60 > 45 {
+        tokio::time::sleep(Duration::from_secs(61 - secs % 60)).await;
+    }
+    // Each instance alone would allow 6; together they allow 6.
+    for _ in 0..3 {
+        assert_eq!(viewer(&a.router, &token).await, 200);
+        assert_eq!(viewer(&b, &token).await, 200);
+    }
+    assert_eq!(viewer(&a.router, &token).await, 429);
+    assert_eq!(viewer(&b, &token).await, 429);
+}
+
+#[tokio::test]
+async fn redis_failing_is_never_the_client_s_problem() {
+    if !redis_up().await {
+        return;
+    }
+    let proxy = crate::support::proxy::Proxy::start("127.0.0.1:6379".into()).await;
+    let (url, prefix) = (
+        format!("redis://127.0.0.1:{}/", proxy.addr.port()),
+        prefix(),
+    );
+    let a = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        s.redis_url = Some(url);
+        s.redis_prefix = prefix;
+        s.rate_limit_per_minute = 1_000;
+    })
+    .await
+    .unwrap();
+    let p = a.team("acme", "UTC", Role::Viewer).await;
+    let token = a.token(&p);
+    let ready = || async { a.send("GET", "/readyz", &[], "").await };
+    let r = ready().await;
+    assert_eq!(r.json()["checks"]["redis"]["status"], "ok", "{}", r.body);
+    // Redis goes away: every request still answers, quickly; /readyz stays ready and says so.
+    proxy.refuse(true);
+    proxy.cut();
+    for _ in 0..5 {
+        let started = Instant::now();
+        assert_eq!(viewer(&a.router, &token).await, 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let r = ready().await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+    assert_eq!(r.json()["degraded"], json!(["redis"]), "{}", r.body);
+    assert_eq!(
+        r.json()["checks"]["redis"]["status"],
+        "degraded",
+        "{}",
+        r.body
+    );
+    // Back: shared again without a restart.
+    proxy.refuse(false);
+    let started = Instant::now();
+    loop {
+        let r = ready().await;
+        if r.json()["checks"]["redis"]["status"] == "ok" {
+            assert!(r.json().get("degraded").is_none(), "{}", r.body);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "Redis never came back: {}",
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(viewer(&a.router, &token).await, 200);
+}

@@ -70,6 +70,28 @@ pub struct Settings {
         default_value_t = 60
     )]
     pub cache_stale_seconds: u64,
+    /// Redis shared by several instances (`redis://host:6379/0`): per-team rate limits count
+    /// across all of them. Optional; when Redis is slow or down, each instance falls back to
+    /// its own limits and `/readyz` reports it as degraded.
+    #[arg(long, global = true, env = "DASHGATE_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this deployment writes (several deployments, or tests, can
+    /// share one Redis).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_REDIS_PREFIX",
+        default_value = "dashgate"
+    )]
+    pub redis_prefix: String,
+    /// Milliseconds a Redis command may take before the instance goes on without it.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_REDIS_TIMEOUT_MS",
+        default_value_t = 100
+    )]
+    pub redis_timeout_ms: u64,
     /// On PostgreSQL, tell other instances on the same database of every change this one
     /// writes (`NOTIFY`), and listen for theirs (`LISTEN`), so each sees the others' batches at
     /// once instead of after the cache TTL.

@@ -1,6 +1,7 @@
 //! Connecting to the database, running migrations, and timing statements per request.
 
 pub mod changes;
+pub mod redis;
 pub mod statistics;
 pub mod timing;
 

@@ -39,16 +39,43 @@ async fn limited(
         return Ok(None);
     };
     let principal = authenticate(state, credential).await?;
-    if let Err(e) = limit.check(principal.team.id) {
-        let which = if std::ptr::eq(limit, &*state.events) {
-            "events"
-        } else {
-            "requests"
-        };
+    let (which, per_minute) = if std::ptr::eq(limit, &*state.events) {
+        ("events", state.settings.events_per_minute)
+    } else {
+        ("requests", state.settings.rate_limit_per_minute)
+    };
+    if let Err(e) = shared_check(state, which, per_minute, principal.team.id, limit).await {
         state.metrics.rate_limited(which);
         return Err(e);
     }
     Ok(Some(principal))
+}
+
+/// With Redis, the team's count in this wall-clock minute across every instance; without
+/// it (or while it fails), this instance's own token bucket.
+async fn shared_check(
+    state: &AppState,
+    which: &str,
+    per_minute: u32,
+    team: crate::kernel::TeamId,
+    local: &crate::kernel::rate_limit::RateLimiter,
+) -> AppResult<()> {
+    if let (Some(redis), true) = (&state.redis, per_minute > 0) {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if let Some(count) = redis.count(which, team, secs / 60).await {
+            return if count > u64::from(per_minute) {
+                Err(crate::kernel::AppError::RateLimited {
+                    retry_after_seconds: (60 - secs % 60).max(1),
+                })
+            } else {
+                Ok(())
+            };
+        }
+    }
+    local.check(team)
 }
 
 /// The caller of a request: its principal (if any), after the team's rate limit.

@@ -31,12 +31,20 @@ pub async fn readyz(State(http): State<HttpState>) -> (StatusCode, Json<Value>) 
         Err(_) => Some("the database did not answer in time"),
     };
     match failure {
-        None => (
-            StatusCode::OK,
-            Json(
-                json!({ "status": "ready", "checks": { "database": { "status": "ok", "ms": ms } } }),
-            ),
-        ),
+        None => {
+            let mut body = json!({ "status": "ready", "checks": { "database": { "status": "ok", "ms": ms } } });
+            // Redis down is a degradation, not unreadiness: the instance answers without it.
+            if let Some(redis) = &http.app.redis {
+                let r = redis.check().await;
+                body["checks"]["redis"] = if r.ok {
+                    json!({ "status": "ok", "ms": r.ms })
+                } else {
+                    body["degraded"] = json!(["redis"]);
+                    json!({ "status": "degraded", "ms": r.ms, "reason": r.reason })
+                };
+            }
+            (StatusCode::OK, Json(body))
+        }
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({
