@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::db::changes::ChangeFeed;
 use crate::db::redis::SharedRedis;
+use crate::db::replica::Replica;
 use crate::db::statistics::Statistics;
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub changes: Option<Arc<ChangeFeed>>,
     /// Redis shared by the instances (`DASHGATE_REDIS_URL`), for per-team rate limits.
     pub redis: Option<Arc<SharedRedis>>,
+    /// The read replica for dashboard reads (`DASHGATE_DATABASE_READ_URL`).
+    pub replica: Option<Arc<Replica>>,
 }
 
 impl AppState {
@@ -49,9 +52,29 @@ impl AppState {
     /// on every other instance.
     pub async fn data_changed(&self, team: TeamId) {
         self.cache.bump(team);
+        let wrote = match &self.replica {
+            Some(replica) => {
+                let at = replica.primary_lsn().await;
+                if let Some(at) = at {
+                    replica.wrote(team, at);
+                }
+                at
+            }
+            None => None,
+        };
         if let Some(changes) = &self.changes {
-            changes.announce(team).await;
+            changes.announce(team, wrote).await;
         }
+    }
+
+    /// This state with dashboard reads for `team` on the read replica, when there is one
+    /// and it has replayed the team's latest write.
+    pub async fn for_reads(&self, team: TeamId) -> AppState {
+        let mut state = self.clone();
+        if let Some(replica) = &self.replica {
+            state.db = replica.for_reads(team).await.clone();
+        }
+        state
     }
 
     /// Connects, migrates and loads the JWT secret. `schema` selects a PostgreSQL schema.
@@ -81,13 +104,23 @@ impl AppState {
             lifetimes,
             metrics.clone(),
         ));
-        let changes = ChangeFeed::start(&settings, &db, cache.clone()).await?;
+        let replica = match settings.database_read_url.is_some() {
+            true => {
+                let schema = db::current_schema(&db).await;
+                db::connect_replica(&settings, schema.as_deref())
+                    .await?
+                    .map(|reader| Arc::new(Replica::new(reader, db.clone())))
+            }
+            false => None,
+        };
+        let changes = ChangeFeed::start(&settings, &db, cache.clone(), replica.clone()).await?;
         let redis = SharedRedis::start(&settings).await?;
         Ok(AppState {
             db,
             cache,
             changes,
             redis,
+            replica,
             clock: clock_from(settings.now),
             jwt: Arc::new(JwtKeys::new(&secret)),
             requests: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),

@@ -42,6 +42,7 @@ mod product_surface;
 mod publishing;
 mod publishing_ingest;
 mod publishing_rollups;
+mod replica;
 mod rollups;
 mod schema;
 mod spans;

@@ -70,6 +70,11 @@ pub struct Settings {
         default_value_t = 60
     )]
     pub cache_stale_seconds: u64,
+    /// A PostgreSQL read replica (`postgres://…`) for dashboard reads; ingestion, presets and
+    /// accounts stay on the primary, and a team that just wrote reads from the primary until
+    /// the replica has replayed its write.
+    #[arg(long, global = true, env = "DASHGATE_DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
     /// Redis shared by several instances (`redis://host:6379/0`): per-team rate limits count
     /// across all of them. Optional; when Redis is slow or down, each instance falls back to
     /// its own limits and `/readyz` reports it as degraded.

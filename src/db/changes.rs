@@ -6,6 +6,7 @@
 //! team's cache starts over.
 
 use crate::config::Settings;
+use crate::db::replica::Replica;
 use crate::kernel::TeamId;
 use crate::kernel::cache::PanelCache;
 use sea_orm::sqlx::postgres::PgListener;
@@ -28,6 +29,7 @@ impl ChangeFeed {
         settings: &Settings,
         db: &DatabaseConnection,
         cache: Arc<PanelCache>,
+        replica: Option<Arc<Replica>>,
     ) -> anyhow::Result<Option<Arc<ChangeFeed>>> {
         if !settings.notify_changes || db.get_database_backend() != DbBackend::Postgres {
             return Ok(None);
@@ -46,7 +48,7 @@ impl ChangeFeed {
         let mut listener = PgListener::connect(&settings.database_url).await?;
         listener.listen(&channel).await?;
         let instance = rand::random::<u64>();
-        tokio::spawn(listen(listener, cache, instance, channel.clone()));
+        tokio::spawn(listen(listener, cache, replica, instance, channel.clone()));
         Ok(Some(Arc::new(ChangeFeed {
             db: db.clone(),
             channel,
@@ -54,16 +56,18 @@ impl ChangeFeed {
         })))
     }
 
-    /// Tells the other instances that `team`'s data changed. Best effort: a failure is logged,
-    /// and they see the change within the cache TTL anyway.
-    pub async fn announce(&self, team: TeamId) {
+    /// Tells the other instances that `team`'s data changed (up to the primary's WAL position
+    /// `wrote`, for their replica routing). Best effort: a failure is logged, and they see the
+    /// change within the cache TTL anyway.
+    pub async fn announce(&self, team: TeamId, wrote: Option<u64>) {
+        let payload = match wrote {
+            Some(at) => format!("{}:{}:{at}", team.0, self.instance),
+            None => format!("{}:{}", team.0, self.instance),
+        };
         let stmt = Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_notify($1, $2)",
-            [
-                self.channel.clone().into(),
-                format!("{}:{}", team.0, self.instance).into(),
-            ],
+            [self.channel.clone().into(), payload.into()],
         );
         if let Err(e) = self.db.execute_raw(stmt).await {
             tracing::warn!(error = %e, team = team.0, "could not announce a change to other instances");
@@ -74,16 +78,28 @@ impl ChangeFeed {
 /// Bumps the teams other instances announce. After a lost connection, once PostgreSQL answers
 /// again (what was announced meanwhile is lost), every team — not before: while the database
 /// is away, cached answers are all there is to serve.
-async fn listen(mut listener: PgListener, cache: Arc<PanelCache>, instance: u64, channel: String) {
+async fn listen(
+    mut listener: PgListener,
+    cache: Arc<PanelCache>,
+    replica: Option<Arc<Replica>>,
+    instance: u64,
+    channel: String,
+) {
     loop {
         match listener.try_recv().await {
             Ok(Some(n)) => {
                 let mut parts = n.payload().split(':');
                 let team = parts.next().and_then(|t| t.parse::<i64>().ok());
                 let from = parts.next().and_then(|i| i.parse::<u64>().ok());
+                let wrote = parts.next().and_then(|l| l.parse::<u64>().ok());
                 match (team, from) {
                     (Some(_), Some(from)) if from == instance => {}
-                    (Some(team), _) => cache.bump(TeamId(team)),
+                    (Some(team), _) => {
+                        if let (Some(replica), Some(at)) = (&replica, wrote) {
+                            replica.wrote(TeamId(team), at);
+                        }
+                        cache.bump(TeamId(team));
+                    }
                     _ => tracing::warn!(payload = n.payload(), "unreadable change notification"),
                 }
             }

@@ -2,6 +2,7 @@
 
 pub mod changes;
 pub mod redis;
+pub mod replica;
 pub mod statistics;
 pub mod timing;
 
@@ -20,7 +21,43 @@ pub async fn connect(
     settings: &Settings,
     schema: Option<&str>,
 ) -> Result<DatabaseConnection, DbErr> {
-    let mut opts = ConnectOptions::new(settings.connect_url());
+    connect_to(settings, settings.connect_url(), schema).await
+}
+
+/// The schema a PostgreSQL pool works in (`None` for `public` and on SQLite).
+pub async fn current_schema(db: &DatabaseConnection) -> Option<String> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return None;
+    }
+    let sql = "SELECT current_schema() AS s";
+    let stmt = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+    let row = sea_orm::ConnectionTrait::query_one_raw(db, stmt)
+        .await
+        .ok()??;
+    row.try_get::<String>("", "s")
+        .ok()
+        .filter(|s| s != "public")
+}
+
+/// Opens a pool on the read replica (`DASHGATE_DATABASE_READ_URL`), if one is configured.
+pub async fn connect_replica(
+    settings: &Settings,
+    schema: Option<&str>,
+) -> Result<Option<DatabaseConnection>, DbErr> {
+    match settings.database_read_url.as_deref() {
+        Some(url) if !url.is_empty() && !settings.is_sqlite() => {
+            Ok(Some(connect_to(settings, url.to_string(), schema).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
+async fn connect_to(
+    settings: &Settings,
+    url: String,
+    schema: Option<&str>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url);
     opts.max_connections(settings.db_max_connections)
         .min_connections(1)
         // A database that is down answers `DATABASE_UNAVAILABLE` within about this long,

@@ -86,8 +86,9 @@ pub async fn open_with<I: Default + async_graphql::InputType>(
     overlay: impl FnOnce(I, I) -> I,
     resolve: Resolver,
 ) -> Result<Opened<I>> {
-    let state = ctx.data::<AppState>()?.clone();
     let scope = TeamScope::require(ctx.data_opt::<Principal>(), Role::Viewer)?;
+    // Dashboards read from the replica when there is one (and it has the team's writes).
+    let state = ctx.data::<AppState>()?.for_reads(scope.team_id()).await;
     let explicit_window = args.window.unwrap_or_default();
     let explicit_filter = args.filter.unwrap_or_default();
     let preset_id = args.preset_id.as_ref().map(|id| id.to_string());
