@@ -43,6 +43,7 @@ mod publishing;
 mod publishing_ingest;
 mod publishing_rollups;
 mod replica;
+mod rolling_restart;
 mod rollups;
 mod schema;
 mod spans;
