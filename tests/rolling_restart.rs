@@ -149,7 +149,7 @@ async fn sigterm_under_load_fails_no_request_and_splits_no_batch() {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let (path, ct, body) = if n % 2 == 0 {
+                let (path, ct, body) = if n.is_multiple_of(2) {
                     let rows: Vec<String> = (0..BATCH)
                         .map(|i| serde_json::json!({"id": format!("c{c}-b{n}-{i}"), "created_at": "2026-03-01T10:00:00Z",
                             "endpoint": "/v1/chat", "status_code": 200, "latency_ms": 5.0}).to_string())
