@@ -5,10 +5,7 @@
 //! request fails, and every batch is whole.
 
 use crate::support::postgres_url;
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
+use crate::support::wire::call_port;
 use sea_orm::{ConnectionTrait, Database};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -48,41 +45,17 @@ fn start(url: &str, port: u16) -> Child {
 
 /// Sends one request; `Err` when the connection was refused or dropped before an answer.
 async fn send(port: u16, path: &str, token: &str, ct: &str, body: String) -> Result<u16, String> {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    let req = Request::post(path)
-        .header("host", "127.0.0.1")
-        .header("content-type", ct)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
-    let res = sender.send_request(req).await.map_err(|e| e.to_string())?;
-    let status = res.status().as_u16();
-    res.into_body().collect().await.map_err(|e| e.to_string())?;
-    Ok(status)
+    let auth = format!("Bearer {token}");
+    let headers = [("content-type", ct), ("authorization", auth.as_str())];
+    Ok(call_port(port, "POST", path, &headers, body).await?.0)
 }
 
 async fn ready(port: u16) {
     let started = Instant::now();
-    loop {
-        if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            let (mut s, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            let req = Request::get("/readyz")
-                .header("host", "127.0.0.1")
-                .body(Full::new(Bytes::new()))
-                .unwrap();
-            if s.send_request(req).await.is_ok_and(|r| r.status() == 200) {
-                return;
-            }
-        }
+    while !matches!(
+        call_port(port, "GET", "/readyz", &[], String::new()).await,
+        Ok((200, _))
+    ) {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "instance on {port} never got ready"

@@ -3,16 +3,21 @@
 #[test]
 fn committed_schema_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
-    let generated = dashgate::graphql::sdl();
+    matches_or_updates(path, &dashgate::graphql::sdl());
+}
+
+/// Fails when the committed file at `path` differs from `generated`; `UPDATE_SCHEMA=1`
+/// rewrites it instead.
+fn matches_or_updates(path: &str, generated: &str) {
     if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
-        std::fs::write(path, &generated).unwrap();
+        std::fs::write(path, generated).unwrap();
         return;
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == generated,
-        "schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo test --test integration schema` \
-         (or `cargo run -- sdl > schema.graphql`) and commit the result"
+        "{path} is out of date: run `UPDATE_SCHEMA=1 cargo test --test integration schema` \
+         and commit the result"
     );
 }
 
@@ -44,13 +49,5 @@ fn graphiql_tabs_are_the_readme_tour() {
          window.DASHGATE_TOUR = {};\n",
         serde_json::to_string_pretty(&tour).unwrap()
     );
-    if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
-        std::fs::write(path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "assets/graphiql/tour.js is out of date: run `UPDATE_SCHEMA=1 cargo test --test integration schema`"
-    );
+    matches_or_updates(path, &generated);
 }

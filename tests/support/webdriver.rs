@@ -2,10 +2,6 @@
 //! browser tests: sessions, navigation, scripts, clicks, typing, logs and screenshots. The
 //! browser resolves no host but 127.0.0.1, so nothing can leave the machine.
 
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -88,29 +84,11 @@ impl Browser {
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .map_err(|e| e.to_string())?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(conn);
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", format!("127.0.0.1:{}", self.port))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .unwrap();
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = [("content-type", "application/json")];
+        let (status, bytes) = super::wire::call_port(self.port, method, path, &json, body).await?;
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
+        if (200..300).contains(&status) {
             Ok(value["value"].clone())
         } else {
             Err(format!("{method} {path}: {status} {}", value["value"]))
@@ -155,23 +133,28 @@ impl Browser {
         }
     }
 
+    /// The WebDriver id of the first element matching a CSS selector.
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .cmd(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element matches {css}"))
+            .to_string()
+    }
+
     /// Clicks the element matched by a CSS selector (a real click, through WebDriver); finds
     /// it again when the page redrew it in between (a stale element).
     pub async fn click(&self, css: &str) {
         for attempt in 0.. {
-            let found = self
-                .cmd(
-                    "POST",
-                    "/element",
-                    Some(json!({"using": "css selector", "value": css})),
-                )
-                .await;
-            let id = found
-                .as_object()
-                .and_then(|o| o.values().next())
-                .and_then(Value::as_str)
-                .unwrap()
-                .to_string();
+            let id = self.find(css).await;
             let path = format!("/session/{}/element/{id}/click", self.session);
             match self.call("POST", &path, Some(json!({}))).await {
                 Ok(_) => return,
@@ -185,15 +168,7 @@ impl Browser {
 
     /// Types `text` into the element matched by a CSS selector.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let found = self
-            .cmd(
-                "POST",
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        let id = found.as_object().unwrap().values().next().unwrap();
-        let id = id.as_str().unwrap().to_string();
+        let id = self.find(css).await;
         self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})))
             .await;
         self.cmd(

@@ -134,3 +134,36 @@ pub async fn first_response(stream: &mut TcpStream, within: Duration) -> String 
         .await
         .unwrap_or_default()
 }
+
+/// One request over a fresh connection to a server on 127.0.0.1 (a real client: another
+/// process or a real server loop); `Err` when the connection is refused or dropped before an
+/// answer. Returns the status and body.
+pub async fn call_port(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<(u16, Vec<u8>), String> {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::TokioIo;
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", format!("127.0.0.1:{port}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(hyper::body::Bytes::from(body))).unwrap();
+    let res = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?;
+    Ok((status, bytes.to_bytes().to_vec()))
+}
