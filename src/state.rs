@@ -52,6 +52,10 @@ impl AppState {
     /// on every other instance.
     pub async fn data_changed(&self, team: TeamId) {
         self.cache.bump(team);
+        // Before announcing it: an instance that hears of the change reads the new generation.
+        if let Some(redis) = &self.redis {
+            redis.bump_generation(team).await;
+        }
         let wrote = match &self.replica {
             Some(replica) => {
                 let at = replica.primary_lsn().await;
@@ -115,6 +119,9 @@ impl AppState {
         };
         let changes = ChangeFeed::start(&settings, &db, cache.clone(), replica.clone()).await?;
         let redis = SharedRedis::start(&settings).await?;
+        if let Some(redis) = &redis {
+            cache.share_through(redis.clone());
+        }
         Ok(AppState {
             db,
             cache,

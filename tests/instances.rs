@@ -236,3 +236,79 @@ async fn redis_failing_is_never_the_client_s_problem() {
     }
     assert_eq!(viewer(&a.router, &token).await, 200);
 }
+
+/// Two instances over one database sharing Redis under a key prefix of their own.
+async fn sharing_redis() -> Option<(TestApp, dashgate::state::AppState, axum::Router)> {
+    if !redis_up().await {
+        return None;
+    }
+    let prefix = prefix();
+    let a = TestApp::spawn_with(Backend::Sqlite, move |s| {
+        s.redis_url = Some("redis://127.0.0.1:6379/".into());
+        s.redis_prefix = prefix;
+    })
+    .await
+    .unwrap();
+    let (b_state, b) = a.another_instance().await;
+    Some((a, b_state, b))
+}
+
+#[tokio::test]
+async fn a_panel_computed_on_one_instance_is_a_hit_on_the_other() {
+    let Some((a, b_state, b)) = sharing_redis().await else {
+        return;
+    };
+    let p = a.team("acme", "UTC", Role::Viewer).await;
+    let editor = dashgate::kernel::Principal {
+        role: Role::Editor,
+        ..p.clone()
+    };
+    a.ingest(&editor, &[row("r1"), row("r2")]).await;
+    let token = a.token(&p);
+    let (value, cache) = total(&a.router, &token).await;
+    assert_eq!((value, cache["misses"].clone()), (2.0, json!(1)), "{cache}");
+    let (value, cache) = total(&b, &token).await;
+    assert_eq!(value, 2.0);
+    assert_eq!(
+        (cache["hits"].clone(), cache["misses"].clone()),
+        (json!(1), json!(0)),
+        "{cache}"
+    );
+    assert_eq!(b_state.cache.computations(), 0, "B computed nothing");
+    // A change bumps the shared generation: the next read anywhere computes anew.
+    a.ingest(&editor, &[row("r3")]).await;
+    let (value, cache) = total(&a.router, &token).await;
+    assert_eq!((value, cache["misses"].clone()), (3.0, json!(1)), "{cache}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_identical_cold_requests_over_two_instances_compute_once() {
+    let Some((a, b_state, b)) = sharing_redis().await else {
+        return;
+    };
+    let p = a.team("acme", "UTC", Role::Viewer).await;
+    let editor = dashgate::kernel::Principal {
+        role: Role::Editor,
+        ..p.clone()
+    };
+    a.ingest(&editor, &[row("r1")]).await;
+    let token = a.token(&p);
+    let before = a.state.cache.computations();
+    let requests = (0..16).map(|i| {
+        let router = if i % 2 == 0 {
+            a.router.clone()
+        } else {
+            b.clone()
+        };
+        let token = token.clone();
+        tokio::spawn(async move { total(&router, &token).await.0 })
+    });
+    for r in futures::future::join_all(requests).await {
+        assert_eq!(r.unwrap(), 1.0);
+    }
+    let computed = a.state.cache.computations() - before + b_state.cache.computations();
+    assert_eq!(
+        computed, 1,
+        "one computation for sixteen requests over two instances"
+    );
+}

@@ -1,10 +1,13 @@
 //! Redis shared by several instances: per-team request counts per minute, so a team's rate
-//! limit holds across all of them. Redis is never the client's problem: every command has a
+//! limit holds across all of them, and the panel cache tier they share (panels, the teams'
+//! data generations, claims on cold panels; `kernel::shared_tier`). Redis is never the client's problem: every command has a
 //! deadline, a failure marks Redis degraded (callers fall back to what the instance knows
 //! alone), and the connection comes back by itself.
 
 use crate::config::Settings;
 use crate::kernel::TeamId;
+use crate::kernel::shared_tier::SharedTier;
+use futures::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -112,6 +115,17 @@ impl SharedRedis {
         self.run::<(u64,)>(&pipe).await.map(|(n,)| n)
     }
 
+    /// Bumps `team`'s data generation shared by the instances (after a change it wrote).
+    pub async fn bump_generation(&self, team: TeamId) {
+        let mut pipe = redis::pipe();
+        pipe.incr(self.generation_key(team), 1u64);
+        let _ = self.run::<(u64,)>(&pipe).await;
+    }
+
+    fn generation_key(&self, team: TeamId) -> String {
+        format!("{}:gen:{}", self.prefix, team.0)
+    }
+
     /// A `PING` for `/readyz`.
     pub async fn check(&self) -> RedisCheck {
         let started = Instant::now();
@@ -129,5 +143,54 @@ impl SharedRedis {
                 }
             }),
         }
+    }
+}
+
+impl SharedTier for SharedRedis {
+    fn generation(&self, team: TeamId) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            pipe.get(self.generation_key(team));
+            self.run::<(Option<u64>,)>(&pipe)
+                .await
+                .map(|(g,)| g.unwrap_or(0))
+        })
+    }
+
+    fn get(&self, key: String) -> BoxFuture<'_, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            pipe.get(format!("{}:{key}", self.prefix));
+            self.run::<(Option<Vec<u8>>,)>(&pipe)
+                .await
+                .and_then(|(v,)| v)
+        })
+    }
+
+    fn put(&self, key: String, value: Vec<u8>, ttl: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            pipe.set_ex(
+                format!("{}:{key}", self.prefix),
+                value,
+                ttl.as_secs().max(1),
+            )
+            .ignore();
+            let _ = self.run::<()>(&pipe).await;
+        })
+    }
+
+    fn claim(&self, key: String, ttl: Duration) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            let mut pipe = redis::pipe();
+            let opts = redis::SetOptions::default()
+                .conditional_set(redis::ExistenceCheck::NX)
+                .with_expiration(redis::SetExpiry::PX(ttl.as_millis().max(1) as u64));
+            pipe.set_options(format!("{}:{key}", self.prefix), 1u8, opts);
+            // Redis unavailable: nobody can be waited for, so compute here.
+            self.run::<(Option<String>,)>(&pipe)
+                .await
+                .is_none_or(|(set,)| set.is_some())
+        })
     }
 }

@@ -150,7 +150,9 @@ impl Panels {
     /// The panel `panel` for `args`, from the cache or computed once by `compute`. `compute`
     /// owns what it reads (`'static`): the cache may run it in the background to refresh a
     /// stale entry.
-    pub async fn get<T: Clone + Send + Sync + 'static>(
+    pub async fn get<
+        T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    >(
         &self,
         ctx: &Context<'_>,
         panel: &str,

@@ -7,12 +7,14 @@
 //! once while one background task recomputes it.
 
 use super::error::{AppError, AppResult};
+use super::shared_tier::{SharedTier, Slot};
 use super::tenancy::{TeamId, TeamScope};
 use crate::telemetry::Metrics;
 use chrono::{DateTime, Utc};
 use moka::Expiry;
 use moka::future::Cache;
 use rand::Rng;
+use serde::{Serialize, de::DeserializeOwned};
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -22,6 +24,8 @@ use std::time::{Duration, Instant};
 
 /// A cached panel value, when it was computed and until when it is fresh.
 struct Cached {
+    /// Read from the tier the instances share, not computed here.
+    shared: bool,
     computed_at: DateTime<Utc>,
     fresh_until: Instant,
     /// Fresh life plus stale life: when moka drops the entry.
@@ -131,6 +135,8 @@ struct Shared {
 pub struct PanelCache {
     shared: Option<Shared>,
     generations: RwLock<HashMap<TeamId, u64>>,
+    /// The tier several instances share (Redis), when configured.
+    tier: RwLock<Option<Arc<dyn SharedTier>>>,
     /// Added to every team's generation: bumped when changes may have been missed.
     epoch: AtomicU64,
     computations: Arc<AtomicU64>,
@@ -138,25 +144,57 @@ pub struct PanelCache {
     lifetimes: Lifetimes,
 }
 
-/// Computes a panel and wraps it as an entry with a jittered lifetime.
-async fn compute_entry<T: Send + Sync + 'static>(
+/// Where a panel lives in the shared tier, if there is one.
+struct Sharing {
+    tier: Arc<dyn SharedTier>,
+    team: TeamId,
+    panel: String,
+    args: String,
+    /// `refresh: FORCE`: recompute, then share the new value.
+    force: bool,
+}
+
+/// Reads a panel from the shared tier (waiting for another instance computing it), or
+/// computes it here, shares it, and wraps it as an entry with a jittered lifetime.
+async fn compute_entry<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
     compute: impl Future<Output = AppResult<T>>,
     panel: String,
     lifetimes: Lifetimes,
     computations: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
+    sharing: Option<Sharing>,
 ) -> AppResult<Entry> {
+    let slot = match sharing {
+        Some(s) => Slot::of(s.tier, s.team, &s.panel, &s.args)
+            .await
+            .map(|slot| (slot, s.force)),
+        None => None,
+    };
+    let fresh = lifetimes.ttl.mul_f64(rand::rng().random_range(0.8..=1.0));
+    let entry = |value: T, computed_at, shared| {
+        Arc::new(Cached {
+            shared,
+            computed_at,
+            fresh_until: Instant::now() + fresh,
+            lifetime: fresh + lifetimes.stale_for,
+            value: Box::new(value),
+        })
+    };
+    if let Some((slot, false)) = &slot
+        && let Some((value, computed_at)) = slot.find::<T>(lifetimes.ttl).await
+    {
+        metrics.cache_lookup("shared_hit");
+        return Ok(entry(value, computed_at, true));
+    }
     computations.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     let value = compute.await?;
     metrics.panel_computed(&panel, started.elapsed().as_secs_f64());
-    let fresh = lifetimes.ttl.mul_f64(rand::rng().random_range(0.8..=1.0));
-    Ok(Arc::new(Cached {
-        computed_at: Utc::now(),
-        fresh_until: Instant::now() + fresh,
-        lifetime: fresh + lifetimes.stale_for,
-        value: Box::new(value),
-    }))
+    let computed_at = Utc::now();
+    if let Some((slot, _)) = &slot {
+        slot.keep(&value, computed_at, lifetimes.ttl).await;
+    }
+    Ok(entry(value, computed_at, false))
 }
 
 impl PanelCache {
@@ -173,6 +211,7 @@ impl PanelCache {
         PanelCache {
             shared,
             generations: RwLock::default(),
+            tier: RwLock::new(None),
             epoch: AtomicU64::new(0),
             computations,
             metrics,
@@ -188,6 +227,13 @@ impl PanelCache {
             .map(|g| g.get(&team).copied().unwrap_or(0))
             .unwrap_or(0);
         own + self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Puts the tier the instances share behind this cache.
+    pub fn share_through(&self, tier: Arc<dyn SharedTier>) {
+        if let Ok(mut t) = self.tier.write() {
+            *t = Some(tier);
+        }
     }
 
     /// Marks every team's data as changed (e.g. other instances' changes may have been
@@ -246,22 +292,36 @@ impl PanelCache {
         compute: F,
     ) -> AppResult<T>
     where
-        T: Clone + Send + Sync + 'static,
+        T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
         F: Future<Output = AppResult<T>> + Send + 'static,
     {
-        // Built here, run in whichever branch needs it (it owns what it uses).
-        let computed = compute_entry(
+        let args = serde_json::to_string(args).map_err(AppError::internal)?;
+        let team = scope.team_id();
+        let sharing = self
+            .tier
+            .read()
+            .ok()
+            .and_then(|t| t.clone())
+            .map(|tier| Sharing {
+                tier,
+                team,
+                panel: panel.to_string(),
+                args: args.clone(),
+                force: lookup.force,
+            });
+        // Built here, run in whichever branch needs it (it owns what it uses); boxed, so a
+        // dashboard's many panels do not each carry it on the stack.
+        let computed = Box::pin(compute_entry(
             compute,
             panel.to_string(),
             self.lifetimes,
             self.computations.clone(),
             self.metrics.clone(),
-        );
+            sharing,
+        ));
         let (entry, outcome) = match &self.shared {
             None => (computed.await?, Outcome::Miss),
             Some(shared) => {
-                let args = serde_json::to_string(args).map_err(AppError::internal)?;
-                let team = scope.team_id();
                 let key = format!("{}:{}:{panel}:{args}", team.0, self.generation(team));
                 let cached = if lookup.force {
                     None
@@ -286,8 +346,9 @@ impl PanelCache {
                             .or_try_insert_with(computed)
                             .await
                             .map_err(|shared| unshare(&shared))?;
-                        // Another request's computation answered this one: a hit.
-                        let outcome = if entry.is_fresh() {
+                        // Another request's computation (or another instance's, through
+                        // the shared tier) answered this one: a hit.
+                        let outcome = if entry.is_fresh() && !entry.value().shared {
                             Outcome::Miss
                         } else {
                             Outcome::Hit

@@ -94,7 +94,7 @@ impl Delta {
 
 /// A metric over the window (`current`) and over the window before it (`previous`): what every
 /// dashboard's KPI computation answers, and what a card is made from.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pair<T> {
     pub current: T,
     pub previous: T,

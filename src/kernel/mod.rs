@@ -13,6 +13,7 @@ pub mod lists;
 pub mod months;
 pub mod rate_limit;
 pub mod record;
+pub mod shared_tier;
 pub mod sql;
 pub mod tenancy;
 pub mod window;

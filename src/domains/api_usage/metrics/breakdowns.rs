@@ -54,7 +54,7 @@ struct ModelSums {
 }
 
 /// One model's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelRow {
     pub model: String,
     pub requests: i64,
@@ -93,7 +93,7 @@ pub async fn models(db: &DatabaseConnection, q: &ApiUsageQuery) -> AppResult<Vec
 }
 
 /// One country's request count.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CountryRow {
     pub code: String,
     pub requests: i64,

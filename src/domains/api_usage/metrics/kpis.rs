@@ -13,7 +13,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// Every apiUsage KPI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum KpiKey {
     TotalRequests,
     SuccessfulRequests,

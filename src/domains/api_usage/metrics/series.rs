@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// Requests in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestPoint {
     /// Bucket start (clipped to the window).
     pub start: DateTime<FixedOffset>,
@@ -29,7 +29,7 @@ pub struct RequestPoint {
 }
 
 /// Cost in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CostPoint {
     /// Bucket start (clipped to the window).
     pub start: DateTime<FixedOffset>,
@@ -42,7 +42,7 @@ pub struct CostPoint {
 }
 
 /// Latency in one bucket (null when the bucket has no requests).
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LatencyPoint {
     /// Bucket start (clipped to the window).
     pub start: DateTime<FixedOffset>,

@@ -6,7 +6,7 @@ use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
 
 /// Active participants in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActiveParticipantsPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -16,7 +16,7 @@ pub struct ActiveParticipantsPoint {
 }
 
 /// Sessions in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionsPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -29,7 +29,7 @@ pub struct SessionsPoint {
 }
 
 /// Messages in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MessageVolumePoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -43,7 +43,7 @@ pub struct MessageVolumePoint {
 }
 
 /// Bot response time in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResponseTimePoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,

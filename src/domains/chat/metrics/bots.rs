@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// The activity of one experiment in the window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BotRow {
     pub experiment_id: String,
     pub name: String,

@@ -5,7 +5,7 @@ use super::ActiveSession;
 use std::collections::{BTreeMap, HashSet};
 
 /// One platform's share of the window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelRow {
     pub platform: String,
     pub sessions: i64,
@@ -16,7 +16,7 @@ pub struct ChannelRow {
 
 /// Sums over every platform: sessions and messages add up; participants are distinct over
 /// all platforms (one person on two platforms counts once).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTotals {
     pub sessions: i64,
     pub messages: i64,

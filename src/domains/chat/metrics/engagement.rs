@@ -5,7 +5,7 @@ use super::ActiveSession;
 use std::collections::HashMap;
 
 /// One participant's activity in the window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParticipantActivity {
     pub participant_id: String,
     /// Human messages written.
@@ -51,7 +51,9 @@ pub fn participant_activity(
 }
 
 /// One bin of the session-length histogram, in minutes.
-#[derive(async_graphql::SimpleObject, Debug, Clone, PartialEq)]
+#[derive(
+    async_graphql::SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize,
+)]
 pub struct SessionLengthBin {
     /// Lower edge (inclusive), minutes.
     pub start: f64,

@@ -25,7 +25,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// Every chat KPI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum ChatKpiKey {
     Experiments,
     ActiveExperiments,

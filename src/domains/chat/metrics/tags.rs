@@ -11,7 +11,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// How often one tag was put on the window's messages.
-#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult, serde::Serialize, serde::Deserialize)]
 pub struct TagCount {
     pub tag_id: String,
     pub name: String,

@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// A customer whose recurring orders fell against the previous window.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AtRiskCustomer {
     /// The customer, as in `exec_orders.customer`.
     pub customer: String,

@@ -16,7 +16,7 @@ struct Samples {
 }
 
 /// One quality gate over the window.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QualityGate {
     /// The event name, e.g. `page_load`.
     pub name: String,

@@ -14,7 +14,7 @@ use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 use std::collections::BTreeMap;
 
 /// One month of `exec_revenue_months`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RevenueMonth {
     pub recognized: f64,
     pub booked: f64,
@@ -23,7 +23,7 @@ pub struct RevenueMonth {
 }
 
 /// Orders dated in one month.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrderMonth {
     pub amount: f64,
     pub profit: f64,
@@ -32,7 +32,7 @@ pub struct OrderMonth {
 }
 
 /// Everything monthly the executive KPIs read, keyed by month (its 1st day).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     /// Every revenue month up to the window's end (forecasts and coverage look back).
     pub revenue: BTreeMap<NaiveDate, RevenueMonth>,

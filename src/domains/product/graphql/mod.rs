@@ -130,7 +130,9 @@ impl Inner {
     /// A panel: computed from the telemetry, cached per team (under `name` and `args`) for
     /// stored data only. The computation runs on the blocking pool: it is CPU work over every
     /// row, and sections of one request then run side by side without stalling other requests.
-    pub(super) async fn panel<T: Clone + Send + Sync + 'static>(
+    pub(super) async fn panel<
+        T: Clone + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static,
+    >(
         &self,
         ctx: &Context<'_>,
         name: &str,
@@ -151,7 +153,7 @@ impl Inner {
     }
 
     /// A section without arguments of its own.
-    async fn section<T: Clone + Send + Sync + 'static>(
+    async fn section<T: Clone + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static>(
         &self,
         ctx: &Context<'_>,
         name: &str,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 /// The executive KPI cards of the product dashboard.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProductExecutiveKpis {
     /// Distinct users with any event in the window.
     pub active_users: KpiCard,
@@ -45,7 +45,7 @@ pub struct ProductExecutiveKpis {
 }
 
 /// One bucket of the executive series.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProductPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -62,7 +62,7 @@ pub struct ProductPoint {
 }
 
 /// The computed executive section.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExecutiveSection {
     pub kpis: ProductExecutiveKpis,
     pub series: Vec<ProductPoint>,

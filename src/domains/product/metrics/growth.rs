@@ -28,7 +28,7 @@ pub const ACTIVATION_STEPS: [&str; 4] = [
 ];
 
 /// One bucket of the growth series.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GrowthPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -41,7 +41,7 @@ pub struct GrowthPoint {
 }
 
 /// The distinct active users of one bucket, by segment; the four segments add up to `total`.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SegmentPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -60,7 +60,7 @@ pub struct SegmentPoint {
 }
 
 /// The share of a cohort active on registration day + `offsetDays`.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RetentionCell {
     pub offset_days: i32,
     /// Cohort users whose day `offsetDays` has ended (local calendar).
@@ -72,7 +72,7 @@ pub struct RetentionCell {
 }
 
 /// Users registered in one bucket, and their retention.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RetentionCohort {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -84,7 +84,7 @@ pub struct RetentionCohort {
 }
 
 /// The growth series, computed together.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GrowthSeries {
     pub series: Vec<GrowthPoint>,
     pub segments: Vec<SegmentPoint>,

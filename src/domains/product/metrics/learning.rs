@@ -14,7 +14,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The learning KPI cards.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LearningKpis {
     /// `lesson_started` events.
     pub lessons_started: KpiCard,
@@ -29,7 +29,7 @@ pub struct LearningKpis {
 }
 
 /// One bucket of the completion-rate series.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompletionPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -41,7 +41,7 @@ pub struct CompletionPoint {
 }
 
 /// One course.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CourseRow {
     pub course_id: String,
     pub starts: i32,
@@ -53,7 +53,7 @@ pub struct CourseRow {
 }
 
 /// One practised word.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WordRow {
     pub word: String,
     pub practices: i32,
@@ -62,7 +62,7 @@ pub struct WordRow {
 }
 
 /// The computed learning section (lists complete; the GraphQL layer cuts them).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LearningSection {
     pub kpis: LearningKpis,
     pub series: Vec<CompletionPoint>,

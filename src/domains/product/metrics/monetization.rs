@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 const RENEWAL_GRACE_MS: i64 = 7 * 24 * 3_600_000;
 
 /// The monetization KPI cards.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MonetizationKpis {
     /// Σ amount of memberships started in the window.
     pub revenue: KpiCard,
@@ -33,7 +33,7 @@ pub struct MonetizationKpis {
 }
 
 /// One plan of the plan mix.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanRow {
     pub plan_type: String,
     /// Memberships started in the window.
@@ -44,7 +44,7 @@ pub struct PlanRow {
 }
 
 /// One bucket of revenue.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MembershipRevenuePoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -56,7 +56,7 @@ pub struct MembershipRevenuePoint {
 }
 
 /// The computed monetization section.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MonetizationSection {
     pub kpis: MonetizationKpis,
     pub plan_mix: Vec<PlanRow>,

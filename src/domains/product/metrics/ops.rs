@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 pub const CALLS: [&str; 3] = ["model_invoke", "image_generation", "tts_generation"];
 
 /// The ops KPI cards.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OpsKpis {
     /// Generation calls in the window.
     pub calls: KpiCard,
@@ -30,7 +30,7 @@ pub struct OpsKpis {
 }
 
 /// One bucket of the ops series.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpsPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -44,7 +44,7 @@ pub struct OpsPoint {
 }
 
 /// Calls of one model.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelRow {
     /// `properties.model`, or `unknown`.
     pub model: String,
@@ -58,7 +58,7 @@ pub struct ModelRow {
 }
 
 /// Calls of one pipeline stage.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageRow {
     /// `properties.stage`, or `unknown`.
     pub stage: String,
@@ -69,7 +69,7 @@ pub struct StageRow {
 }
 
 /// The computed ops section.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OpsSection {
     pub kpis: OpsKpis,
     pub series: Vec<OpsPoint>,

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub const NAMED_PLATFORMS: [&str; 3] = ["instagram", "tiktok", "youtube"];
 
 /// One platform's pipeline state.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlatformRow {
     pub platform: String,
     /// Distinct clips with a `pending` or `scheduled` log on this platform.

@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 /// Publications in one bucket.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PublicationPoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -24,7 +24,7 @@ pub struct PublicationPoint {
 }
 
 /// Processing time (`published_at − requested_at`) of the bucket's successful publications.
-#[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[derive(SimpleObject, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessingTimePoint {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,

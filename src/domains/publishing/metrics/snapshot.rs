@@ -12,7 +12,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use std::collections::BTreeMap;
 
 /// Rows of the team's videos, clips and campaigns.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromQueryResult)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    FromQueryResult,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Totals {
     pub videos: i64,
     pub clips: i64,
@@ -58,7 +68,7 @@ pub async fn totals(db: &DatabaseConnection, q: &PublishingQuery) -> AppResult<T
 }
 
 /// Jobs per (status, platform); platform `None` for jobs without one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JobStats(pub BTreeMap<(String, Option<String>), i64>);
 
 impl JobStats {
@@ -110,7 +120,7 @@ pub async fn job_stats(db: &DatabaseConnection, q: &PublishingQuery) -> AppResul
 }
 
 /// Publish logs of one status.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusLogs {
     pub count: i64,
     /// Earliest `requested_at` (ms).
@@ -125,7 +135,7 @@ pub struct StatusLogs {
 }
 
 /// Publish logs per status.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogStats(pub BTreeMap<String, StatusLogs>);
 
 impl LogStats {
@@ -228,7 +238,7 @@ pub async fn actions_since(
 }
 
 /// Campaigns per status with Σ budget and Σ spent.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CampaignStats(pub BTreeMap<String, (i64, f64, f64)>);
 
 impl CampaignStats {
