@@ -58,6 +58,27 @@ async fn a_batch_ingested_through_one_instance_shows_on_the_other_at_once() {
         eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
         return;
     };
+    batches_cross_instances(a).await;
+}
+
+#[tokio::test]
+async fn with_redis_too_a_batch_through_one_instance_shows_on_the_other_at_once() {
+    if !redis_up().await {
+        return;
+    }
+    let prefix = prefix();
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, move |s| {
+        s.redis_url = Some("redis://127.0.0.1:6379/".into());
+        s.redis_prefix = prefix;
+    })
+    .await
+    else {
+        return;
+    };
+    batches_cross_instances(a).await;
+}
+
+async fn batches_cross_instances(a: TestApp) {
     let (b_state, b) = a.another_instance().await;
     let p = a.team("acme", "UTC", Role::Editor).await;
     let token = a.token(&p);

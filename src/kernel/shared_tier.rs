@@ -25,6 +25,9 @@ pub trait SharedTier: Send + Sync {
     fn claim(&self, key: String, ttl: Duration) -> BoxFuture<'_, bool>;
 }
 
+/// Largest panel kept in the shared tier (larger ones stay in each instance's own cache).
+pub const MAX_SHARED_BYTES: usize = 1 << 20;
+
 /// How long an instance waits for another one computing the same cold panel.
 const WAIT_FOR_OTHERS: Duration = Duration::from_secs(3);
 
@@ -92,7 +95,9 @@ impl Slot {
     /// Shares a panel computed here.
     pub async fn keep<T: Serialize>(&self, value: &T, computed_at: DateTime<Utc>, ttl: Duration) {
         let stored = Stored { computed_at, value };
-        if let Ok(bytes) = serde_json::to_vec(&stored) {
+        if let Ok(bytes) = serde_json::to_vec(&stored)
+            && bytes.len() <= MAX_SHARED_BYTES
+        {
             self.tier.put(self.key.clone(), bytes, ttl).await;
         }
     }
