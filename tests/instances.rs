@@ -258,13 +258,18 @@ async fn redis_failing_is_never_the_client_s_problem() {
     assert_eq!(viewer(&a.router, &token).await, 200);
 }
 
-/// Two instances over one database sharing Redis under a key prefix of their own.
+/// Two instances over one database (PostgreSQL when configured) sharing Redis under a key
+/// prefix of their own.
 async fn sharing_redis() -> Option<(TestApp, dashgate::state::AppState, axum::Router)> {
     if !redis_up().await {
         return None;
     }
     let prefix = prefix();
-    let a = TestApp::spawn_with(Backend::Sqlite, move |s| {
+    let backend = match crate::support::postgres_url() {
+        Some(_) => Backend::Postgres,
+        None => Backend::Sqlite,
+    };
+    let a = TestApp::spawn_with(backend, move |s| {
         s.redis_url = Some("redis://127.0.0.1:6379/".into());
         s.redis_prefix = prefix;
     })
@@ -296,6 +301,34 @@ async fn a_panel_computed_on_one_instance_is_a_hit_on_the_other() {
         "{cache}"
     );
     assert_eq!(b_state.cache.computations(), 0, "B computed nothing");
+    // Twenty different questions asked of A, then of B: every one of B's answers is a hit.
+    let mut hits = 0;
+    for day in 1..=20 {
+        let q = format!(
+            r#"{{ apiUsage(window: {{start: "2026-02-{day:02}T00:00:00Z", end: "2026-03-02T00:00:00Z"}}) {{ requests {{ total }} }} }}"#
+        );
+        let ask = |router: axum::Router| {
+            let q = q.clone();
+            let token = token.clone();
+            async move {
+                let req = Request::post("/graphql")
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::from(json!({ "query": q }).to_string()))
+                    .unwrap();
+                let res = Box::pin(router.oneshot(req)).await.unwrap();
+                let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                serde_json::from_slice::<Value>(&bytes).unwrap()["extensions"]["cache"]["hits"]
+                    .clone()
+            }
+        };
+        ask(a.router.clone()).await;
+        hits += ask(b.clone()).await.as_u64().unwrap();
+    }
+    eprintln!("cross-instance hit ratio: {hits}/20");
+    assert_eq!(hits, 20);
     // A change bumps the shared generation: the next read anywhere computes anew.
     a.ingest(&editor, &[row("r3")]).await;
     let (value, cache) = total(&a.router, &token).await;
