@@ -12,23 +12,40 @@ use tower::ServiceExt;
 
 const TOTAL: &str = r#"{ apiUsage(window: {start: "2026-03-01T00:00:00Z", end: "2026-03-02T00:00:00Z"}) { kpis { totalRequests { value } } } }"#;
 
-/// The total through one instance's router, and its cache report.
-async fn total(router: &axum::Router, token: &str) -> (f64, Value) {
+/// A GraphQL answer through one instance's router.
+async fn ask(router: &axum::Router, token: &str, query: &str) -> Value {
     let req = Request::post("/graphql")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
-        .body(Body::from(json!({ "query": TOTAL }).to_string()))
+        .body(Body::from(json!({ "query": query }).to_string()))
         .unwrap();
     let res = Box::pin(router.clone().oneshot(req)).await.unwrap();
     let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
         .await
         .unwrap();
-    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The total through one instance's router, and its cache report.
+async fn total(router: &axum::Router, token: &str) -> (f64, Value) {
+    let v = ask(router, token, TOTAL).await;
     let value = v["data"]["apiUsage"]["kpis"]["totalRequests"]["value"].as_f64();
     (
         value.unwrap_or_else(|| panic!("{v}")),
         v["extensions"]["cache"].clone(),
     )
+}
+
+/// Team `acme` with `rows` ingested; a viewer of it and a token.
+async fn acme_with(app: &TestApp, rows: &[Value]) -> (dashgate::kernel::Principal, String) {
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let editor = dashgate::kernel::Principal {
+        role: Role::Editor,
+        ..p.clone()
+    };
+    app.ingest(&editor, rows).await;
+    let token = app.token(&p);
+    (p, token)
 }
 
 fn row(id: &str) -> Value {
@@ -284,13 +301,11 @@ async fn a_panel_computed_on_one_instance_is_a_hit_on_the_other() {
     let Some((a, b_state, b)) = sharing_redis().await else {
         return;
     };
-    let p = a.team("acme", "UTC", Role::Viewer).await;
+    let (p, token) = acme_with(&a, &[row("r1"), row("r2")]).await;
     let editor = dashgate::kernel::Principal {
         role: Role::Editor,
-        ..p.clone()
+        ..p
     };
-    a.ingest(&editor, &[row("r1"), row("r2")]).await;
-    let token = a.token(&p);
     let (value, cache) = total(&a.router, &token).await;
     assert_eq!((value, cache["misses"].clone()), (2.0, json!(1)), "{cache}");
     let (value, cache) = total(&b, &token).await;
@@ -307,25 +322,10 @@ async fn a_panel_computed_on_one_instance_is_a_hit_on_the_other() {
         let q = format!(
             r#"{{ apiUsage(window: {{start: "2026-02-{day:02}T00:00:00Z", end: "2026-03-02T00:00:00Z"}}) {{ requests {{ total }} }} }}"#
         );
-        let ask = |router: axum::Router| {
-            let q = q.clone();
-            let token = token.clone();
-            async move {
-                let req = Request::post("/graphql")
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {token}"))
-                    .body(Body::from(json!({ "query": q }).to_string()))
-                    .unwrap();
-                let res = Box::pin(router.oneshot(req)).await.unwrap();
-                let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-                    .await
-                    .unwrap();
-                serde_json::from_slice::<Value>(&bytes).unwrap()["extensions"]["cache"]["hits"]
-                    .clone()
-            }
-        };
-        ask(a.router.clone()).await;
-        hits += ask(b.clone()).await.as_u64().unwrap();
+        ask(&a.router, &token, &q).await;
+        hits += ask(&b, &token, &q).await["extensions"]["cache"]["hits"]
+            .as_u64()
+            .unwrap();
     }
     eprintln!("cross-instance hit ratio: {hits}/20");
     assert_eq!(hits, 20);
@@ -340,13 +340,7 @@ async fn sixteen_identical_cold_requests_over_two_instances_compute_once() {
     let Some((a, b_state, b)) = sharing_redis().await else {
         return;
     };
-    let p = a.team("acme", "UTC", Role::Viewer).await;
-    let editor = dashgate::kernel::Principal {
-        role: Role::Editor,
-        ..p.clone()
-    };
-    a.ingest(&editor, &[row("r1")]).await;
-    let token = a.token(&p);
+    let (_, token) = acme_with(&a, &[row("r1")]).await;
     let before = a.state.cache.computations();
     let requests = (0..16).map(|i| {
         let router = if i % 2 == 0 {
