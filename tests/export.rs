@@ -81,7 +81,8 @@ both_dbs! {
         assert_eq!(status, StatusCode::OK, "{text}");
         let wrapped: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(wrapped["window"], json!({"preset": "CUSTOM", "start": "2026-03-01T00:00:00+00:00",
-            "end": "2026-03-03T00:00:00+00:00", "timezone": "UTC", "granularity": "DAY"}));
+            "end": "2026-03-03T00:00:00+00:00", "timezone": "UTC", "granularity": "DAY",
+            "previousStart": "2026-02-27T00:00:00+00:00", "previousEnd": "2026-03-01T00:00:00+00:00"}));
         assert_eq!(wrapped["filter"]["models"], json!(["plain"]), "{wrapped}");
         assert_eq!(wrapped["filter"]["countries"], json!(["DE"]), "{wrapped}");
         assert_eq!(wrapped["presetId"], json!(id));

@@ -6,13 +6,14 @@ use super::auth::caller;
 use super::graphql::run_graphql;
 use crate::graphql::dashboard::WindowsSeen;
 use crate::kernel::AppError;
-use async_graphql::Value;
+use crate::kernel::window::ResolvedWindow;
+use async_graphql::{Name, Value};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The export request.
@@ -154,24 +155,22 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     .await?;
     let settings = req
         .include_filters
-        .then(|| settings_of(&path, &seen))
+        .then(|| ExportSettings::of(&path, &seen))
         .flatten();
     let (content_type, body) = match (req.format, settings) {
         (Format::Csv, None) => ("text/csv; charset=utf-8", to_csv(items)),
-        (Format::Csv, Some(s)) => ("text/csv; charset=utf-8", to_csv(&with_columns(items, &s))),
+        (Format::Csv, Some(s)) => ("text/csv; charset=utf-8", to_csv(&s.as_columns(items))),
         (Format::Json, None) => (
             "application/json",
             serde_json::to_string(items).map_err(AppError::internal)?,
         ),
-        (Format::Json, Some(mut s)) => {
-            let rows = Value::List(items.clone())
-                .into_json()
-                .map_err(AppError::internal)?;
-            s.insert("rows".into(), rows);
-            (
-                "application/json",
-                serde_json::to_string(&s).map_err(AppError::internal)?,
-            )
+        (Format::Json, Some(settings)) => {
+            let wrapped = WithRows {
+                settings,
+                rows: items,
+            };
+            let json = serde_json::to_string(&wrapped).map_err(AppError::internal)?;
+            ("application/json", json)
         }
     };
     let mut response = (StatusCode::OK, body).into_response();
@@ -183,71 +182,69 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     Ok(response)
 }
 
-/// The resolved window, filter and preset of the dashboard the list belongs to.
-fn settings_of(
-    path: &str,
-    seen: &WindowsSeen,
-) -> Option<serde_json::Map<String, serde_json::Value>> {
-    use async_graphql::InputType;
-    let dashboard = path.split('.').next()?;
-    let r = seen.resolved(dashboard)?;
-    let w = &r.window;
-    let window = serde_json::json!({
-        "preset": w.preset.to_value().into_json().ok(),
-        "start": w.local(w.start).to_rfc3339(),
-        "end": w.local(w.end).to_rfc3339(),
-        "timezone": w.tz.name(),
-        "granularity": w.granularity.to_value().into_json().ok(),
-    });
-    let mut out = serde_json::Map::new();
-    out.insert("window".into(), window);
-    out.insert("filter".into(), r.filter.into_json().unwrap_or_default());
-    out.insert(
-        "presetId".into(),
-        r.preset_id.map_or(serde_json::Value::Null, Into::into),
-    );
-    Some(out)
+/// What the dashboard of an exported list resolved: its window (as the dashboard's `window`
+/// echoes it), filter (the preset's lists with the explicit ones laid over them) and preset.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportSettings {
+    window: ResolvedWindow,
+    filter: Value,
+    preset_id: Option<String>,
 }
 
-/// The rows with the settings as extra columns (`_window.start`, `_filter` as JSON text, …).
-fn with_columns(
-    items: &[Value],
-    settings: &serde_json::Map<String, serde_json::Value>,
-) -> Vec<Value> {
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    let mut extra = Vec::new();
-    if let Some(w) = settings.get("window") {
-        for k in ["preset", "start", "end", "timezone", "granularity"] {
-            extra.push((format!("_window.{k}"), text(&w[k])));
-        }
-    }
-    extra.push((
-        "_filter".into(),
-        settings.get("filter").map(text).unwrap_or_default(),
-    ));
-    extra.push((
-        "_presetId".into(),
-        settings.get("presetId").map(text).unwrap_or_default(),
-    ));
-    items
-        .iter()
-        .map(|item| {
-            let mut map = match item {
-                Value::Object(map) => map.clone(),
-                scalar => [(async_graphql::Name::new("value"), scalar.clone())]
-                    .into_iter()
-                    .collect(),
-            };
-            for (k, v) in &extra {
-                map.insert(async_graphql::Name::new(k), Value::String(v.clone()));
-            }
-            Value::Object(map)
+/// `includeFilters` in JSON: the settings with the rows.
+#[derive(Serialize)]
+struct WithRows<'a> {
+    #[serde(flatten)]
+    settings: ExportSettings,
+    rows: &'a [Value],
+}
+
+impl ExportSettings {
+    fn of(path: &str, seen: &WindowsSeen) -> Option<ExportSettings> {
+        let resolved = seen.resolved(path.split('.').next()?)?;
+        Some(ExportSettings {
+            window: resolved.window.resolved(),
+            filter: resolved.filter,
+            preset_id: resolved.preset_id,
         })
-        .collect()
+    }
+
+    /// The rows with the settings as extra columns: `_window.preset` … `_window.granularity`,
+    /// `_filter` (JSON text) and `_presetId`.
+    fn as_columns(&self, items: &[Value]) -> Vec<Value> {
+        let w = &self.window;
+        let name = |v: serde_json::Result<serde_json::Value>| match v {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => String::new(),
+        };
+        let filter = self.filter.clone().into_json().map(|f| f.to_string());
+        let extra = [
+            ("_window.preset", name(serde_json::to_value(w.preset))),
+            ("_window.start", w.start.to_rfc3339()),
+            ("_window.end", w.end.to_rfc3339()),
+            ("_window.timezone", w.timezone.clone()),
+            (
+                "_window.granularity",
+                name(serde_json::to_value(w.granularity)),
+            ),
+            ("_filter", filter.unwrap_or_default()),
+            ("_presetId", self.preset_id.clone().unwrap_or_default()),
+        ];
+        items
+            .iter()
+            .map(|item| {
+                let mut map = match item {
+                    Value::Object(map) => map.clone(),
+                    scalar => [(Name::new("value"), scalar.clone())].into_iter().collect(),
+                };
+                for (k, v) in &extra {
+                    map.insert(Name::new(k), Value::String(v.clone()));
+                }
+                Value::Object(map)
+            })
+            .collect()
+    }
 }
 
 /// Every list in the answer (not descending into lists), by dotted path.

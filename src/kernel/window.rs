@@ -153,22 +153,32 @@ fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(tz.name())
 }
 
+/// As GraphQL writes it (`+00:00`, never `Z`), so exports match answers.
+fn ser_local<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339())
+}
+
 /// The resolved window as echoed back in every answer.
-#[derive(SimpleObject, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ResolvedWindow {
     /// The preset that was resolved (`CUSTOM` for explicit bounds).
     pub preset: RangePreset,
     /// Inclusive start, in the window's offset.
+    #[serde(serialize_with = "ser_local")]
     pub start: DateTime<FixedOffset>,
     /// Exclusive end, in the window's offset.
+    #[serde(serialize_with = "ser_local")]
     pub end: DateTime<FixedOffset>,
     /// The IANA timezone used for calendar maths.
     pub timezone: String,
     /// The granularity of series.
     pub granularity: Granularity,
     /// Inclusive start of the previous window (used by KPI deltas).
+    #[serde(serialize_with = "ser_local")]
     pub previous_start: DateTime<FixedOffset>,
     /// Exclusive end of the previous window (= `start`).
+    #[serde(serialize_with = "ser_local")]
     pub previous_end: DateTime<FixedOffset>,
 }
 
