@@ -34,13 +34,8 @@ impl ChangeFeed {
         if !settings.notify_changes || db.get_database_backend() != DbBackend::Postgres {
             return Ok(None);
         }
-        let schema = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT current_schema() AS s",
-            ))
-            .await?
-            .and_then(|r| r.try_get::<String>("", "s").ok())
+        let schema = super::current_schema(db)
+            .await
             .unwrap_or_else(|| "public".into());
         // One channel per schema: instances of another database schema never wake this one.
         let mut channel = format!("dashgate_changes_{schema}");

@@ -39,12 +39,12 @@ async fn limited(
         return Ok(None);
     };
     let principal = authenticate(state, credential).await?;
-    let (which, per_minute) = if std::ptr::eq(limit, &*state.events) {
-        ("events", state.settings.events_per_minute)
+    let which = if std::ptr::eq(limit, &*state.events) {
+        "events"
     } else {
-        ("requests", state.settings.rate_limit_per_minute)
+        "requests"
     };
-    if let Err(e) = shared_check(state, which, per_minute, principal.team.id, limit).await {
+    if let Err(e) = shared_check(state, which, principal.team.id, limit).await {
         state.metrics.rate_limited(which);
         return Err(e);
     }
@@ -56,10 +56,10 @@ async fn limited(
 async fn shared_check(
     state: &AppState,
     which: &str,
-    per_minute: u32,
     team: crate::kernel::TeamId,
     local: &crate::kernel::rate_limit::RateLimiter,
 ) -> AppResult<()> {
+    let per_minute = local.per_minute();
     if let (Some(redis), true) = (&state.redis, per_minute > 0) {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

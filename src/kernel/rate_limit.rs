@@ -20,6 +20,11 @@ impl RateLimiter {
         }
     }
 
+    /// Events allowed per team and minute (0: unlimited).
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
+    }
+
     /// Takes one token for `team`, or answers `RATE_LIMITED` with the seconds to wait.
     pub fn check(&self, team: TeamId) -> AppResult<()> {
         self.check_at(team, Instant::now())
