@@ -1,7 +1,6 @@
 //! GraphQL surface of presets: queries, mutations with `userErrors`, and the `FilterPreset`
 //! object.
 
-use super::choices::{FilterChoices, filter_choices};
 use super::model::{DashboardKind, Preset, PresetFilter, PresetVisibility, UserError};
 use super::service::{self, Changes, Draft};
 use crate::domains::api_usage::filter::{ApiUsageFilter, ApiUsageFilterInput};
@@ -10,6 +9,7 @@ use crate::domains::executive::filter::{ExecutiveFilter, ExecutiveFilterInput};
 use crate::domains::product::filter::{ProductFilter, ProductFilterInput};
 use crate::domains::publishing::filter::{PublishingFilter, PublishingFilterInput};
 use crate::kernel::calendar::Granularity;
+use crate::kernel::choices::{FilterChoices, read_choices};
 use crate::kernel::window::{RangePreset, TimeWindow, WindowInput};
 use crate::kernel::{AppError, Principal, Role, TeamScope};
 use crate::state::AppState;
@@ -144,7 +144,14 @@ impl PresetsQuery {
             state.clock.now(),
             state.settings.max_buckets,
         )?;
-        Ok(filter_choices(&state.db, &scope, dashboard, &window).await?)
+        let sources = match dashboard {
+            DashboardKind::ApiUsage => crate::domains::api_usage::filter::choices(),
+            DashboardKind::Chat => crate::domains::chat::filter::choices(),
+            DashboardKind::Publishing => crate::domains::publishing::filter::choices(),
+            DashboardKind::Executive => crate::domains::executive::filter::choices(),
+            DashboardKind::Product => crate::domains::product::filter::choices(),
+        };
+        Ok(read_choices(&state.db, &scope, &window, sources).await?)
     }
 
     /// The caller's presets and the team's shared ones, the caller's default first, then by name.

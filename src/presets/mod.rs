@@ -1,7 +1,6 @@
 //! Saved filter presets: a named window and filter for one dashboard, personal or shared with
 //! the team, applied to a dashboard with `presetId`.
 
-pub mod choices;
 pub mod entity;
 pub mod graphql;
 pub mod model;

@@ -2,6 +2,7 @@
 
 use super::entity::Column;
 use crate::kernel::AppResult;
+use crate::kernel::choices::ChoiceSource;
 use crate::kernel::lists::normalised_list;
 use async_graphql::{InputObject, SimpleObject};
 use sea_orm::{ColumnTrait, Condition};
@@ -101,4 +102,18 @@ impl ApiUsageFilter {
         }
         cond
     }
+}
+
+/// Where the filter fields' values live (`filterChoices`): the window's request logs.
+pub fn choices() -> Vec<ChoiceSource> {
+    use super::entity::Entity as RequestLogs;
+    [
+        ("models", Column::ModelName),
+        ("countries", Column::CountryCode),
+        ("endpoints", Column::Endpoint),
+        ("userIds", Column::UserId),
+    ]
+    .into_iter()
+    .map(|(field, col)| ChoiceSource::new(field, RequestLogs, col).timed(Column::CreatedAtMs))
+    .collect()
 }

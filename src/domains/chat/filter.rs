@@ -7,6 +7,7 @@ use super::entity::{
     ChatParticipants as P, ChatSessionTags as St, ChatSessions as S,
 };
 use crate::kernel::AppResult;
+use crate::kernel::choices::ChoiceSource;
 use crate::kernel::lists::normalised_list;
 use async_graphql::{InputObject, SimpleObject};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
@@ -209,4 +210,19 @@ impl ChatFilter {
         }
         cond
     }
+}
+
+/// Where the filter fields' values live (`filterChoices`): bots that are not archived, session
+/// platforms, participants and tags (ids shown by name).
+pub fn choices() -> Vec<ChoiceSource> {
+    use super::entity::ChatTags as T;
+    use super::entity::{ChatExperiments as X, ChatParticipants as P, ChatSessions as S};
+    vec![
+        ChoiceSource::new("experimentIds", X::Table, X::Id)
+            .labelled(X::Name)
+            .only(Expr::col(X::IsArchived).eq(false)),
+        ChoiceSource::new("platforms", S::Table, S::Platform),
+        ChoiceSource::new("participantIds", P::Table, P::Id).labelled(P::Name),
+        ChoiceSource::new("tagIds", T::Table, T::Id).labelled(T::Name),
+    ]
 }

@@ -1,6 +1,7 @@
 //! `ExecutiveFilterInput` (GraphQL) → `ExecutiveFilter` (serde, stored in presets).
 
 use crate::kernel::AppResult;
+use crate::kernel::choices::ChoiceSource;
 use crate::kernel::lists::normalised_list;
 use async_graphql::{InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
@@ -50,4 +51,10 @@ impl ExecutiveFilter {
             customers: Some(self.customers),
         }
     }
+}
+
+/// Where the filter fields' values live (`filterChoices`): the customers of orders.
+pub fn choices() -> Vec<ChoiceSource> {
+    use super::entity::ExecOrders as O;
+    vec![ChoiceSource::new("customers", O::Table, O::Customer)]
 }

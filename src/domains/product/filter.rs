@@ -1,6 +1,7 @@
 //! `ProductFilterInput` (GraphQL) → `ProductFilter` (serde, stored in presets).
 
 use crate::kernel::AppResult;
+use crate::kernel::choices::ChoiceSource;
 use crate::kernel::lists::normalised_list;
 use async_graphql::{InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
@@ -82,4 +83,17 @@ impl ProductFilter {
     pub fn is_empty(&self) -> bool {
         self.channels.is_empty() && self.regions.is_empty() && self.platforms.is_empty()
     }
+}
+
+/// Where the filter fields' values live (`filterChoices`): the window's events.
+pub fn choices() -> Vec<ChoiceSource> {
+    use super::entity::ProductEvents as E;
+    [
+        ("channels", E::Channel),
+        ("regions", E::Region),
+        ("platforms", E::Platform),
+    ]
+    .into_iter()
+    .map(|(field, col)| ChoiceSource::new(field, E::Table, col).timed(E::EventTimeMs))
+    .collect()
 }

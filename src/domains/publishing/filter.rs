@@ -1,6 +1,7 @@
 //! `PublishingFilterInput` (GraphQL) → `PublishingFilter` (serde, stored in presets).
 
 use crate::kernel::AppResult;
+use crate::kernel::choices::ChoiceSource;
 use crate::kernel::lists::normalised_list;
 use async_graphql::{InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
@@ -54,4 +55,10 @@ impl PublishingFilter {
     pub fn allows(&self, platform: &str) -> bool {
         self.platforms.is_empty() || self.platforms.iter().any(|p| p == platform)
     }
+}
+
+/// Where the filter fields' values live (`filterChoices`): the platforms of publish logs.
+pub fn choices() -> Vec<ChoiceSource> {
+    use super::entity::PubPublishLogs as L;
+    vec![ChoiceSource::new("platforms", L::Table, L::Platform)]
 }

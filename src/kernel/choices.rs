@@ -1,15 +1,10 @@
-//! Filter choices: the values each dashboard's filters can take, read from the caller's team's
-//! data (most used first), so a client offers real values instead of free text.
+//! Filter choices: the values a dashboard's filter fields can take, read from the caller's
+//! team's data (most used first), so a client offers real values instead of free text. Each
+//! domain's `filter.rs` says where its fields' values live (`ChoiceSource`).
 
-use super::model::DashboardKind;
-use crate::domains::api_usage::entity::{Column as Log, Entity as RequestLogs};
-use crate::domains::chat::entity::{ChatExperiments, ChatParticipants, ChatSessions, ChatTags};
-use crate::domains::executive::entity::ExecOrders;
-use crate::domains::product::entity::ProductEvents;
-use crate::domains::publishing::entity::PubPublishLogs;
-use crate::kernel::sql::{ms, rows_as};
-use crate::kernel::window::TimeWindow;
-use crate::kernel::{AppResult, TeamScope};
+use super::sql::{ms, rows_as};
+use super::window::TimeWindow;
+use super::{AppResult, TeamScope};
 use async_graphql::SimpleObject;
 use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, Order, Query};
 use sea_orm::{DatabaseConnection, FromQueryResult};
@@ -37,8 +32,8 @@ pub struct FilterChoices {
     pub choices: Vec<FilterChoice>,
 }
 
-/// Where one filter's values live.
-struct Source {
+/// Where one filter field's values live.
+pub struct ChoiceSource {
     field: &'static str,
     table: DynIden,
     value: DynIden,
@@ -49,67 +44,33 @@ struct Source {
     only: Option<Expr>,
 }
 
-fn source(field: &'static str, table: impl IntoIden, value: impl IntoIden) -> Source {
-    Source {
-        field,
-        table: table.into_iden(),
-        value: value.into_iden(),
-        label: None,
-        time: None,
-        only: None,
+impl ChoiceSource {
+    /// The values of `field` are `table.value`, counted over all of the team's rows.
+    pub fn new(field: &'static str, table: impl IntoIden, value: impl IntoIden) -> ChoiceSource {
+        ChoiceSource {
+            field,
+            table: table.into_iden(),
+            value: value.into_iden(),
+            label: None,
+            time: None,
+            only: None,
+        }
     }
-}
 
-impl Source {
-    fn labelled(mut self, label: impl IntoIden) -> Source {
+    /// Shown by `label` (the value is an id).
+    pub fn labelled(mut self, label: impl IntoIden) -> ChoiceSource {
         self.label = Some(label.into_iden());
         self
     }
-    fn timed(mut self, time: impl IntoIden) -> Source {
+    /// Counted within the window, by `time` (epoch ms).
+    pub fn timed(mut self, time: impl IntoIden) -> ChoiceSource {
         self.time = Some(time.into_iden());
         self
     }
-    fn only(mut self, e: Expr) -> Source {
+    /// Only rows matching `e`.
+    pub fn only(mut self, e: Expr) -> ChoiceSource {
         self.only = Some(e);
         self
-    }
-}
-
-fn sources(dashboard: DashboardKind) -> Vec<Source> {
-    use ProductEvents as P;
-    match dashboard {
-        DashboardKind::ApiUsage => vec![
-            source("models", RequestLogs, Log::ModelName).timed(Log::CreatedAtMs),
-            source("countries", RequestLogs, Log::CountryCode).timed(Log::CreatedAtMs),
-            source("endpoints", RequestLogs, Log::Endpoint).timed(Log::CreatedAtMs),
-            source("userIds", RequestLogs, Log::UserId).timed(Log::CreatedAtMs),
-        ],
-        DashboardKind::Chat => vec![
-            source("experimentIds", ChatExperiments::Table, ChatExperiments::Id)
-                .labelled(ChatExperiments::Name)
-                .only(Expr::col(ChatExperiments::IsArchived).eq(false)),
-            source("platforms", ChatSessions::Table, ChatSessions::Platform),
-            source(
-                "participantIds",
-                ChatParticipants::Table,
-                ChatParticipants::Id,
-            )
-            .labelled(ChatParticipants::Name),
-            source("tagIds", ChatTags::Table, ChatTags::Id).labelled(ChatTags::Name),
-        ],
-        DashboardKind::Publishing => vec![source(
-            "platforms",
-            PubPublishLogs::Table,
-            PubPublishLogs::Platform,
-        )],
-        DashboardKind::Executive => {
-            vec![source("customers", ExecOrders::Table, ExecOrders::Customer)]
-        }
-        DashboardKind::Product => vec![
-            source("channels", P::Table, P::Channel).timed(P::EventTimeMs),
-            source("regions", P::Table, P::Region).timed(P::EventTimeMs),
-            source("platforms", P::Table, P::Platform).timed(P::EventTimeMs),
-        ],
     }
 }
 
@@ -124,7 +85,7 @@ async fn choices_of(
     db: &DatabaseConnection,
     scope: &TeamScope,
     window: &TimeWindow,
-    s: Source,
+    s: ChoiceSource,
 ) -> AppResult<FilterChoices> {
     let value = Expr::col((s.table.clone(), s.value.clone()));
     let label = s.label.map_or_else(
@@ -168,14 +129,14 @@ async fn choices_of(
     })
 }
 
-/// The choices of every filter field of `dashboard`, for the caller's team.
-pub async fn filter_choices(
+/// The choices of every field `sources` describe, for the caller's team.
+pub async fn read_choices(
     db: &DatabaseConnection,
     scope: &TeamScope,
-    dashboard: DashboardKind,
     window: &TimeWindow,
+    sources: Vec<ChoiceSource>,
 ) -> AppResult<Vec<FilterChoices>> {
-    let reads = sources(dashboard)
+    let reads = sources
         .into_iter()
         .map(|s| choices_of(db, scope, window, s));
     futures::future::try_join_all(reads).await
