@@ -5,18 +5,16 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// One embedded file.
+/// One embedded script or stylesheet.
 struct Asset {
     path: &'static str,
-    content_type: &'static str,
     bytes: &'static [u8],
 }
 
 macro_rules! asset {
-    ($path:literal, $type:literal) => {
+    ($path:literal) => {
         Asset {
             path: $path,
-            content_type: $type,
             bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $path)),
         }
     };
@@ -26,27 +24,21 @@ const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
 static ASSETS: &[Asset] = &[
-    asset!(
-        "vendor/react.production.min.js",
-        "text/javascript; charset=utf-8"
-    ),
-    asset!(
-        "vendor/react-dom.production.min.js",
-        "text/javascript; charset=utf-8"
-    ),
-    asset!("vendor/graphiql.min.js", "text/javascript; charset=utf-8"),
-    asset!("vendor/graphiql.min.css", "text/css; charset=utf-8"),
-    asset!("graphiql/init.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql/tour.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql/graphiql.css", "text/css; charset=utf-8"),
-    asset!("vendor/chart.umd.min.js", "text/javascript; charset=utf-8"),
-    asset!("console/app.js", "text/javascript; charset=utf-8"),
-    asset!("console/api.js", "text/javascript; charset=utf-8"),
-    asset!("console/dashboards.js", "text/javascript; charset=utf-8"),
-    asset!("console/panels.js", "text/javascript; charset=utf-8"),
-    asset!("console/presets.js", "text/javascript; charset=utf-8"),
-    asset!("console/render.js", "text/javascript; charset=utf-8"),
-    asset!("console/console.css", "text/css; charset=utf-8"),
+    asset!("vendor/react.production.min.js"),
+    asset!("vendor/react-dom.production.min.js"),
+    asset!("vendor/graphiql.min.js"),
+    asset!("vendor/graphiql.min.css"),
+    asset!("graphiql/init.js"),
+    asset!("graphiql/tour.js"),
+    asset!("graphiql/graphiql.css"),
+    asset!("vendor/chart.umd.min.js"),
+    asset!("console/app.js"),
+    asset!("console/api.js"),
+    asset!("console/dashboards.js"),
+    asset!("console/panels.js"),
+    asset!("console/presets.js"),
+    asset!("console/render.js"),
+    asset!("console/console.css"),
 ];
 
 const GRAPHIQL_HTML: &str = include_str!(concat!(
@@ -64,13 +56,15 @@ pub async fn asset(Path(path): Path<String>) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
-    debug_assert!(asset.content_type == JS || asset.content_type == CSS);
+    // Only scripts and stylesheets are embedded.
+    let content_type = if asset.path.ends_with(".css") {
+        CSS
+    } else {
+        JS
+    };
     let mut response = asset.bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
