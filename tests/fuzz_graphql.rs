@@ -1,6 +1,7 @@
 //! Fuzzing the GraphQL surface in-process: documents built from the schema's own
 //! introspection (every root field, argument and input type), then mutated (spans deleted and
-//! repeated, brackets nested thousands deep, stray tokens, broken strings, odd numbers). The
+//! repeated, brackets nested thousands deep, stray tokens, broken strings, odd numbers, fragment
+//! fan-out chains, fragment cycles, aliases spread hundreds of times). The
 //! process must survive and every answer must be data or coded errors of the expected kinds.
 //!
 //! The seed is random per run and printed on failure; `DASHGATE_TEST_FUZZ_SEED` replays one,
@@ -307,6 +308,38 @@ fn mutate(rng: &mut ChaCha8Rng, text: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// The document with fragments and aliases that explode when expanded: a fan-out chain (each
+/// fragment spreading the next two or three times), a fragment cycle, or aliased fields spread
+/// many times. Each must be refused before validation, quickly.
+fn explode(rng: &mut ChaCha8Rng, text: &str) -> String {
+    let Some(open) = text.find('{') else {
+        return text.to_string();
+    };
+    let (spread, fragments) = match rng.random_range(0..3) {
+        0 => {
+            let levels = [5, 12, 20, 30, 60][rng.random_range(0..5)];
+            let fan = rng.random_range(2..4);
+            let mut defs = String::new();
+            for i in 0..levels {
+                let next = format!("...G{} ", i + 1).repeat(fan);
+                defs.push_str(&format!(" fragment G{i} on Query {{ {next}}}"));
+            }
+            defs.push_str(&format!(" fragment G{levels} on Query {{ health }}"));
+            ("...G0 ".to_string(), defs)
+        }
+        1 => (
+            "...G0 ".to_string(),
+            " fragment G0 on Query { ...G1 health } fragment G1 on Query { ...G0 }".to_string(),
+        ),
+        _ => {
+            let aliases: String = (0..25).map(|i| format!("a{i}: health ")).collect();
+            let spreads = "...A ".repeat(rng.random_range(2..400));
+            (spreads, format!(" fragment A on Query {{ {aliases}}}"))
+        }
+    };
+    format!("{}{spread}{}{fragments}", &text[..=open], &text[open + 1..])
+}
+
 fn check(response: &Value, document: &str, seed: u64) {
     let errors = response.get("errors").and_then(Value::as_array);
     assert!(
@@ -349,6 +382,9 @@ async fn generated_and_mutated_documents_never_hurt_the_gateway() {
         // A third stay as built (they reach the resolvers), the rest are mutated.
         if i % 3 != 0 {
             text = mutate(&mut rng, &text);
+        }
+        if i % 11 == 5 {
+            text = explode(&mut rng, &text);
         }
         // Valid documents as a member of a team without data reach every resolver;
         // anonymous ones stop at authentication.

@@ -4,11 +4,12 @@
 use super::bounds::DocumentBounds;
 use super::info::{Phase, RequestInfo};
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextRequest, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
+use std::any::TypeId;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ pub struct Limits {
     pub bounds: DocumentBounds,
     pub max_aliases: usize,
     pub max_root_fields: usize,
+    /// Most fields an operation (or fragment) selects once fragments are expanded.
+    pub max_expanded_fields: usize,
 }
 
 impl ExtensionFactory for Limits {
@@ -25,6 +28,7 @@ impl ExtensionFactory for Limits {
             bounds: self.bounds,
             max_aliases: self.max_aliases,
             max_root_fields: self.max_root_fields,
+            max_expanded_fields: self.max_expanded_fields,
             document: Mutex::new(None),
             operation: Mutex::new(None),
         })
@@ -36,6 +40,7 @@ struct LimitsExtension {
     bounds: DocumentBounds,
     max_aliases: usize,
     max_root_fields: usize,
+    max_expanded_fields: usize,
     document: Mutex<Option<ExecutableDocument>>,
     operation: Mutex<Option<String>>,
 }
@@ -172,6 +177,53 @@ impl Extension for LimitsExtension {
         response
     }
 
+    /// Everything about the document that must hold before async-graphql touches it: its
+    /// bounds (before the recursive parser), its parse, and the alias, root-field and
+    /// expanded-size limits. async-graphql's own recursion-depth check and validation both walk
+    /// fragments as if expanded, so they run only on a document that passed here; the parsed
+    /// document is handed on in the request and not parsed again.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let tooled = |e: String| with_code(ServerError::new(e, None), "QUERY_TOO_COMPLEX");
+        self.bounds
+            .check(&request.query)
+            .map_err(|e| tooled(e.message()))?;
+        let info = request
+            .data
+            .get(&TypeId::of::<Arc<RequestInfo>>())
+            .and_then(|d| d.downcast_ref::<Arc<RequestInfo>>())
+            .cloned();
+        let started = Instant::now();
+        let parsed = request.parsed_query().map(|_| ());
+        if let Some(info) = &info {
+            info.add(Phase::Parse, started.elapsed());
+        }
+        parsed.map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
+        let name = request.operation_name.clone();
+        let doc = request.parsed_query()?;
+        if let Some(info) = &info
+            && let Some((kind, op)) = operation_of(doc, name.as_deref().or(info.requested_name()))
+        {
+            info.set_operation(kind, op);
+        }
+        check(doc, self.max_aliases, self.max_root_fields).map_err(tooled)?;
+        super::expansion::check(doc, self.max_expanded_fields).map_err(|e| {
+            let code = match e {
+                super::expansion::ExpansionError::TooLarge { .. } => "QUERY_TOO_COMPLEX",
+                super::expansion::ExpansionError::Cycle { .. } => "GRAPHQL_VALIDATION_FAILED",
+            };
+            with_code(ServerError::new(e.message(), None), code)
+        })?;
+        if let Ok(mut slot) = self.document.lock() {
+            *slot = Some(doc.clone());
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -179,29 +231,16 @@ impl Extension for LimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        // Before the parser: it recurses once per bracket, so a deep document must never
-        // reach it.
-        self.bounds
-            .check(query)
-            .map_err(|e| with_code(ServerError::new(e.message(), None), "QUERY_TOO_COMPLEX"))?;
-        let started = Instant::now();
-        let parsed = next.run(ctx, query, variables).await;
-        let info = ctx.data_opt::<Arc<RequestInfo>>();
-        if let Some(info) = info {
-            info.add(Phase::Parse, started.elapsed());
-        }
-        let doc = parsed.map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
-        if let Some(info) = info
-            && let Some((kind, name)) = operation_of(&doc, info.requested_name())
-        {
-            info.set_operation(kind, name);
-        }
-        check(&doc, self.max_aliases, self.max_root_fields)
-            .map_err(|m| with_code(ServerError::new(m, None), "QUERY_TOO_COMPLEX"))?;
-        if let Ok(mut slot) = self.document.lock() {
-            *slot = Some(doc.clone());
-        }
-        Ok(doc)
+        // The document was parsed in `prepare_request`; what can fail here is async-graphql's
+        // recursion-depth check (fragments spreading fragments more than 32 deep).
+        next.run(ctx, query, variables).await.map_err(|e| {
+            let code = if e.message.contains("recursion depth") {
+                "QUERY_TOO_COMPLEX"
+            } else {
+                "GRAPHQL_PARSE_FAILED"
+            };
+            with_code(e, code)
+        })
     }
 
     async fn validation(

@@ -2,6 +2,7 @@
 
 pub mod bounds;
 pub mod dashboard;
+mod expansion;
 pub mod info;
 mod limits;
 mod order;
@@ -56,6 +57,7 @@ pub fn build_schema(state: &AppState) -> DashgateSchema {
             },
             max_aliases: s.max_aliases,
             max_root_fields: s.max_root_fields,
+            max_expanded_fields: s.max_expanded_fields,
         })
         .finish()
 }
