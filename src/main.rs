@@ -85,7 +85,7 @@ enum RollupsCommand {
         team: Option<String>,
     },
     /// Recompute every rollup from the raw rows and print each row that differs (exit code 1
-    /// when any does).
+    /// when any does, 2 when the check could not run).
     Check {
         #[arg(long)]
         team: Option<String>,
@@ -139,12 +139,15 @@ enum KeyCommand {
     },
 }
 
+/// Exit codes: 0 done; 1 `rollups check` found rows that differ; 2 the command failed (bad
+/// settings, database unreachable, a statement failed) — so a script can tell "the rollups
+/// are wrong" from "the check could not run".
 fn main() -> std::process::ExitCode {
     match start() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(2)
         }
     }
 }
@@ -166,11 +169,15 @@ fn start() -> anyhow::Result<()> {
     }
     // Resolver futures nest deeply, and a PostgreSQL connection opened at the bottom of them
     // (TLS handshake included) needs more than tokio's default 2 MiB worker stack.
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_stack_size(8 << 20)
         .enable_all()
-        .build()?
-        .block_on(run(cli))
+        .build()?;
+    let result = runtime.block_on(run(cli));
+    // Dropping a runtime waits for every task to reach an `.await`; a request stuck in CPU
+    // work past the drain timeout must not keep a stopped gateway alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -179,7 +186,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", dashgate::graphql::sdl());
         return Ok(());
     }
-    let state = AppState::open(cli.settings, None).await?;
+    let mut settings = cli.settings;
+    if !matches!(command, Command::Serve) {
+        // Maintenance (rebuilding or checking rollups of a large team, seeding) is not
+        // serving: no statement timeout, and time to get a connection from a busy database.
+        settings.db_statement_timeout_ms = 0;
+        settings.db_acquire_timeout_ms = settings.db_acquire_timeout_ms.max(60_000);
+    }
+    let state = AppState::open(settings, None).await?;
     let now = state.clock.now();
     let now_ms = now.timestamp_millis();
     match command {

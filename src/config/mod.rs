@@ -45,14 +45,15 @@ pub struct Settings {
     /// Seed the `demo` team on first start of an empty SQLite database.
     #[arg(long, global = true, env = "DASHGATE_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo: bool,
-    /// Maximum number of cached panel results (0 disables the cache).
+    /// Bytes the in-process panel cache may hold (each panel weighed by its serialised size
+    /// plus its key); least-used panels are evicted beyond it. 0 disables the cache.
     #[arg(
         long,
         global = true,
-        env = "DASHGATE_CACHE_CAPACITY",
-        default_value_t = 10_000
+        env = "DASHGATE_CACHE_MAX_BYTES",
+        default_value_t = 256 << 20
     )]
-    pub cache_capacity: u64,
+    pub cache_max_bytes: u64,
     /// Seconds a cached panel stays valid (data written by other systems shows up after this).
     #[arg(
         long,
@@ -209,6 +210,15 @@ pub struct Settings {
         default_value_t = 10
     )]
     pub max_root_fields: usize,
+    /// Most fields one operation (or fragment) selects once its fragment spreads are expanded,
+    /// counted before validation without expanding them.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_MAX_EXPANDED_FIELDS",
+        default_value_t = 5_000
+    )]
+    pub max_expanded_fields: usize,
     /// Maximum number of points in one series.
     #[arg(
         long,
