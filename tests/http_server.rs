@@ -135,3 +135,28 @@ async fn connections_over_the_cap_are_answered_503() {
     }
     assert!(ok.is_some(), "never accepted again");
 }
+
+#[tokio::test]
+async fn silent_sockets_are_closed_at_the_header_deadline_counted_from_accept() {
+    // Drill: the header deadline started at a request's first byte, so sockets that never
+    // sent one lived until the 75 s idle timeout; 1 100 of them locked every client out.
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.server.http_header_timeout_ms = 300;
+        s.server.http_idle_timeout_ms = 60_000;
+        s.server.max_connections = 8;
+    })
+    .await
+    .unwrap();
+    let addr = app.serve().await;
+    let mut silent = Vec::new();
+    for _ in 0..8 {
+        silent.push(connect(addr, b"").await);
+    }
+    for s in silent.iter_mut() {
+        assert!(until_closed(s, Duration::from_secs(5)).await.is_some());
+    }
+    // The cap is free again: a prompt client is served.
+    let mut s = connect(addr, b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let got = first_response(&mut s, Duration::from_secs(5)).await;
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+}

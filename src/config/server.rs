@@ -13,7 +13,8 @@ pub struct ServerSettings {
         default_value_t = 1_024
     )]
     pub max_connections: usize,
-    /// A request's headers must arrive within this many milliseconds of its first byte.
+    /// A request's headers must arrive within this many milliseconds of its first byte (a new
+    /// connection's first request: of the connection's accept).
     #[arg(
         long,
         global = true,
@@ -46,6 +47,16 @@ pub struct ServerSettings {
         default_value_t = 8_192
     )]
     pub http_body_min_rate: u64,
+    /// The slowest average rate, in bytes per second, at which an ingestion body may arrive
+    /// (after `DASHGATE_HTTP_BODY_TIMEOUT_MS`); batches are large, so a sender below it is cut
+    /// sooner than on other routes.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_INGEST_BODY_MIN_RATE",
+        default_value_t = 65_536
+    )]
+    pub ingest_body_min_rate: u64,
     /// On SIGTERM or Ctrl-C: how long in-flight requests may take to finish before exit.
     #[arg(
         long,

@@ -30,7 +30,8 @@ use tower::Service;
 pub struct ServerLimits {
     /// Open connections at most; one more is answered 503 and closed.
     pub max_connections: usize,
-    /// From a request's first byte to its last header byte.
+    /// From a request's first byte (for a connection's first request: from its accept) to its
+    /// last header byte.
     pub header_timeout: Duration,
     /// A keep-alive connection with no request in flight and no bytes moving is closed.
     pub idle_timeout: Duration,
@@ -55,7 +56,10 @@ impl Watch {
         Watch {
             opened: Instant::now(),
             last_io: AtomicU64::new(0),
-            head_started: AtomicU64::new(0),
+            // A new connection owes its first request's headers from the moment it is
+            // accepted: a socket that never sends a byte is cut at the header deadline, not
+            // left for the (much longer) idle timeout.
+            head_started: AtomicU64::new(1),
             in_flight: AtomicUsize::new(0),
         }
     }
