@@ -124,6 +124,21 @@ both_dbs! {
         assert_eq!(body, "label,value,errorRate\r\nplain,1.0,1.0\r\n\"say \"\"hi\"\", ok\",1.0,0.0\r\n");
     }
 
+    async fn labels_that_spreadsheets_would_run_as_formulas_export_as_text(app) {
+        // Drill: a model named `=HYPERLINK(…)` left the export as a live formula.
+        let p = app.team("acme", "UTC", Role::Editor).await;
+        let evil = "=HYPERLINK(\"http://evil.example\",\"x\")";
+        app.ingest(&p, &[log("e1", "2026-03-01T01:00:00Z", 200, 100.0, json!({"model_name": evil}))]).await;
+        let query = format!("{{ apiUsage({W}) {{ topModels {{ rows {{ label value }} }} }} }}");
+        let (status, _, body) = export(&app, &p, json!({"query": query, "format": "csv"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body, "label,value\r\n\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",1.0\r\n");
+        // JSON keeps the value as it is: only spreadsheets run formulas.
+        let (_, _, body) = export(&app, &p, json!({"query": query, "format": "json"})).await;
+        let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(rows[0]["label"], evil);
+    }
+
     async fn a_breakdown_is_picked_by_path_and_exports_as_json(app) {
         let p = seeded(&app).await;
         let query = format!("query Q($limit: Int) {{ apiUsage({W}) {{ requests {{ total }} topCountries(limit: $limit) {{ rows {{ label name value }} }} }} }}");

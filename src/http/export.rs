@@ -59,19 +59,9 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     let principal = caller(state, headers)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let essence = ct
-            .to_str()
-            .unwrap_or("?")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim();
-        if !essence.eq_ignore_ascii_case("application/json") {
-            let message = format!("send the export request as `application/json`, not `{essence}`");
-            let body = serde_json::json!({ "error": { "code": "UNSUPPORTED_MEDIA_TYPE", "message": message } });
-            return Ok((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response());
-        }
+    let hint = "send the export request as `application/json`";
+    if let Some(response) = super::body::unsupported_media(headers, &["application/json"], hint) {
+        return Ok(response);
     }
     let bytes = match super::body::read(body, state.settings.body_limit_bytes).await {
         Ok(b) => b,
@@ -360,7 +350,7 @@ fn flatten(value: &Value, prefix: &str, out: &mut Vec<(String, String)>) {
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => neutralise_formula(s),
         Value::Enum(e) => e.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Boolean(b) => b.to_string(),
@@ -369,6 +359,17 @@ fn cell(v: &Value) -> String {
             .into_json()
             .map(|j| j.to_string())
             .unwrap_or_default(),
+    }
+}
+
+/// OWASP's advice against CSV injection: a text cell that a spreadsheet would read as a
+/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// so it shows as text. Only text is touched: numbers (negative ones included) stay numbers.
+fn neutralise_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
 }
 
@@ -441,6 +442,22 @@ mod tests {
         assert_eq!(
             to_csv(&items),
             "label,delta.ratio,delta.status,note\r\n\"a,b\",0.5,OK,\"line1\nline2\"\r\n\"say \"\"hi\"\"\",,BOTH_ZERO,\r\n"
+        );
+    }
+
+    #[test]
+    fn text_cells_that_look_like_formulas_are_neutralised_and_numbers_are_not() {
+        let rows = r#"[
+            {"label": "=HYPERLINK(\"http://evil.example\",\"x\")", "n": -1.5},
+            {"label": "+1", "n": 2}, {"label": "-x", "n": 0}, {"label": "@SUM(A1)", "n": 0},
+            {"label": "\tx", "n": 0}, {"label": "\rx", "n": 0}, {"label": "a=b", "n": 0}
+        ]"#;
+        let Value::List(items) = serde_json::from_str::<Value>(rows).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(
+            to_csv(&items),
+            "label,n\r\n\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-1.5\r\n'+1,2\r\n'-x,0\r\n'@SUM(A1),0\r\n'\tx,0\r\n\"'\rx\",0\r\na=b,0\r\n"
         );
     }
 }
