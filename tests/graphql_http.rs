@@ -169,6 +169,40 @@ both_dbs! {
         let bad = json!({"persistedQuery": {"version": 1, "sha256Hash": "00ff"}});
         let r = app.send("POST", "/graphql", &headers, json!({"query": q, "extensions": bad}).to_string()).await;
         assert_eq!(r.json()["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{}", r.body);
+        // So is a documentId beside a document it does not name (it used to run the document).
+        let r = app.send("POST", "/graphql", &headers, json!({"query": q, "documentId": "sha256:00ff"}).to_string()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{}", r.body);
+    }
+
+    async fn anonymous_clients_and_unparsable_documents_register_nothing(app) {
+        // Drill: 600 anonymous 1 MB `{ health } # …` documents with their hashes were all kept.
+        let p = app.team("acme", "UTC", Role::Viewer).await;
+        let token = format!("Bearer {}", app.token(&p));
+        let json_only = [("content-type", "application/json")];
+        let with_token = [("authorization", token.as_str()), ("content-type", "application/json")];
+        let by_hash = |q: &str| json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": dashgate::http::persisted::sha256_hex(q)}}});
+        let with_doc = |q: &str| {
+            let mut body = by_hash(q);
+            body["query"] = json!(q);
+            body.to_string()
+        };
+        let q = format!("{{ health }} # {}", "x".repeat(500_000));
+        let r = app.send("POST", "/graphql", &json_only, with_doc(&q)).await;
+        assert_eq!(r.json()["data"]["health"], "ok", "{:.300}", r.body);
+        let r = app.send("POST", "/graphql", &json_only, by_hash(&q).to_string()).await;
+        assert_eq!(r.json()["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND", "{}", r.body);
+        // Authenticated but not a document: nothing kept either.
+        let broken = "{ health ";
+        let r = app.send("POST", "/graphql", &with_token, with_doc(broken)).await;
+        assert_eq!(r.json()["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{}", r.body);
+        let r = app.send("POST", "/graphql", &with_token, by_hash(broken).to_string()).await;
+        assert_eq!(r.json()["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND", "{}", r.body);
+        // An authenticated client's document is kept.
+        let fine = "{ health }";
+        app.send("POST", "/graphql", &with_token, with_doc(fine)).await;
+        let r = app.send("POST", "/graphql", &json_only, by_hash(fine).to_string()).await;
+        assert_eq!(r.json()["data"]["health"], "ok", "{}", r.body);
     }
 }
 

@@ -55,28 +55,19 @@ pub(super) async fn run_graphql(
 /// `POST /graphql`: a JSON body `{query, variables, operationName, extensions, documentId}`.
 pub async fn post(State(http): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
     let media = Media::negotiate(&headers);
-    if let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if !matches!(
+    if let Some(essence) = super::body::declared_media(&headers)
+        && !matches!(
             essence.as_str(),
             "application/json" | "application/graphql-response+json"
-        ) {
-            let msg = format!("send the request as `application/json`, not `{essence}`");
-            return Answer::request_error(
-                media,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
-                msg,
-            );
-        }
+        )
+    {
+        let msg = format!("send the request as `application/json`, not `{essence}`");
+        return Answer::request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            msg,
+        );
     }
     let bytes = match super::body::read(body, http.app.settings.body_limit_bytes).await {
         Ok(bytes) => bytes,
@@ -190,6 +181,12 @@ async fn respond(
         }
     };
     let auth_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    // Only an authenticated caller's document is kept, and only once it has parsed: an
+    // anonymous client can make the gateway hold nothing.
+    let registration = resolved
+        .to_register
+        .filter(|_| principal.is_some())
+        .map(|digest| (digest, resolved.query.clone()));
     let mut request = async_graphql::Request::new(resolved.query).data(info.clone());
     if let Some(vars) = params.variables {
         request = request.variables(async_graphql::Variables::from_json(vars));
@@ -253,6 +250,16 @@ async fn respond(
             "graphql operation"
         )
     });
+    if let (Some((digest, query)), Ok(response)) = (registration, &outcome) {
+        let refused = response.errors.iter().any(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code")).is_some_and(|c| {
+                matches!(c, async_graphql::Value::String(c) if c == "GRAPHQL_PARSE_FAILED" || c == "QUERY_TOO_COMPLEX")
+            })
+        });
+        if !refused {
+            http.persisted.register(digest, &query);
+        }
+    }
     let answer = match outcome {
         Ok(response) => Answer::from_response(media, response),
         Err(e) => Answer::from_app_error(media, e),

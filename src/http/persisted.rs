@@ -16,6 +16,13 @@ pub struct Trusted {
     pub name: Option<String>,
 }
 
+/// Bytes of registered documents kept at most (their text plus `ENTRY_OVERHEAD` each).
+pub const REGISTERED_BYTES: u64 = 16 << 20;
+/// What an entry costs beyond its text (key, bookkeeping): bounds the number of entries too.
+const ENTRY_OVERHEAD: u64 = 512;
+/// Documents longer than this run but are not registered.
+pub const MAX_REGISTERED_DOCUMENT: usize = 64 << 10;
+
 /// The documents a gateway knows by id.
 pub struct PersistedDocuments {
     /// Trusted mode: the manifest's documents by id (and by the SHA-256 of their body).
@@ -65,6 +72,9 @@ impl PersistError {
 pub struct Resolved {
     pub query: String,
     pub trusted_name: Option<String>,
+    /// The client asked to register the document under this hash (Apollo's protocol): the
+    /// handler calls `register` once the caller is authenticated and the document has parsed.
+    pub to_register: Option<String>,
 }
 
 /// The SHA-256 of a document, as lower-case hex.
@@ -80,8 +90,12 @@ impl PersistedDocuments {
     pub fn open() -> Self {
         PersistedDocuments {
             trusted: None,
+            // Weighed by bytes: a cap on entries alone let 10 000 one-megabyte documents in.
             registered: Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(REGISTERED_BYTES)
+                .weigher(|_: &String, doc: &Arc<str>| {
+                    (doc.len() as u64 + ENTRY_OVERHEAD).min(u64::from(u32::MAX)) as u32
+                })
                 .time_to_idle(std::time::Duration::from_secs(24 * 3600))
                 .build(),
         }
@@ -141,12 +155,27 @@ impl PersistedDocuments {
             return trusted.get(id).map(|t| Resolved {
                 query: t.body.to_string(),
                 trusted_name: t.name.clone(),
+                to_register: None,
             });
         }
         self.registered.get(id).map(|q| Resolved {
             query: q.to_string(),
             trusted_name: None,
+            to_register: None,
         })
+    }
+
+    /// Keeps a document under its hash, for later requests by hash. The caller registers only
+    /// for an authenticated client whose document parsed: nothing an anonymous client sends
+    /// is kept.
+    pub fn register(&self, digest: String, query: &str) {
+        self.registered.insert(digest, Arc::from(query));
+    }
+
+    /// Bytes held by registered documents (their weight), for tests and metrics.
+    pub fn registered_bytes(&self) -> u64 {
+        self.registered.run_pending_tasks();
+        self.registered.weighted_size()
     }
 
     /// The document of a request: its `query`, its `documentId`, or its APQ hash.
@@ -165,10 +194,19 @@ impl PersistedDocuments {
             (None, Some(id)) => self.lookup(id).ok_or(PersistError::NotFound),
             (Some(query), id) => {
                 let digest = sha256_hex(&query);
-                if let Some(h) = hash
-                    && !h.eq_ignore_ascii_case(&digest)
-                {
-                    return Err(PersistError::HashMismatch);
+                // An id sent beside the document must name it: its hash, or (trusted mode) the
+                // manifest's id of the same text.
+                if let Some(id) = id {
+                    let bare = id.strip_prefix("sha256:").unwrap_or(id);
+                    let names_it = bare.eq_ignore_ascii_case(&digest)
+                        || self
+                            .trusted
+                            .as_ref()
+                            .and_then(|t| t.get(bare))
+                            .is_some_and(|t| *t.body == *query);
+                    if !names_it {
+                        return Err(PersistError::HashMismatch);
+                    }
                 }
                 match &self.trusted {
                     Some(trusted) => {
@@ -176,17 +214,15 @@ impl PersistedDocuments {
                         Ok(Resolved {
                             query,
                             trusted_name: t.name.clone(),
+                            to_register: None,
                         })
                     }
-                    None => {
-                        if hash.is_some() || id.is_some() {
-                            self.registered.insert(digest, Arc::from(query.as_str()));
-                        }
-                        Ok(Resolved {
-                            query,
-                            trusted_name: None,
-                        })
-                    }
+                    None => Ok(Resolved {
+                        to_register: (id.is_some() && query.len() <= MAX_REGISTERED_DOCUMENT)
+                            .then_some(digest),
+                        query,
+                        trusted_name: None,
+                    }),
                 }
             }
             (None, None) => Err(PersistError::Missing),
@@ -208,7 +244,13 @@ mod tests {
             docs.resolve(None, None, Some(&ext)).err(),
             Some(PersistError::NotFound)
         );
-        assert!(docs.resolve(Some(q.into()), None, Some(&ext)).is_ok());
+        let sent = docs.resolve(Some(q.into()), None, Some(&ext)).unwrap();
+        // Nothing is kept until the caller registers it (after authentication and parsing).
+        assert_eq!(
+            docs.resolve(None, None, Some(&ext)).err(),
+            Some(PersistError::NotFound)
+        );
+        docs.register(sent.to_register.unwrap(), &sent.query);
         assert_eq!(docs.resolve(None, None, Some(&ext)).unwrap().query, q);
         assert_eq!(
             docs.resolve(None, Some(&format!("sha256:{h}")), None)
@@ -220,6 +262,40 @@ mod tests {
         assert_eq!(
             docs.resolve(Some(q.into()), None, Some(&wrong)).err(),
             Some(PersistError::HashMismatch)
+        );
+        // A `documentId` beside the document must be its hash too.
+        assert_eq!(
+            docs.resolve(Some(q.into()), Some("sha256:00ff"), None)
+                .err(),
+            Some(PersistError::HashMismatch)
+        );
+        assert!(
+            docs.resolve(Some(q.into()), Some(&format!("sha256:{h}")), None)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn registered_documents_are_capped_by_bytes() {
+        let docs = PersistedDocuments::open();
+        let padding = "#".repeat(60 << 10);
+        for i in 0..600 {
+            let q = format!("{{ health }} # {i}\n{padding}");
+            let ext =
+                serde_json::json!({"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(&q)}});
+            let r = docs.resolve(Some(q), None, Some(&ext)).unwrap();
+            docs.register(r.to_register.unwrap(), &r.query);
+        }
+        assert!(docs.registered_bytes() <= REGISTERED_BYTES);
+        // Over the per-document size it runs but is not kept.
+        let big = format!("{{ health }} {}", "#".repeat(MAX_REGISTERED_DOCUMENT));
+        let ext =
+            serde_json::json!({"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(&big)}});
+        assert!(
+            docs.resolve(Some(big), None, Some(&ext))
+                .unwrap()
+                .to_register
+                .is_none()
         );
     }
 
