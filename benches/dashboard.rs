@@ -532,13 +532,13 @@ async fn main() {
     };
     let (warm_addr, state) = serve(settings.clone()).await;
     let (cold_addr, _) = serve(Settings {
-        cache_capacity: 0,
+        cache_max_bytes: 0,
         ..settings.clone()
     })
     .await;
     // Before rollups, in the same run on the same data: raw rows only.
     let (raw_addr, _) = serve(Settings {
-        cache_capacity: 0,
+        cache_max_bytes: 0,
         rollups: false,
         ..settings
     })

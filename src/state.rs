@@ -104,7 +104,7 @@ impl AppState {
             stale_for: Duration::from_secs(settings.cache_stale_seconds),
         };
         let cache = Arc::new(PanelCache::new(
-            settings.cache_capacity,
+            settings.cache_max_bytes,
             lifetimes,
             metrics.clone(),
         ));

@@ -33,7 +33,7 @@ async fn concurrent_identical_misses_compute_once() {
 
 #[tokio::test]
 async fn a_disabled_cache_computes_every_time() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.cache_capacity = 0)
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.cache_max_bytes = 0)
         .await
         .unwrap();
     let p = app.team("acme", "UTC", Role::Viewer).await;

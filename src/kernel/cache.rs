@@ -1,6 +1,8 @@
 //! The panel cache: moka, single-flight, with the team's data generation in every key.
 //!
-//! A key is `(team, generation, panel, normalised arguments)`. Ingestion bumps the team's
+//! A key is `(team, generation, panel, hash of the normalised arguments)` — hashed, so a
+//! request with long filter lists costs the cache 32 bytes of key, not the lists. Entries are
+//! weighed by their serialised size and the cache by bytes. Ingestion bumps the team's
 //! generation, so the next read misses and recomputes; other writers are seen within the TTL.
 //! Entries stay fresh for the TTL less a random part of up to a fifth (so entries computed
 //! together do not expire together), then stale for `stale_for`: a stale entry is served at
@@ -30,6 +32,8 @@ struct Cached {
     fresh_until: Instant,
     /// Fresh life plus stale life: when moka drops the entry.
     lifetime: Duration,
+    /// What the entry costs the cache: its value's serialised size plus bookkeeping.
+    weight: u32,
     value: Box<dyn Any + Send + Sync>,
 }
 
@@ -177,6 +181,7 @@ async fn compute_entry<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
             computed_at,
             fresh_until: Instant::now() + fresh,
             lifetime: fresh + lifetimes.stale_for,
+            weight: weigh(&value),
             value: Box::new(value),
         })
     };
@@ -197,13 +202,45 @@ async fn compute_entry<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
     Ok(entry(value, computed_at, false))
 }
 
+/// Bytes an entry costs beyond its value: the key, the entry and moka's bookkeeping.
+const ENTRY_OVERHEAD: usize = 256;
+
+/// The serialised size of a value plus the entry's overhead (counted, not allocated).
+fn weigh<T: Serialize>(value: &T) -> u32 {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(ENTRY_OVERHEAD);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0.min(u32::MAX as usize) as u32
+}
+
+/// The cache key's last part: a SHA-256 of the normalised arguments (128 bits, as hex).
+fn args_digest(args: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(args.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl PanelCache {
-    /// A cache of `capacity` entries; capacity 0 disables caching.
-    pub fn new(capacity: u64, lifetimes: Lifetimes, metrics: Arc<Metrics>) -> Self {
+    /// A cache of at most `max_bytes` (entries weighed by size); 0 disables caching.
+    pub fn new(max_bytes: u64, lifetimes: Lifetimes, metrics: Arc<Metrics>) -> Self {
         let computations = Arc::new(AtomicU64::new(0));
-        let shared = (capacity > 0).then(|| Shared {
+        let shared = (max_bytes > 0).then(|| Shared {
             entries: Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(max_bytes)
+                .weigher(|key: &String, entry: &Entry| {
+                    entry.weight.saturating_add(key.len() as u32)
+                })
                 .expire_after(Lifetime)
                 .build(),
             revalidating: Arc::default(),
@@ -246,6 +283,17 @@ impl PanelCache {
     pub fn bump(&self, team: TeamId) {
         if let Ok(mut g) = self.generations.write() {
             *g.entry(team).or_insert(0) += 1;
+        }
+    }
+
+    /// Bytes the in-process entries weigh (after pending evictions), for tests and metrics.
+    pub async fn weighted_bytes(&self) -> u64 {
+        match &self.shared {
+            Some(shared) => {
+                shared.entries.run_pending_tasks().await;
+                shared.entries.weighted_size()
+            }
+            None => 0,
         }
     }
 
@@ -322,7 +370,12 @@ impl PanelCache {
         let (entry, outcome) = match &self.shared {
             None => (computed.await?, Outcome::Miss),
             Some(shared) => {
-                let key = format!("{}:{}:{panel}:{args}", team.0, self.generation(team));
+                let key = format!(
+                    "{}:{}:{panel}:{}",
+                    team.0,
+                    self.generation(team),
+                    args_digest(&args)
+                );
                 let cached = if lookup.force {
                     None
                 } else {

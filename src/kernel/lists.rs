@@ -5,6 +5,9 @@ use super::{AppError, AppResult};
 
 /// At most this many values in one filter list.
 pub const MAX_VALUES: usize = 500;
+/// At most this many characters in one filter value: the longest text any dataset stores
+/// (a longer value could match nothing).
+pub const MAX_VALUE_CHARS: usize = 300;
 
 /// `values` mapped with `map`, sorted and deduplicated; absent = empty = no filter.
 /// `field` names the list in the error (`filter.<field>`).
@@ -18,6 +21,12 @@ pub fn normalised_list(
         return Err(AppError::bad_input(
             format!("filter.{field}"),
             format!("at most {MAX_VALUES} values per filter list"),
+        ));
+    }
+    if values.iter().any(|v| v.chars().count() > MAX_VALUE_CHARS) {
+        return Err(AppError::bad_input(
+            format!("filter.{field}"),
+            format!("a filter value has at most {MAX_VALUE_CHARS} characters"),
         ));
     }
     values.sort();
