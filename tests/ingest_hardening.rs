@@ -146,3 +146,42 @@ async fn ingestion_over_the_in_flight_byte_budget_is_answered_503() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
 }
+
+#[tokio::test]
+async fn trickled_uploads_do_not_starve_other_clients_batches() {
+    // Drill: four requests declaring 64 MiB and sending 12 KB/s held the whole 256 MiB
+    // in-flight budget; every other client's 1-row batch got 503 while they trickled.
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let p = app.team("acme", "UTC", Role::Editor).await;
+    let token = app.token(&p);
+    let addr = app.serve().await;
+    let mut tricklers = Vec::new();
+    for _ in 0..4 {
+        let head = format!(
+            "POST /v1/ingest/request_logs HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n",
+            64 << 20
+        );
+        let mut s = crate::support::wire::connect(addr, head.as_bytes()).await;
+        use tokio::io::AsyncWriteExt;
+        s.write_all(&[b' '; 12_000]).await.unwrap();
+        tricklers.push(s);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let row = ndjson(&[log("one", AT, 200, 1.0, json!({}))]);
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/x-ndjson"),
+    ];
+    let (status, body) = crate::support::wire::call_port(
+        addr.port(),
+        "POST",
+        "/v1/ingest/request_logs",
+        &headers,
+        row,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    drop(tricklers);
+}

@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use serde_json::json;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
 /// How fast a request body must arrive: after `grace`, at least `bytes_per_second` on average.
@@ -147,6 +149,40 @@ pub async fn guard(rules: BodyRules, request: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// The media type a request declares, lower-cased and without parameters; `None` when it
+/// declares none.
+pub fn declared_media(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().unwrap_or("?");
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// 415 `UNSUPPORTED_MEDIA_TYPE` (in `{"error": …}` shape) when the request declares a media
+/// type outside `accepted`; a request that declares none is read as the route's own format.
+pub fn unsupported_media(
+    headers: &axum::http::HeaderMap,
+    accepted: &[&str],
+    hint: &str,
+) -> Option<Response> {
+    let essence = declared_media(headers)?;
+    if accepted.contains(&essence.as_str()) {
+        return None;
+    }
+    let message = format!("{hint}; not `{essence}`");
+    Some(error_response(
+        false,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+        message,
+    ))
+}
+
 /// Asks the client to close the connection (its unread body makes it unusable anyway).
 fn close_after(response: &mut Response) {
     response.headers_mut().insert(
@@ -207,6 +243,51 @@ pub async fn read(body: Body, limit: usize) -> Result<Bytes, BodyError> {
         }
     }
     Ok(Bytes::from(buf))
+}
+
+/// Why a body read against a byte budget stopped.
+#[derive(Debug)]
+pub enum Charged {
+    Body(BodyError),
+    /// The budget had no room for the bytes that arrived.
+    OverBudget,
+}
+
+/// Reads a whole body of at most `limit` bytes like `read`, taking one permit of `budget` per
+/// byte *as the bytes arrive*: a client that declares 64 MiB and trickles holds only what it
+/// has sent, so slow senders cannot reserve the budget other clients need. The permit is held
+/// by the caller until the batch is answered.
+pub async fn read_charged(
+    body: Body,
+    limit: usize,
+    budget: &Arc<Semaphore>,
+) -> Result<(Bytes, OwnedSemaphorePermit), Charged> {
+    let declared = http_body::Body::size_hint(&body)
+        .exact()
+        .map_or(0, |n| n.min(limit as u64) as usize);
+    let mut permit = budget
+        .clone()
+        .try_acquire_many_owned(0)
+        .map_err(|_| Charged::OverBudget)?;
+    // Allocate up front only what the budget lets in at once (a declared length is a claim).
+    let mut buf = Vec::with_capacity(declared.min(budget.available_permits()));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Charged::Body(classify(&e)))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(Charged::Body(BodyError::TooLarge(limit)));
+            }
+            let more = u32::try_from(data.len()).map_err(|_| Charged::OverBudget)?;
+            let taken = budget
+                .clone()
+                .try_acquire_many_owned(more)
+                .map_err(|_| Charged::OverBudget)?;
+            permit.merge(taken);
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok((Bytes::from(buf), permit))
 }
 
 /// What went wrong while a body was read.

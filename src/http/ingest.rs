@@ -1,10 +1,12 @@
 //! `POST /v1/ingest/{dataset}` and `DELETE /v1/ingest/{dataset}`: one description per
 //! dataset drives both. A batch is JSON or NDJSON (415 otherwise) and counts against a budget
-//! of bytes being ingested at once (503 with `Retry-After` over it). Its rows are parsed,
+//! of bytes being ingested at once, charged as the bytes arrive (503 with `Retry-After` over
+//! it). Its rows are parsed,
 //! validated and written chunk by chunk inside one transaction — all rows or none.
 
 use super::HttpState;
 use super::auth::caller;
+use super::params::QueryParams;
 use crate::domains::datasets::{self, Dataset, Outcome};
 use crate::domains::registry;
 use crate::kernel::json_depth::nests_deeper_than;
@@ -12,8 +14,8 @@ use crate::kernel::record::{RowError, rows};
 use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -49,25 +51,6 @@ pub(super) fn rejected(errors: Vec<RowError>) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
-/// 415 for a declared media type that is neither JSON nor NDJSON.
-fn unsupported_media(headers: &HeaderMap) -> Option<Response> {
-    let declared = headers.get(header::CONTENT_TYPE)?.to_str().unwrap_or("?");
-    let essence = declared
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if ACCEPTED_TYPES.contains(&essence.as_str()) {
-        return None;
-    }
-    let message = format!(
-        "a batch is JSON or NDJSON; `{essence}` is neither (send `Content-Type: application/x-ndjson` or `application/json`)"
-    );
-    let body = json!({ "error": { "code": "UNSUPPORTED_MEDIA_TYPE", "message": message } });
-    Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response())
-}
-
 /// The dataset named in the path.
 fn dataset(name: &str) -> AppResult<&'static Dataset> {
     registry::find(name).ok_or_else(|| {
@@ -101,29 +84,22 @@ async fn open(
     let scope = TeamScope::require(principal.as_ref(), role)?;
     let principal = principal.ok_or(AppError::Unauthenticated)?;
     let ds = dataset(name)?;
-    if let Some(response) = unsupported_media(headers) {
+    let hint = "a batch is JSON or NDJSON (send `Content-Type: application/x-ndjson` or `application/json`)";
+    if let Some(response) = super::body::unsupported_media(headers, &ACCEPTED_TYPES, hint) {
         return Ok(Err(response));
     }
     let limit = state.settings.ingest_body_limit_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    // Charged what the client declares, or the whole route limit for a body of unknown length.
-    let charge = declared
-        .unwrap_or(limit)
-        .clamp(1, limit)
-        .min(u32::MAX as usize) as u32;
-    let Ok(permit) = http.ingest_budget.clone().try_acquire_many_owned(charge) else {
-        state.metrics.rate_limited("ingest_bytes");
-        return Err(AppError::Unavailable {
-            retry_after_seconds: 2,
-            message: "the gateway is ingesting as much as it takes at once; retry shortly".into(),
-        });
-    };
-    let bytes = match super::body::read(body, limit).await {
-        Ok(b) => b,
-        Err(e) => return Ok(Err(e.response(false))),
+    let (bytes, permit) = match super::body::read_charged(body, limit, &http.ingest_budget).await {
+        Ok(read) => read,
+        Err(super::body::Charged::Body(e)) => return Ok(Err(e.response(false))),
+        Err(super::body::Charged::OverBudget) => {
+            state.metrics.rate_limited("ingest_bytes");
+            return Err(AppError::Unavailable {
+                retry_after_seconds: 2,
+                message: "the gateway is ingesting as much as it takes at once; retry shortly"
+                    .into(),
+            });
+        }
     };
     // One more level than elsewhere: a JSON array batch's own brackets.
     let nesting = state.settings.max_nesting;
@@ -231,7 +207,7 @@ pub struct DeleteParams {
 pub async fn delete(
     State(http): State<HttpState>,
     Path(name): Path<String>,
-    Query(params): Query<DeleteParams>,
+    QueryParams(params): QueryParams<DeleteParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {

@@ -12,6 +12,7 @@ mod graphql;
 mod health;
 mod ingest;
 mod pages;
+mod params;
 pub mod persisted;
 pub mod server;
 
@@ -121,7 +122,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             "/v1/ingest/{dataset}",
             guarded(
                 post(ingest::ingest).delete(ingest::delete),
-                rate,
+                MinRate {
+                    bytes_per_second: s.server.ingest_body_min_rate,
+                    ..rate
+                },
                 s.ingest_body_limit_bytes,
                 false,
             ),
