@@ -28,6 +28,7 @@ mod instances;
 mod isolation;
 mod live_data;
 mod live_properties;
+mod maintenance;
 mod observability;
 mod outages;
 mod presets;

@@ -1,4 +1,4 @@
-//! JWTs (HS256) with claims `sub`, `team`, `role`, `exp`.
+//! JWTs (HS256) with claims `sub`, `team`, `role`, `exp` and, when present, `nbf`.
 
 use crate::kernel::{AppError, AppResult, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -19,7 +19,13 @@ pub struct Claims {
     pub role: String,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Not before, seconds since the epoch (optional; a token is refused before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
+
+/// Seconds a token's `nbf` may lie ahead of the gateway's clock (clock skew between issuers).
+pub const NBF_LEEWAY_SECONDS: i64 = 60;
 
 /// Signing and verification keys.
 pub struct JwtKeys {
@@ -42,6 +48,7 @@ impl JwtKeys {
             team: team_slug.into(),
             role: role.as_str().into(),
             exp,
+            nbf: None,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)
@@ -69,6 +76,11 @@ impl JwtKeys {
             })?;
         if claims.exp <= now {
             return Err(AppError::InvalidCredentials("the token has expired".into()));
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > now + NBF_LEEWAY_SECONDS) {
+            return Err(AppError::InvalidCredentials(
+                "the token is not valid yet (`nbf` is in the future)".into(),
+            ));
         }
         Ok(claims)
     }

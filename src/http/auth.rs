@@ -92,6 +92,24 @@ pub async fn event_sender(
     url_key: Option<&str>,
 ) -> AppResult<Option<Principal>> {
     let from_url = url_key.map(str::trim).filter(|k| !k.is_empty());
-    let credential = bearer(headers)?.or(from_url);
-    limited(state, credential, &state.events).await
+    if let Some(credential) = bearer(headers)? {
+        return limited(state, Some(credential), &state.events).await;
+    }
+    // A URL ends up in logs and histories: only a publishable key, which can do nothing but
+    // send events, belongs there. Anything else is refused before it is even looked up.
+    if from_url.is_some_and(|k| !k.starts_with(accounts::api_keys::PUBLISHABLE_PREFIX)) {
+        return Err(AppError::InvalidCredentials(
+            "only a publishable key (`dg_pk_…`) may be sent in the URL; send other credentials in `Authorization: Bearer`".into(),
+        ));
+    }
+    let principal = limited(state, from_url, &state.events).await?;
+    if principal
+        .as_ref()
+        .is_some_and(|p| p.role != crate::kernel::Role::Publishable)
+    {
+        return Err(AppError::InvalidCredentials(
+            "only a publishable key may be sent in the URL".into(),
+        ));
+    }
+    Ok(principal)
 }

@@ -33,6 +33,10 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> AppResult<Res
     let principal = caller(state, headers).await?;
     let scope = TeamScope::require(principal.as_ref(), Role::Admin)?;
     let principal = principal.ok_or(AppError::Unauthenticated)?;
+    let hint = "send the erasure as `application/json`";
+    if let Some(response) = super::body::unsupported_media(headers, &["application/json"], hint) {
+        return Ok(response);
+    }
     let bytes = match super::body::read(body, 4_096).await {
         Ok(b) => b,
         Err(e) => return Ok(e.response(false)),

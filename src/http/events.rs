@@ -5,12 +5,13 @@
 
 use super::HttpState;
 use super::auth::event_sender;
+use super::params::QueryParams;
 use crate::domains::datasets::{self, write};
 use crate::domains::executive::ingest::{RUM_EVENTS, from_browser};
 use crate::kernel::{AppError, Role, TeamScope};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -26,7 +27,7 @@ pub struct EventParams {
 /// Stores one event for the sender's team.
 pub async fn post_event(
     State(http): State<HttpState>,
-    Query(params): Query<EventParams>,
+    QueryParams(params): QueryParams<EventParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
