@@ -105,3 +105,30 @@ both_dbs! {
         assert!(drift.is_empty(), "dataset descriptions drifted from the schema:\n{}", drift.join("\n"));
     }
 }
+
+both_dbs! {
+    async fn every_reference_column_is_indexed_after_the_team(app) {
+        // Deleting a referenced row looks up the rows naming it; unindexed, a large delete
+        // scanned the team's rows once per chunk of keys.
+        use dashgate::domains::datasets::Kind;
+        let backend = app.state.db.get_database_backend();
+        let mut missing = Vec::new();
+        for ds in registry::all() {
+            for field in ds.fields {
+                if !matches!(field.kind, Kind::Ref(_) | Kind::OptRef(_)) {
+                    continue;
+                }
+                let name = format!("idx_{}_team_{}", ds.name, field.column());
+                let sql = match app.backend {
+                    Backend::Sqlite => format!("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = '{name}'"),
+                    Backend::Postgres => format!("SELECT COUNT(*) AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '{name}'"),
+                };
+                let row = app.state.db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+                if row.try_get::<i64>("", "n").unwrap() != 1 {
+                    missing.push(name);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "reference columns without an index: {missing:?}");
+    }
+}

@@ -13,6 +13,7 @@ mod chat_ingest;
 mod chat_rollups;
 mod datasets_schema;
 mod deletes;
+mod deletes_scale;
 mod errors;
 mod executive;
 mod executive_ingest;

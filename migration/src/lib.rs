@@ -15,6 +15,7 @@ mod m0009_rollups;
 mod m0010_chat_rollups;
 mod m0011_publishing_rollups;
 mod m0012_rollup_fillfactor;
+mod m0013_reference_indexes;
 mod tables;
 
 /// All migrations, in order.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_chat_rollups::Migration),
             Box::new(m0011_publishing_rollups::Migration),
             Box::new(m0012_rollup_fillfactor::Migration),
+            Box::new(m0013_reference_indexes::Migration),
         ]
     }
 }

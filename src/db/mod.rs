@@ -76,7 +76,16 @@ async fn connect_to(
         opts.statement_timeout(Duration::from_millis(settings.db_statement_timeout_ms));
         // Dashboard aggregates sort ~10^5 rows (distinct counts, percentiles); the default
         // 4 MB spills those sorts to disk.
-        opts.map_sqlx_postgres_opts(|o| o.options([("work_mem", "64MB")]));
+        // Custom plans always: sqlx prepares every statement, and after five executions
+        // PostgreSQL may switch to a generic plan, in which `IN ($2, …, $501)` is no longer a
+        // list of constants — it is then searched linearly for every row instead of hashed
+        // (a 500-key delete chunk went from 2 ms to 120 ms, making large deletes quadratic).
+        opts.map_sqlx_postgres_opts(|o| {
+            o.options([
+                ("work_mem", "64MB"),
+                ("plan_cache_mode", "force_custom_plan"),
+            ])
+        });
         if let Some(schema) = schema {
             opts.set_schema_search_path(schema.to_string());
         }
@@ -91,6 +100,7 @@ async fn connect_to(
 pub fn observe(db: &mut DatabaseConnection, log: Option<Arc<Mutex<Vec<String>>>>) {
     db.set_metric_callback(move |info| {
         timing::record(info.elapsed);
+
         if let Some(log) = &log
             && let Ok(mut log) = log.lock()
         {
