@@ -9,6 +9,7 @@ use crate::db::changes::ChangeFeed;
 use crate::db::redis::SharedRedis;
 use crate::db::replica::Replica;
 use crate::db::statistics::Statistics;
+use crate::db::writers::{WriteTurn, Writers};
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
 use crate::kernel::cache::{Lifetimes, PanelCache};
@@ -45,6 +46,8 @@ pub struct AppState {
     pub redis: Option<Arc<SharedRedis>>,
     /// The read replica for dashboard reads (`DASHGATE_DATABASE_READ_URL`).
     pub replica: Option<Arc<Replica>>,
+    /// Writers' turns: one batch per team (per database on SQLite) at a time.
+    pub writers: Arc<Writers>,
 }
 
 impl AppState {
@@ -69,6 +72,15 @@ impl AppState {
         if let Some(changes) = &self.changes {
             changes.announce(team, wrote).await;
         }
+    }
+
+    /// Begins a write transaction for `team` once it is its turn (see `db::writers`); the
+    /// turn is held until the returned turn is dropped, after commit or rollback.
+    pub async fn begin_team_write(
+        &self,
+        team: TeamId,
+    ) -> crate::kernel::AppResult<(WriteTurn, sea_orm::DatabaseTransaction)> {
+        self.writers.begin(&self.db, team).await
     }
 
     /// This state with dashboard reads for `team` on the read replica, when there is one
@@ -136,6 +148,11 @@ impl AppState {
             metrics,
             lookups: accounts::Lookups::new(Duration::from_secs(settings.auth_cache_seconds)),
             statistics: Arc::new(Statistics::new(settings.analyze_growth_percent)),
+            writers: Arc::new(Writers::new(
+                settings.is_sqlite(),
+                Duration::from_millis(settings.write_queue_timeout_ms),
+                settings.db_write_statement_timeout_ms,
+            )),
             settings: Arc::new(settings),
         })
     }

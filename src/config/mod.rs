@@ -152,6 +152,24 @@ pub struct Settings {
         default_value_t = 10_000
     )]
     pub db_statement_timeout_ms: u64,
+    /// Statement timeout inside a write transaction (a large batch's bulk statements), on
+    /// PostgreSQL, in milliseconds (0 = none).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_DB_WRITE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 120_000
+    )]
+    pub db_write_statement_timeout_ms: u64,
+    /// How long a batch waits for its turn: one team's batches (every batch on SQLite) are
+    /// written one at a time, in arrival order; past this wait it is answered 503.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_WRITE_QUEUE_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
+    pub write_queue_timeout_ms: u64,
     /// Whole-request timeout for GraphQL, in milliseconds.
     #[arg(
         long,

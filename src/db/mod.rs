@@ -5,6 +5,7 @@ pub mod redis;
 pub mod replica;
 pub mod statistics;
 pub mod timing;
+pub mod writers;
 
 use crate::config::Settings;
 use migration::{Migrator, MigratorTrait};

@@ -50,7 +50,7 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> AppResult<Res
             "1–200 characters, no control characters",
         ));
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let (_turn, txn) = state.begin_team_write(scope.team_id()).await?;
     let erased = erase(&txn, &scope, user).await?;
     let counts = json!(erased);
     let arguments = json!({ "userId": user });

@@ -59,7 +59,7 @@ async fn run(
     let value = from_browser(value, state.clock.now());
     let row = datasets::validate(&RUM_EVENTS, &value)
         .map_err(|e| AppError::bad_input(e.field, e.message))?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let (_turn, txn) = state.begin_team_write(scope.team_id()).await?;
     let written = write(&txn, &scope, &RUM_EVENTS, std::slice::from_ref(&row)).await?;
     txn.commit().await?;
     // No cache generation bump: a page sends events all the time, and invalidating the team's

@@ -145,7 +145,7 @@ async fn post(
     };
     let (scope, ds) = (&opened.scope, opened.ds);
     let state = &http.app;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let (_turn, txn) = state.begin_team_write(scope.team_id()).await?;
     let outcome = datasets::ingest(&txn, scope, ds, opened.bytes.clone()).await?;
     let written = match outcome {
         Ok(written) => written,
@@ -249,7 +249,7 @@ async fn remove(
     }
     let state = &http.app;
     let all: Vec<&'static Dataset> = registry::all().collect();
-    let txn = crate::db::begin_write(&state.db).await?;
+    let (_turn, txn) = state.begin_team_write(scope.team_id()).await?;
     let done = match datasets::delete(&txn, scope, &all, ds, &keys, cascade).await? {
         Ok(done) => done,
         Err(referenced) => {
