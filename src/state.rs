@@ -114,6 +114,7 @@ impl AppState {
         let lifetimes = Lifetimes {
             ttl: Duration::from_secs(settings.cache_ttl_seconds),
             stale_for: Duration::from_secs(settings.cache_stale_seconds),
+            changed_wait: Duration::from_millis(settings.cache_changed_wait_ms),
         };
         let cache = Arc::new(PanelCache::new(
             settings.cache_max_bytes,

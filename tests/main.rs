@@ -6,6 +6,7 @@ mod support;
 mod api_usage;
 mod browser;
 mod cache;
+mod cache_changes;
 mod cache_staleness;
 mod calendar;
 mod chat;

@@ -71,6 +71,17 @@ pub struct Settings {
         default_value_t = 60
     )]
     pub cache_stale_seconds: u64,
+    /// Milliseconds a reader of a team whose data just changed waits for the new answer of a
+    /// panel before it is answered the previous one (marked stale in `extensions.cache`);
+    /// the new answer is still computed, for the next reader. A failure that says "not now"
+    /// (timeout, database unavailable) also gets the previous answer instead of an error.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_CACHE_CHANGED_WAIT_MS",
+        default_value_t = 5_000
+    )]
+    pub cache_changed_wait_ms: u64,
     /// A PostgreSQL read replica (`postgres://…`) for dashboard reads; ingestion, presets and
     /// accounts stay on the primary, and a team that just wrote reads from the primary until
     /// the replica has replayed its write.

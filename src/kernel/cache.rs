@@ -6,7 +6,9 @@
 //! generation, so the next read misses and recomputes; other writers are seen within the TTL.
 //! Entries stay fresh for the TTL less a random part of up to a fifth (so entries computed
 //! together do not expire together), then stale for `stale_for`: a stale entry is served at
-//! once while one background task recomputes it.
+//! once while one background task recomputes it. A reader of a team whose data just changed
+//! waits at most `Lifetimes::changed_wait` for the new answer, and gets the previous one (stale)
+//! when the new one is slower or fails for a passing reason (timeout, database unavailable).
 
 use super::error::{AppError, AppResult};
 use super::shared_tier::{SharedTier, Slot};
@@ -126,13 +128,28 @@ pub struct Lifetimes {
     pub ttl: Duration,
     /// Then served stale (while recomputing) for at most this long.
     pub stale_for: Duration,
+    /// How long a reader of a team whose data changed waits for the new answer before it gets
+    /// the previous one (stale); the computation goes on and the next reader gets it.
+    pub changed_wait: Duration,
 }
 
 /// What a background revalidation needs, shared with its task.
 #[derive(Clone)]
 struct Shared {
     entries: Cache<String, Entry>,
+    /// The latest answer of each panel and arguments, whatever the team's generation: served
+    /// (stale) to readers of a team whose data just changed while the new answer is slow or
+    /// fails for a passing reason. Lives as long as an entry's fresh plus stale life.
+    latest: Cache<String, Entry>,
     revalidating: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Errors that say "not now" rather than "never": a reader with a previous answer gets that.
+fn passing(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Timeout(_) | AppError::DatabaseUnavailable | AppError::Unavailable { .. }
+    )
 }
 
 /// Cached panel results for all teams.
@@ -242,6 +259,13 @@ impl PanelCache {
                     entry.weight.saturating_add(key.len() as u32)
                 })
                 .expire_after(Lifetime)
+                .build(),
+            latest: Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|key: &String, entry: &Entry| {
+                    entry.weight.saturating_add(key.len() as u32)
+                })
+                .time_to_live(lifetimes.ttl + lifetimes.stale_for)
                 .build(),
             revalidating: Arc::default(),
         });
@@ -370,12 +394,9 @@ impl PanelCache {
         let (entry, outcome) = match &self.shared {
             None => (computed.await?, Outcome::Miss),
             Some(shared) => {
-                let key = format!(
-                    "{}:{}:{panel}:{}",
-                    team.0,
-                    self.generation(team),
-                    args_digest(&args)
-                );
+                let digest = args_digest(&args);
+                let key = format!("{}:{}:{panel}:{digest}", team.0, self.generation(team));
+                let latest_key = format!("{}:{panel}:{digest}", team.0);
                 let cached = if lookup.force {
                     None
                 } else {
@@ -390,23 +411,47 @@ impl PanelCache {
                     None if lookup.force => {
                         let entry = computed.await?;
                         shared.entries.insert(key, entry.clone()).await;
+                        shared.latest.insert(latest_key, entry.clone()).await;
                         (entry, Outcome::Miss)
                     }
                     None => {
-                        let entry = shared
-                            .entries
-                            .entry(key)
-                            .or_try_insert_with(computed)
-                            .await
-                            .map_err(|shared| unshare(&shared))?;
-                        // Another request's computation (or another instance's, through
-                        // the shared tier) answered this one: a hit.
-                        let outcome = if entry.is_fresh() && !entry.value().shared {
-                            Outcome::Miss
-                        } else {
-                            Outcome::Hit
+                        let entries = shared.entries.clone();
+                        let single_flight = async move {
+                            let entry = entries
+                                .entry(key)
+                                .or_try_insert_with(computed)
+                                .await
+                                .map_err(|shared| unshare(&shared))?;
+                            // Another request's computation (or another instance's, through
+                            // the shared tier) answered this one: a hit.
+                            let outcome = if entry.is_fresh() && !entry.value().shared {
+                                Outcome::Miss
+                            } else {
+                                Outcome::Hit
+                            };
+                            Ok::<_, AppError>((entry.into_value(), outcome))
                         };
-                        (entry.into_value(), outcome)
+                        let (entry, outcome) = match shared.latest.get(&latest_key).await {
+                            None => single_flight.await?,
+                            Some(previous) => {
+                                // The team's data changed since `previous`: the new answer is
+                                // computed on its own task (it goes on if this reader stops
+                                // waiting); the reader waits a while, then takes `previous`.
+                                let task = tokio::spawn(single_flight);
+                                match tokio::time::timeout(self.lifetimes.changed_wait, task).await
+                                {
+                                    Ok(Ok(Ok(found))) => found,
+                                    Ok(Ok(Err(e))) if passing(&e) => (previous, Outcome::Stale),
+                                    Ok(Ok(Err(e))) => return Err(e),
+                                    Ok(Err(joined)) => return Err(AppError::internal(joined)),
+                                    Err(_) => (previous, Outcome::Stale),
+                                }
+                            }
+                        };
+                        if outcome != Outcome::Stale {
+                            shared.latest.insert(latest_key, entry.clone()).await;
+                        }
+                        (entry, outcome)
                     }
                 }
             }
