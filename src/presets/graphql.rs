@@ -345,6 +345,7 @@ impl PresetsMutation {
         };
         let result = service::create(
             &state.db,
+            &state.writers,
             &scope,
             draft,
             state.settings.max_buckets,
@@ -378,6 +379,7 @@ impl PresetsMutation {
         let max = state.settings.max_buckets;
         let result = service::update(
             &state.db,
+            &state.writers,
             &scope,
             id,
             expected_version,
@@ -410,8 +412,14 @@ impl PresetsMutation {
         id: ID,
     ) -> Result<FilterPresetPayload> {
         let (scope, state) = scope(ctx)?;
-        let preset =
-            service::set_default(&state.db, &scope, parse_id(&id)?, state.clock.now()).await?;
+        let preset = service::set_default(
+            &state.db,
+            &state.writers,
+            &scope,
+            parse_id(&id)?,
+            state.clock.now(),
+        )
+        .await?;
         Ok(payload(Ok(preset), &scope))
     }
 }

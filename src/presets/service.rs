@@ -3,6 +3,7 @@
 
 use super::entity::{self, Column, Entity};
 use super::model::{DashboardKind, Preset, PresetFilter, PresetVisibility, UserError};
+use crate::db::writers::Writers;
 use crate::kernel::window::WindowInput;
 use crate::kernel::{AppError, AppResult, Role, TeamScope};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -201,6 +202,7 @@ fn active(scope: &TeamScope, p: &Preset) -> entity::ActiveModel {
 /// Creates a preset owned by the caller.
 pub async fn create(
     db: &DatabaseConnection,
+    writers: &Writers,
     scope: &TeamScope,
     draft: Draft,
     max_buckets: usize,
@@ -232,7 +234,7 @@ pub async fn create(
         created_at_ms: now_ms,
         updated_at_ms: now_ms,
     };
-    let txn = crate::db::begin_write(db).await?;
+    let (_turn, txn) = writers.begin(db, scope.team_id()).await?;
     if let Some(e) = duplicate(&txn, scope, &preset).await? {
         txn.rollback().await?;
         return Ok(Err(vec![e]));
@@ -249,6 +251,7 @@ pub async fn create(
 /// Applies changes if `expected_version` is still current.
 pub async fn update(
     db: &DatabaseConnection,
+    writers: &Writers,
     scope: &TeamScope,
     id: i64,
     expected_version: i32,
@@ -256,7 +259,7 @@ pub async fn update(
     max_buckets: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Result<Preset, Vec<UserError>>> {
-    let txn = crate::db::begin_write(db).await?;
+    let (_turn, txn) = writers.begin(db, scope.team_id()).await?;
     let outcome = apply_changes(&txn, scope, id, expected_version, changes, max_buckets, now).await;
     match outcome {
         Ok(Ok(preset)) => {
@@ -359,11 +362,12 @@ pub async fn delete(db: &DatabaseConnection, scope: &TeamScope, id: i64) -> AppR
 /// Makes a preset its owner's default for its dashboard (the previous default is cleared).
 pub async fn set_default(
     db: &DatabaseConnection,
+    writers: &Writers,
     scope: &TeamScope,
     id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Preset> {
-    let txn = crate::db::begin_write(db).await?;
+    let (_turn, txn) = writers.begin(db, scope.team_id()).await?;
     let mut preset = match editable(&txn, scope, id).await {
         Ok(p) => p,
         Err(e) => {
