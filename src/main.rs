@@ -191,7 +191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // Maintenance (rebuilding or checking rollups of a large team, seeding) is not
         // serving: no statement timeout, and time to get a connection from a busy database.
         settings.db_statement_timeout_ms = 0;
-        settings.db_acquire_timeout_ms = settings.db_acquire_timeout_ms.max(60_000);
+        settings.db_acquire_timeout_ms = settings.db_acquire_timeout_ms.max(10_000);
     }
     let state = AppState::open(settings, None).await?;
     let now = state.clock.now();

@@ -55,6 +55,23 @@ impl AppState {
     /// on every other instance.
     pub async fn data_changed(&self, team: TeamId) {
         self.cache.bump(team);
+        self.announce_change(team).await;
+    }
+
+    /// Rows of `datasets` of `team` changed: the cached panels of the dashboards that read
+    /// them are no longer read here; the team's other dashboards keep theirs. Other instances
+    /// hear of the change for the whole team (their announcements carry no datasets).
+    pub async fn datasets_changed(&self, team: TeamId, datasets: &[&str]) {
+        for dataset in datasets {
+            match registry::dashboard_of(dataset) {
+                Some(dashboard) => self.cache.bump_area(team, dashboard),
+                None => self.cache.bump(team),
+            }
+        }
+        self.announce_change(team).await;
+    }
+
+    async fn announce_change(&self, team: TeamId) {
         // Before announcing it: an instance that hears of the change reads the new generation.
         if let Some(redis) = &self.redis {
             redis.bump_generation(team).await;

@@ -85,3 +85,34 @@ crate::both_dbs! {
         assert_eq!(r["apiUsage"]["kpis"]["totalRequests"]["value"], json!(2_400.0));
     }
 }
+
+crate::both_dbs! {
+    async fn a_batch_into_one_dashboards_datasets_leaves_the_others_cached(app) {
+        use crate::support::fixtures::log;
+        use serde_json::json;
+        let p = app.team("acme", "UTC", dashgate::kernel::Role::Editor).await;
+        app.ingest(&p, &[log("a", "2026-03-09T10:00:00Z", 200, 5.0, json!({}))]).await;
+        let query = "{ apiUsage(window: {preset: LAST_7_DAYS}) { kpis { totalRequests { value } } } }";
+        let cache = |r: &serde_json::Value| (r["extensions"]["cache"]["hits"].clone(), r["extensions"]["cache"]["misses"].clone());
+        let first = app.gql(Some(&p), query).await;
+        assert_eq!(cache(&first), (json!(0), json!(1)), "{first}");
+        // A chat batch: the apiUsage panel stays a hit.
+        app.ingest_into(&p, "chat_experiments", &[json!({"id": "x1", "name": "Alpha", "created_at": "2026-03-09T10:00:00Z"})]).await;
+        let after_chat = app.gql(Some(&p), query).await;
+        assert_eq!(cache(&after_chat), (json!(1), json!(0)), "{after_chat}");
+        // …and so does deleting it.
+        let (status, _) = app.http("DELETE", "/v1/ingest/chat_experiments", Some(&app.token(&p)), r#"{"id": "x1"}"#).await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+        assert_eq!(cache(&app.gql(Some(&p), query).await), (json!(1), json!(0)));
+        // A request-log batch: recomputed, with the new row.
+        app.ingest(&p, &[log("b", "2026-03-09T11:00:00Z", 200, 5.0, json!({}))]).await;
+        let after_logs = app.gql(Some(&p), query).await;
+        assert_eq!(cache(&after_logs), (json!(0), json!(1)), "{after_logs}");
+        assert_eq!(after_logs["data"]["apiUsage"]["kpis"]["totalRequests"]["value"], json!(2.0));
+        // Erasing a person changes every dashboard.
+        let admin = dashgate::kernel::Principal { role: dashgate::kernel::Role::Admin, ..p.clone() };
+        let (status, _) = app.http("POST", "/v1/erase", Some(&app.token(&admin)), r#"{"userId": "nobody"}"#).await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+        assert_eq!(cache(&app.gql(Some(&p), query).await), (json!(0), json!(1)));
+    }
+}

@@ -26,3 +26,23 @@ pub fn names() -> Vec<&'static str> {
 pub fn rollups() -> Vec<&'static crate::domains::rollups::Rollup> {
     all().filter_map(|ds| ds.rollup).collect()
 }
+
+/// The dashboard that reads a dataset — the prefix of its panels' names. Each domain's
+/// datasets feed its own dashboard only, so a batch into one leaves the others' cached panels
+/// valid. `None` for a dataset no dashboard owns (callers then treat the whole team as changed).
+pub fn dashboard_of(dataset: &str) -> Option<&'static str> {
+    let owns = |datasets: &[Dataset]| datasets.iter().any(|d| d.name == dataset);
+    if super::api_usage::ingest::REQUEST_LOGS.name == dataset {
+        Some("apiUsage")
+    } else if owns(super::chat::ingest::DATASETS) {
+        Some("chat")
+    } else if owns(super::publishing::ingest::DATASETS) {
+        Some("publishing")
+    } else if owns(super::executive::ingest::DATASETS) {
+        Some("executive")
+    } else if owns(super::product::ingest::DATASETS) {
+        Some("product")
+    } else {
+        None
+    }
+}

@@ -160,7 +160,7 @@ async fn post(
     txn.commit().await?;
     let o = written.outcome;
     if o.changed() {
-        state.data_changed(scope.team_id()).await;
+        state.datasets_changed(scope.team_id(), &[ds.name]).await;
         // The rollup grows with its dataset: its statistics are refreshed with the dataset's.
         let rollup = ds.rollup.map(|r| r.table);
         state
@@ -283,8 +283,14 @@ async fn remove(
     )
     .await?;
     txn.commit().await?;
-    if done.deleted.values().any(|n| *n > 0) {
-        state.data_changed(scope.team_id()).await;
+    let touched: Vec<&str> = done
+        .deleted
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(name, _)| *name)
+        .collect();
+    if !touched.is_empty() {
+        state.datasets_changed(scope.team_id(), &touched).await;
     }
     let mut body = json!({ "dataset": ds.name, "deleted": deleted, "missing": done.missing });
     if cascade {

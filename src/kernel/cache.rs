@@ -1,6 +1,8 @@
 //! The panel cache: moka, single-flight, with the team's data generation in every key.
 //!
-//! A key is `(team, generation, panel, hash of the normalised arguments)` — hashed, so a
+//! A key is `(team, generation, dashboard generation, panel, hash of the normalised
+//! arguments)` — a batch into one dashboard's datasets bumps only that dashboard's generation;
+//! the arguments are hashed, so a
 //! request with long filter lists costs the cache 32 bytes of key, not the lists. Entries are
 //! weighed by their serialised size and the cache by bytes. Ingestion bumps the team's
 //! generation, so the next read misses and recomputes; other writers are seen within the TTL.
@@ -156,6 +158,9 @@ fn passing(e: &AppError) -> bool {
 pub struct PanelCache {
     shared: Option<Shared>,
     generations: RwLock<HashMap<TeamId, u64>>,
+    /// Per team and dashboard (the panel name's prefix, e.g. `apiUsage`): bumped when only the
+    /// datasets that dashboard reads changed, so other dashboards' panels stay cached.
+    areas: RwLock<HashMap<(TeamId, String), u64>>,
     /// The tier several instances share (Redis), when configured.
     tier: RwLock<Option<Arc<dyn SharedTier>>>,
     /// Added to every team's generation: bumped when changes may have been missed.
@@ -272,6 +277,7 @@ impl PanelCache {
         PanelCache {
             shared,
             generations: RwLock::default(),
+            areas: RwLock::default(),
             tier: RwLock::new(None),
             epoch: AtomicU64::new(0),
             computations,
@@ -319,6 +325,24 @@ impl PanelCache {
             }
             None => 0,
         }
+    }
+
+    /// Marks the data of one dashboard of a team as changed (`area` is the prefix of its
+    /// panels' names): its panels are no longer read; the team's other dashboards keep theirs.
+    pub fn bump_area(&self, team: TeamId, area: &str) {
+        if let Ok(mut a) = self.areas.write() {
+            *a.entry((team, area.to_string())).or_insert(0) += 1;
+        }
+    }
+
+    /// The generation of one dashboard's data of a team (see `bump_area`).
+    fn area_generation(&self, team: TeamId, panel: &str) -> u64 {
+        let area = panel.split('.').next().unwrap_or(panel);
+        self.areas
+            .read()
+            .ok()
+            .and_then(|a| a.get(&(team, area.to_string())).copied())
+            .unwrap_or(0)
     }
 
     /// How many times a panel was actually computed (a cache miss), for tests and metrics.
@@ -395,7 +419,12 @@ impl PanelCache {
             None => (computed.await?, Outcome::Miss),
             Some(shared) => {
                 let digest = args_digest(&args);
-                let key = format!("{}:{}:{panel}:{digest}", team.0, self.generation(team));
+                let key = format!(
+                    "{}:{}.{}:{panel}:{digest}",
+                    team.0,
+                    self.generation(team),
+                    self.area_generation(team, panel)
+                );
                 let latest_key = format!("{}:{panel}:{digest}", team.0);
                 let cached = if lookup.force {
                     None
