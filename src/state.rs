@@ -97,7 +97,7 @@ impl AppState {
         &self,
         team: TeamId,
     ) -> crate::kernel::AppResult<(WriteTurn, sea_orm::DatabaseTransaction)> {
-        self.writers.begin(&self.db, team).await
+        self.writers.begin(team).await
     }
 
     /// This state with dashboard reads for `team` on the read replica, when there is one
@@ -152,8 +152,14 @@ impl AppState {
         if let Some(redis) = &redis {
             cache.share_through(redis.clone());
         }
+        let writers = Arc::new(Writers::new(
+            db.clone(),
+            Duration::from_millis(settings.write_queue_timeout_ms),
+            settings.db_write_statement_timeout_ms,
+        ));
         Ok(AppState {
             db,
+            writers,
             cache,
             changes,
             redis,
@@ -166,11 +172,6 @@ impl AppState {
             metrics,
             lookups: accounts::Lookups::new(Duration::from_secs(settings.auth_cache_seconds)),
             statistics: Arc::new(Statistics::new(settings.analyze_growth_percent)),
-            writers: Arc::new(Writers::new(
-                settings.is_sqlite(),
-                Duration::from_millis(settings.write_queue_timeout_ms),
-                settings.db_write_statement_timeout_ms,
-            )),
             settings: Arc::new(settings),
         })
     }

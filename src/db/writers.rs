@@ -21,6 +21,8 @@ const ADVISORY_TAG: i64 = 0x6467 << 48;
 
 /// The queues of writers.
 pub struct Writers {
+    /// The primary, which every write goes to.
+    db: DatabaseConnection,
     /// SQLite has one writer per database: one queue for every team.
     whole: Option<Arc<Turn<()>>>,
     teams: Mutex<HashMap<TeamId, Weak<Turn<()>>>>,
@@ -33,8 +35,10 @@ pub struct Writers {
 pub struct WriteTurn(#[allow(dead_code)] OwnedMutexGuard<()>);
 
 impl Writers {
-    pub fn new(sqlite: bool, wait: Duration, statement_timeout_ms: u64) -> Self {
+    pub fn new(db: DatabaseConnection, wait: Duration, statement_timeout_ms: u64) -> Self {
+        let sqlite = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
         Writers {
+            db,
             whole: sqlite.then(|| Arc::new(Turn::new(()))),
             teams: Mutex::default(),
             wait,
@@ -71,11 +75,8 @@ impl Writers {
     /// Waits for `team`'s turn (at most `wait`), then begins its write transaction: on
     /// PostgreSQL with the team's advisory lock (waited for within what is left of `wait`) and
     /// the write statement timeout.
-    pub async fn begin(
-        &self,
-        db: &DatabaseConnection,
-        team: TeamId,
-    ) -> AppResult<(WriteTurn, DatabaseTransaction)> {
+    pub async fn begin(&self, team: TeamId) -> AppResult<(WriteTurn, DatabaseTransaction)> {
+        let db = &self.db;
         let started = tokio::time::Instant::now();
         let turn = tokio::time::timeout(self.wait, self.queue(team).lock_owned())
             .await

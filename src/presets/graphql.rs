@@ -344,7 +344,6 @@ impl PresetsMutation {
             filter,
         };
         let result = service::create(
-            &state.db,
             &state.writers,
             &scope,
             draft,
@@ -378,7 +377,6 @@ impl PresetsMutation {
         };
         let max = state.settings.max_buckets;
         let result = service::update(
-            &state.db,
             &state.writers,
             &scope,
             id,
@@ -412,14 +410,8 @@ impl PresetsMutation {
         id: ID,
     ) -> Result<FilterPresetPayload> {
         let (scope, state) = scope(ctx)?;
-        let preset = service::set_default(
-            &state.db,
-            &state.writers,
-            &scope,
-            parse_id(&id)?,
-            state.clock.now(),
-        )
-        .await?;
+        let preset =
+            service::set_default(&state.writers, &scope, parse_id(&id)?, state.clock.now()).await?;
         Ok(payload(Ok(preset), &scope))
     }
 }

@@ -201,7 +201,6 @@ fn active(scope: &TeamScope, p: &Preset) -> entity::ActiveModel {
 
 /// Creates a preset owned by the caller.
 pub async fn create(
-    db: &DatabaseConnection,
     writers: &Writers,
     scope: &TeamScope,
     draft: Draft,
@@ -234,7 +233,7 @@ pub async fn create(
         created_at_ms: now_ms,
         updated_at_ms: now_ms,
     };
-    let (_turn, txn) = writers.begin(db, scope.team_id()).await?;
+    let (_turn, txn) = writers.begin(scope.team_id()).await?;
     if let Some(e) = duplicate(&txn, scope, &preset).await? {
         txn.rollback().await?;
         return Ok(Err(vec![e]));
@@ -250,7 +249,6 @@ pub async fn create(
 
 /// Applies changes if `expected_version` is still current.
 pub async fn update(
-    db: &DatabaseConnection,
     writers: &Writers,
     scope: &TeamScope,
     id: i64,
@@ -259,7 +257,7 @@ pub async fn update(
     max_buckets: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Result<Preset, Vec<UserError>>> {
-    let (_turn, txn) = writers.begin(db, scope.team_id()).await?;
+    let (_turn, txn) = writers.begin(scope.team_id()).await?;
     let outcome = apply_changes(&txn, scope, id, expected_version, changes, max_buckets, now).await;
     match outcome {
         Ok(Ok(preset)) => {
@@ -361,13 +359,12 @@ pub async fn delete(db: &DatabaseConnection, scope: &TeamScope, id: i64) -> AppR
 
 /// Makes a preset its owner's default for its dashboard (the previous default is cleared).
 pub async fn set_default(
-    db: &DatabaseConnection,
     writers: &Writers,
     scope: &TeamScope,
     id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Preset> {
-    let (_turn, txn) = writers.begin(db, scope.team_id()).await?;
+    let (_turn, txn) = writers.begin(scope.team_id()).await?;
     let mut preset = match editable(&txn, scope, id).await {
         Ok(p) => p,
         Err(e) => {
