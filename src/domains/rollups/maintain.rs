@@ -171,11 +171,28 @@ fn recompute_extremes_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) 
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
+            // Only rows whose stored extreme one of the removed rows holds can change: a removed
+            // value below a maximum (above a minimum) leaves it as it is. Without this guard a
+            // large delete recomputed every touched row's extreme once per chunk of keys.
+            let holds = rollup
+                .measures
+                .iter()
+                .filter(|m| m.agg.is_extreme())
+                .map(|m| {
+                    format!(
+                        "({per_row}) {cmp} \"{table}\".\"{c}\"",
+                        per_row = m.per_row,
+                        cmp = if m.agg == Agg::Min { "<=" } else { ">=" },
+                        c = m.column,
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ");
             format!(
                 "UPDATE \"{table}\" SET {sets} WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' \
                  AND \"bucket_ms\" IN (SELECT {bucket} FROM r) AND EXISTS (SELECT 1 FROM r \
                  WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
-                 AND ({key}) = \"{table}\".\"key\")",
+                 AND ({key}) = \"{table}\".\"key\" AND ({holds}))",
                 dim = d.name,
             )
         })
