@@ -39,6 +39,10 @@ enum Command {
         /// Team slug (created when missing).
         #[arg(long, default_value = demo::DEMO_TEAM)]
         team: String,
+        /// Multiplies every workload: request logs, chat participants and sessions, videos,
+        /// learners (e.g. 10 for a 10× demo).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
     },
     /// Print the GraphQL schema (SDL).
     Sdl,
@@ -199,9 +203,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(state).await?,
         Command::Migrate => println!("migrations applied"),
-        Command::Seed { rows, team } => {
+        Command::Seed { rows, team, scale } => {
             let started = std::time::Instant::now();
-            let s = demo::seed(&state.db, &team, rows, now).await?;
+            let s = demo::seed_scaled(&state.db, &team, rows, scale as usize, now).await?;
             println!(
                 "seeded {} new request logs, {} chat rows, {} publishing rows, {} executive rows and {} product rows into `{}` in {:.1?}",
                 s.request_logs,

@@ -297,3 +297,43 @@ async fn each_team_has_a_request_rate_limit() {
         "another team is not limited"
     );
 }
+
+#[tokio::test]
+async fn seed_scale_multiplies_every_demo_workload() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let now = crate::support::test_now();
+    let one = dashgate::demo::seed_scaled(&app.state.db, "one", 500, 1, now)
+        .await
+        .unwrap();
+    let two = dashgate::demo::seed_scaled(&app.state.db, "two", 500, 2, now)
+        .await
+        .unwrap();
+    assert_eq!((one.request_logs, two.request_logs), (500, 1_000));
+    let count = |table: &'static str, team: i64| {
+        let db = app.state.db.clone();
+        async move {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE team_id = {team}");
+            let stmt = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql);
+            let row = sea_orm::ConnectionTrait::query_one_raw(&db, stmt)
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    for table in ["chat_participants", "pub_videos"] {
+        let (a, b) = (
+            count(table, one.team.id.0).await,
+            count(table, two.team.id.0).await,
+        );
+        // The generated people or videos double (a few fixed ones do not).
+        assert!((2 * a - 10..=2 * a).contains(&b), "{table}: {a} then {b}");
+    }
+    assert!(
+        two.product_rows > one.product_rows * 3 / 2,
+        "{} vs {}",
+        one.product_rows,
+        two.product_rows
+    );
+    assert!(two.chat_rows > one.chat_rows * 3 / 2);
+}

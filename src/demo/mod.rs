@@ -78,6 +78,22 @@ pub async fn seed(
     rows: usize,
     now: DateTime<Utc>,
 ) -> AppResult<Seeded> {
+    seed_scaled(db, slug, rows, 1, now).await
+}
+
+/// `seed` with every workload multiplied by `scale` (at least 1): `rows × scale` request
+/// logs, and `scale` times the chat participants and their sessions per day, the videos and the
+/// learners — to try any dashboard at 10× or 100× the demo. The executive figures (monthly, per
+/// customer) stay as they are.
+pub async fn seed_scaled(
+    db: &DatabaseConnection,
+    slug: &str,
+    rows: usize,
+    scale: usize,
+    now: DateTime<Utc>,
+) -> AppResult<Seeded> {
+    let k = scale.max(1);
+    let rows = rows.saturating_mul(k);
     let team = ensure_team(db, slug, "Europe/London", now).await?;
     let principal = Principal {
         team: team.clone(),
@@ -88,14 +104,14 @@ pub async fn seed(
     let logs = generate_request_logs(rows, now, DEMO_DAYS, 42);
     let logs = logs.iter().map(|l| l.to_json());
     let request_logs = seed_rows(db, &scope, &REQUEST_LOGS, logs).await?;
-    let chat = generate_chat(DEMO_CHAT_PARTICIPANTS, 110, now, DEMO_DAYS, 7);
+    let chat = generate_chat(DEMO_CHAT_PARTICIPANTS * k, 110 * k, now, DEMO_DAYS, 7);
     let chat_rows = seed_tables(db, &scope, chat).await?;
-    let publishing = generate_publishing(DEMO_VIDEOS, now, DEMO_DAYS, 11);
+    let publishing = generate_publishing(DEMO_VIDEOS * k, now, DEMO_DAYS, 11);
     let publishing_rows = seed_tables(db, &scope, publishing).await?;
     let (mut executive, events) = generate_executive(now, team.timezone, 13);
     executive.push(("rum_events", events));
     let executive_rows = seed_tables(db, &scope, executive).await?;
-    let product_rows = seed_product(db, &scope, DEMO_LEARNERS, now, DEMO_DAYS).await?;
+    let product_rows = seed_product(db, &scope, DEMO_LEARNERS * k, now, DEMO_DAYS).await?;
     Ok(Seeded {
         team,
         request_logs,
