@@ -4,7 +4,7 @@
 //! idempotent by id). One instance gets SIGTERM under load, exits cleanly and comes back: no
 //! request fails, and every batch is whole.
 
-use crate::support::postgres_url;
+use crate::support::OwnDatabase;
 use crate::support::wire::call_port;
 use sea_orm::{ConnectionTrait, Database};
 use std::process::{Child, Command, Stdio};
@@ -66,21 +66,12 @@ async fn ready(port: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_fails_no_request_and_splits_no_batch() {
-    let Some(admin) = postgres_url() else {
+    // A database of its own: the processes use its `public` schema.
+    let Some(own) = OwnDatabase::create("dashgate_rr").await else {
         eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
         return;
     };
-    // A database of its own: the processes use its `public` schema.
-    let name = format!("dashgate_rr_{}", rand::random::<u32>());
-    let server = Database::connect(&admin).await.unwrap();
-    server
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let url = match admin.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => unreachable!(),
-    };
+    let url = own.url.clone();
     assert!(dashgate(&url).arg("migrate").status().unwrap().success());
     assert!(
         dashgate(&url)
@@ -223,7 +214,4 @@ async fn sigterm_under_load_fails_no_request_and_splits_no_batch() {
         let _ = child.wait();
     }
     db.close().await.unwrap();
-    let _ = server
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await;
 }

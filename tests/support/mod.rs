@@ -101,6 +101,57 @@ impl Drop for Cleanup {
     }
 }
 
+/// A PostgreSQL database of a test's own, for gateway *processes* (which use its `public`
+/// schema); dropped when this is.
+pub struct OwnDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl OwnDatabase {
+    /// A fresh database named after `prefix`; `None` when PostgreSQL is not configured.
+    pub async fn create(prefix: &str) -> Option<OwnDatabase> {
+        let admin = postgres_url()?;
+        let name = format!("{prefix}_{}", rand::random::<u32>());
+        let server = Database::connect(&admin)
+            .await
+            .expect("PostgreSQL reachable");
+        server
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        server.close().await.unwrap();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Some(OwnDatabase {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // On its own thread: the test's runtime may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(db) = Database::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = db.execute_unprepared(&sql).await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// One test's gateway over its own database.
 pub struct TestApp {
     pub backend: Backend,
