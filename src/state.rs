@@ -6,6 +6,7 @@ use crate::accounts::{self, JwtKeys};
 use crate::config::Settings;
 use crate::db;
 use crate::db::changes::ChangeFeed;
+use crate::db::reach::Reach;
 use crate::db::redis::SharedRedis;
 use crate::db::replica::Replica;
 use crate::db::statistics::Statistics;
@@ -14,6 +15,7 @@ use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
 use crate::kernel::cache::{Lifetimes, PanelCache};
 use crate::kernel::clock::{SharedClock, clock_from};
+use crate::kernel::gate::ComputeGate;
 use crate::kernel::rate_limit::RateLimiter;
 use crate::telemetry::Metrics;
 use sea_orm::DatabaseConnection;
@@ -48,6 +50,8 @@ pub struct AppState {
     pub replica: Option<Arc<Replica>>,
     /// Writers' turns: one batch per team (per database on SQLite) at a time.
     pub writers: Arc<Writers>,
+    /// Whether the primary database can be reached, checked when a request waits long.
+    pub reach: Arc<Reach>,
 }
 
 impl AppState {
@@ -133,9 +137,19 @@ impl AppState {
             stale_for: Duration::from_secs(settings.cache_stale_seconds),
             changed_wait: Duration::from_millis(settings.cache_changed_wait_ms),
         };
+        let max_running = match settings.max_concurrent_computations {
+            0 => settings.db_max_connections as usize,
+            n => n,
+        };
+        let gate = ComputeGate::new(
+            max_running,
+            settings.max_waiting_computations,
+            metrics.clone(),
+        );
         let cache = Arc::new(PanelCache::new(
             settings.cache_max_bytes,
             lifetimes,
+            gate,
             metrics.clone(),
         ));
         let replica = match settings.database_read_url.is_some() {
@@ -157,8 +171,13 @@ impl AppState {
             Duration::from_millis(settings.write_queue_timeout_ms),
             settings.db_write_statement_timeout_ms,
         ));
+        let reach = Arc::new(Reach::new(
+            &settings.connect_url(),
+            Duration::from_millis(settings.db_connect_timeout_ms),
+        ));
         Ok(AppState {
             db,
+            reach,
             writers,
             cache,
             changes,

@@ -69,6 +69,7 @@ pub struct Metrics {
     cache: Family<CacheResult, Counter>,
     ingest_rows: Family<IngestRows, Counter>,
     pool: Family<PoolState, Gauge>,
+    computations: Family<PoolState, Gauge>,
     rate_limited: Family<Limit, Counter>,
     connections_refused: Counter,
 }
@@ -90,6 +91,7 @@ impl Metrics {
             cache: Family::default(),
             ingest_rows: Family::default(),
             pool: Family::default(),
+            computations: Family::default(),
             rate_limited: Family::default(),
             connections_refused: Counter::default(),
         };
@@ -103,6 +105,7 @@ impl Metrics {
             m.pool.clone(),
             m.rate_limited.clone(),
             m.connections_refused.clone(),
+            m.computations.clone(),
         );
         let registry = m.registry.get_mut().unwrap_or_else(|e| e.into_inner());
         registry.register(
@@ -150,8 +153,19 @@ impl Metrics {
             "Connections refused because the server was at its connection cap",
             families.8,
         );
+        registry.register(
+            "panel_computations",
+            "Panel computations: running, waiting for a turn, and max running (DASHGATE_MAX_CONCURRENT_COMPUTATIONS)",
+            families.9,
+        );
         // Known limits start at zero, so the family is there before anything is refused.
-        for limit in ["requests", "refresh", "events", "ingest_bytes"] {
+        for limit in [
+            "requests",
+            "refresh",
+            "events",
+            "ingest_bytes",
+            "computations",
+        ] {
             let _ = m.rate_limited.get_or_create(&Limit {
                 limit: limit.to_string(),
             });
@@ -231,6 +245,17 @@ impl Metrics {
                     state: state.to_string(),
                 })
                 .set(i64::from(n));
+        }
+    }
+
+    /// Sets the panel computation gauges.
+    pub fn set_computations(&self, running: usize, waiting: usize, max: usize) {
+        for (state, n) in [("running", running), ("waiting", waiting), ("max", max)] {
+            self.computations
+                .get_or_create(&PoolState {
+                    state: state.to_string(),
+                })
+                .set(n as i64);
         }
     }
 

@@ -33,6 +33,7 @@ mod live_properties;
 mod maintenance;
 mod observability;
 mod outages;
+mod overload;
 mod presets;
 mod product;
 mod product_growth;

@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 
 /// A gateway whose PostgreSQL connections go through a proxy; `None` without PostgreSQL.
 async fn behind_proxy() -> Option<(TestApp, Proxy)> {
+    behind_proxy_with(|s| s.db_acquire_timeout_ms = 1_000).await
+}
+
+/// `behind_proxy` with settings of the test's own.
+pub(crate) async fn behind_proxy_with(
+    adjust: impl FnOnce(&mut dashgate::config::Settings) + Send + 'static,
+) -> Option<(TestApp, Proxy)> {
     let url = postgres_url()?;
     // postgres://user@host:port/db → its host:port, and the same URL through the proxy.
     let (scheme, rest) = url.split_once("://").expect("a URL");
@@ -29,7 +36,7 @@ async fn behind_proxy() -> Option<(TestApp, Proxy)> {
     let via = format!("{scheme}://{user}127.0.0.1:{}/{path}", proxy.addr.port());
     let app = TestApp::spawn_with(Backend::Postgres, move |s| {
         s.database_url = via;
-        s.db_acquire_timeout_ms = 1_000;
+        adjust(s);
     })
     .await?;
     Some((app, proxy))
@@ -37,7 +44,10 @@ async fn behind_proxy() -> Option<(TestApp, Proxy)> {
 
 const KPIS: &str = r#"{"query": "{ apiUsage(window: {preset: LAST_7_DAYS}) { kpis { totalRequests { value } } latency { p95Ms } } }"}"#;
 
-async fn dashboard(app: &TestApp, p: &Principal) -> (StatusCode, serde_json::Value, Duration) {
+pub(crate) async fn dashboard(
+    app: &TestApp,
+    p: &Principal,
+) -> (StatusCode, serde_json::Value, Duration) {
     let started = Instant::now();
     let token = format!("Bearer {}", app.token(p));
     let r = app

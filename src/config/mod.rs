@@ -137,15 +137,45 @@ pub struct Settings {
         default_value_t = 16
     )]
     pub db_max_connections: u32,
-    /// How long a request waits for a database connection (or for a new one to open) before
-    /// it answers `DATABASE_UNAVAILABLE`, in milliseconds.
+    /// The longest a statement waits for a connection from the pool (busy connections
+    /// finishing, or a new one opening), in milliseconds. A busy database makes answers slower
+    /// (requests are bounded by their own timeout), it does not make them fail: whether the
+    /// database can be reached at all is told by `DASHGATE_DB_CONNECT_TIMEOUT_MS`.
     #[arg(
         long,
         global = true,
         env = "DASHGATE_DB_ACQUIRE_TIMEOUT_MS",
-        default_value_t = 1_000
+        default_value_t = 30_000
     )]
     pub db_acquire_timeout_ms: u64,
+    /// After this long without an answer, a request checks whether the database can be reached
+    /// at all (a TCP connection to it, given this long to open); only when it cannot does the
+    /// request answer `DATABASE_UNAVAILABLE`. In milliseconds.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_DB_CONNECT_TIMEOUT_MS",
+        default_value_t = 1_000
+    )]
+    pub db_connect_timeout_ms: u64,
+    /// Panel computations (cache misses) running at once; more wait for a turn, within their
+    /// request's timeout. 0 = the database pool's size.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_MAX_CONCURRENT_COMPUTATIONS",
+        default_value_t = 0
+    )]
+    pub max_concurrent_computations: usize,
+    /// Panel computations that may wait for a turn; past this, requests needing a computation
+    /// are answered `SERVICE_UNAVAILABLE` with `Retry-After` (the gateway is at capacity).
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_MAX_WAITING_COMPUTATIONS",
+        default_value_t = 512
+    )]
+    pub max_waiting_computations: usize,
     /// Refresh a table's planner statistics (PostgreSQL `ANALYZE`, SQLite `PRAGMA optimize`)
     /// after a batch grows it by more than this percentage (0 = never).
     #[arg(

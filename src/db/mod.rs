@@ -1,6 +1,7 @@
 //! Connecting to the database, running migrations, and timing statements per request.
 
 pub mod changes;
+pub mod reach;
 pub mod redis;
 pub mod replica;
 pub mod statistics;
@@ -61,9 +62,8 @@ async fn connect_to(
     let mut opts = ConnectOptions::new(url);
     opts.max_connections(settings.db_max_connections)
         .min_connections(1)
-        // A database that is down answers `DATABASE_UNAVAILABLE` within about this long,
-        // instead of letting every request queue for a connection.
-        .connect_timeout(Duration::from_millis(settings.db_acquire_timeout_ms))
+        // A busy pool queues (bounded by each request's timeout); a database that cannot be
+        // reached is told apart by `reach`, not by this wait.
         .acquire_timeout(Duration::from_millis(settings.db_acquire_timeout_ms))
         .sqlx_logging(false);
     if settings.is_sqlite() {

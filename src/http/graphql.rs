@@ -44,12 +44,15 @@ pub(super) async fn run_graphql(
         None => request,
     };
     let timeout_ms = http.app.settings.request_timeout_ms;
-    tokio::time::timeout(
-        Duration::from_millis(timeout_ms),
-        http.schema.execute(request),
-    )
-    .await
-    .map_err(|_| AppError::Timeout(timeout_ms))
+    let run = async {
+        tokio::time::timeout(
+            Duration::from_millis(timeout_ms),
+            http.schema.execute(request),
+        )
+        .await
+        .map_err(|_| AppError::Timeout(timeout_ms))
+    };
+    http.app.reach.unless_down(run).await
 }
 
 /// `POST /graphql`: a JSON body `{query, variables, operationName, extensions, documentId}`.
@@ -167,7 +170,7 @@ async fn respond(
     };
     let started = Instant::now();
     let info = Arc::new(RequestInfo::new(params.operation_name.as_deref()));
-    let principal = match caller(&http.app, headers).await {
+    let principal = match http.app.reach.unless_down(caller(&http.app, headers)).await {
         Ok(p) => p,
         Err(e) => {
             let ms = started.elapsed().as_secs_f64() * 1_000.0;

@@ -14,11 +14,11 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers `SELECT 1` within the readiness deadline (the connection
-/// acquire timeout plus a second at most); the body names every check and how it went.
+/// Ready when the database answers `SELECT 1` within the readiness deadline (the connect
+/// timeout, a second at most, plus half a second); the body names every check and how it went.
 pub async fn readyz(State(http): State<HttpState>) -> (StatusCode, Json<Value>) {
     let settings = &http.app.settings;
-    let deadline = Duration::from_millis(settings.db_acquire_timeout_ms.min(1_000) + 500);
+    let deadline = Duration::from_millis(settings.db_connect_timeout_ms.min(1_000) + 500);
     let started = Instant::now();
     let check = tokio::time::timeout(deadline, http.app.db.execute_unprepared("SELECT 1")).await;
     let ms = started.elapsed().as_millis() as u64;

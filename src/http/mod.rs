@@ -16,12 +16,13 @@ mod params;
 pub mod persisted;
 pub mod server;
 
+use crate::db::reach::Reach;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use body::{BodyRules, MinRate};
 use std::sync::Arc;
@@ -70,6 +71,21 @@ fn guarded(
     }))
 }
 
+/// `route` answering `DATABASE_UNAVAILABLE` as soon as the database is found unreachable while
+/// it waits (see `db::reach`); a slow database only makes it slower.
+fn reaching(route: MethodRouter<HttpState>, reach: Arc<Reach>) -> MethodRouter<HttpState> {
+    route.layer(middleware::from_fn(move |request: Request, next: Next| {
+        let reach = reach.clone();
+        async move {
+            let work = async { Ok(next.run(request).await) };
+            reach
+                .unless_down(work)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+    }))
+}
+
 /// A group of routes with the CORS of its configured origins (none: same origin only).
 fn with_cors(routes: Router<HttpState>, origins: &str, methods: &[Method]) -> Router<HttpState> {
     match cors::layer(origins, methods) {
@@ -98,6 +114,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         persisted: Arc::new(persisted),
         app: state,
     };
+    let reach = http.app.reach.clone();
     let rate = MinRate {
         grace: Duration::from_millis(s.server.http_body_timeout_ms),
         bytes_per_second: s.server.http_body_min_rate,
@@ -114,33 +131,45 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )
         .route(
             "/v1/export",
-            guarded(post(export::export), rate, s.body_limit_bytes, false),
+            reaching(
+                guarded(post(export::export), rate, s.body_limit_bytes, false),
+                reach.clone(),
+            ),
         )
         .route("/schema.graphql", get(graphql::schema_sdl));
     let ingest = Router::new()
         .route(
             "/v1/ingest/{dataset}",
-            guarded(
-                post(ingest::ingest).delete(ingest::delete),
-                MinRate {
-                    bytes_per_second: s.server.ingest_body_min_rate,
-                    ..rate
-                },
-                s.ingest_body_limit_bytes,
-                false,
+            reaching(
+                guarded(
+                    post(ingest::ingest).delete(ingest::delete),
+                    MinRate {
+                        bytes_per_second: s.server.ingest_body_min_rate,
+                        ..rate
+                    },
+                    s.ingest_body_limit_bytes,
+                    false,
+                ),
+                reach.clone(),
             ),
         )
         .route(
             "/v1/erase",
-            guarded(post(erase::post_erase), rate, 4_096, false),
+            reaching(
+                guarded(post(erase::post_erase), rate, 4_096, false),
+                reach.clone(),
+            ),
         );
     let events = Router::new().route(
         "/v1/events",
-        guarded(
-            post(events::post_event),
-            rate,
-            s.events_body_limit_bytes,
-            false,
+        reaching(
+            guarded(
+                post(events::post_event),
+                rate,
+                s.events_body_limit_bytes,
+                false,
+            ),
+            reach.clone(),
         ),
     );
     let pages = Router::new()

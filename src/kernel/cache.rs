@@ -13,6 +13,7 @@
 //! when the new one is slower or fails for a passing reason (timeout, database unavailable).
 
 use super::error::{AppError, AppResult};
+use super::gate::ComputeGate;
 use super::shared_tier::{SharedTier, Slot};
 use super::tenancy::{TeamId, TeamScope};
 use crate::telemetry::Metrics;
@@ -166,6 +167,8 @@ pub struct PanelCache {
     /// Added to every team's generation: bumped when changes may have been missed.
     epoch: AtomicU64,
     computations: Arc<AtomicU64>,
+    /// Turns for computations: how many run at once and how many may wait.
+    gate: ComputeGate,
     metrics: Arc<Metrics>,
     lifetimes: Lifetimes,
 }
@@ -187,6 +190,7 @@ async fn compute_entry<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
     panel: String,
     lifetimes: Lifetimes,
     computations: Arc<AtomicU64>,
+    gate: ComputeGate,
     metrics: Arc<Metrics>,
     sharing: Option<Sharing>,
 ) -> AppResult<Entry> {
@@ -213,9 +217,11 @@ async fn compute_entry<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
         metrics.cache_lookup("shared_hit");
         return Ok(entry(value, computed_at, true));
     }
+    let turn = gate.enter().await?;
     computations.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     let value = compute.await?;
+    drop(turn);
     metrics.panel_computed(&panel, started.elapsed().as_secs_f64());
     let computed_at = Utc::now();
     if let Some((slot, _)) = &slot {
@@ -255,7 +261,12 @@ fn args_digest(args: &str) -> String {
 
 impl PanelCache {
     /// A cache of at most `max_bytes` (entries weighed by size); 0 disables caching.
-    pub fn new(max_bytes: u64, lifetimes: Lifetimes, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        max_bytes: u64,
+        lifetimes: Lifetimes,
+        gate: ComputeGate,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let computations = Arc::new(AtomicU64::new(0));
         let shared = (max_bytes > 0).then(|| Shared {
             entries: Cache::builder()
@@ -281,6 +292,7 @@ impl PanelCache {
             tier: RwLock::new(None),
             epoch: AtomicU64::new(0),
             computations,
+            gate,
             metrics,
             lifetimes,
         }
@@ -412,6 +424,7 @@ impl PanelCache {
             panel.to_string(),
             self.lifetimes,
             self.computations.clone(),
+            self.gate.clone(),
             self.metrics.clone(),
             sharing,
         ));

@@ -58,6 +58,7 @@ impl AppError {
             } => {
                 format!("rate limited: retry in {retry_after_seconds} s")
             }
+            AppError::Timeout(0) => "a database statement ran past its time limit".into(),
             AppError::Timeout(ms) => format!("the request took longer than {ms} ms"),
             AppError::DatabaseUnavailable => {
                 "the database is unavailable or could not finish the request; retry shortly".into()
@@ -123,11 +124,27 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if statement_timed_out(&err) {
+            // Slow, not down: the statement ran past `DASHGATE_DB_STATEMENT_TIMEOUT_MS`.
+            tracing::warn!(error = %err, "statement timeout");
+            return AppError::Timeout(0);
+        }
         if unavailable(&err) {
             tracing::error!(error = %err, "database unavailable");
             return AppError::DatabaseUnavailable;
         }
         AppError::Internal(err.into())
+    }
+}
+
+/// Whether PostgreSQL cancelled the statement for running past the statement timeout (57014).
+fn statement_timed_out(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(&**e, sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
+        }
+        _ => false,
     }
 }
 
@@ -150,10 +167,10 @@ fn unavailable(err: &sea_orm::DbErr) -> bool {
             if code.len() == 5 {
                 // PostgreSQL's SQLSTATE: connection exceptions (08…), shutdown or cannot
                 // connect now (57P0x), too many connections (53300), lock and serialization
-                // failures (40001, 40P01, 55P03) and statements cancelled by the statement timeout (57014).
+                // failures (40001, 40P01, 55P03).
                 code.starts_with("08")
                     || code.starts_with("57P0")
-                    || ["53300", "40001", "40P01", "55P03", "57014"].contains(&code.as_ref())
+                    || ["53300", "40001", "40P01", "55P03"].contains(&code.as_ref())
             } else {
                 // SQLite's (extended) result codes: busy (5), locked (6), I/O error (10),
                 // full (13), cannot open (14).

@@ -8,6 +8,7 @@ pub mod choices;
 pub mod clock;
 pub mod error;
 pub mod funnel;
+pub mod gate;
 pub mod json_depth;
 pub mod kpi;
 pub mod lists;

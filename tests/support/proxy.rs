@@ -1,5 +1,6 @@
 //! A TCP proxy between a test's gateway and the shared PostgreSQL, to simulate outages without
-//! touching the shared server: refuse new connections, stall live ones, cut them all.
+//! touching the shared server: refuse new connections, stop listening, stall live ones, cut
+//! them all.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +14,9 @@ pub struct Proxy {
     pub addr: SocketAddr,
     refusing: Arc<AtomicBool>,
     stalled: Arc<AtomicBool>,
+    /// `false`: the port is closed (connections are refused by the system, as when the
+    /// database is stopped).
+    listening: watch::Sender<bool>,
     /// Bumped to cut every live connection.
     cuts: watch::Sender<u64>,
     generation: Arc<AtomicU64>,
@@ -26,15 +30,40 @@ impl Proxy {
         let refusing = Arc::new(AtomicBool::new(false));
         let stalled = Arc::new(AtomicBool::new(false));
         let (cuts, _) = watch::channel(0u64);
+        let (listening, mut listen) = watch::channel(true);
         let proxy = Proxy {
             addr,
             refusing: refusing.clone(),
             stalled: stalled.clone(),
+            listening,
             cuts: cuts.clone(),
             generation: Arc::new(AtomicU64::new(0)),
         };
         tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
+            let mut listener = Some(listener);
+            loop {
+                let Some(open) = &listener else {
+                    if listen.wait_for(|on| *on).await.is_err() {
+                        return;
+                    }
+                    listener = TcpListener::bind(addr).await.ok();
+                    continue;
+                };
+                let client = tokio::select! {
+                    accepted = open.accept() => match accepted {
+                        Ok((client, _)) => client,
+                        Err(_) => return,
+                    },
+                    changed = listen.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        if !*listen.borrow() {
+                            listener = None;
+                        }
+                        continue;
+                    }
+                };
                 if refusing.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
@@ -46,6 +75,12 @@ impl Proxy {
             }
         });
         proxy
+    }
+
+    /// Closes (`false`) or reopens the proxy's port: closed, new connections are refused by
+    /// the system, as by a stopped database server.
+    pub fn listen(&self, on: bool) {
+        let _ = self.listening.send(on);
     }
 
     /// Accepted connections are closed at once (the database is "down").
