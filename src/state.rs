@@ -14,6 +14,7 @@ use crate::db::writers::{WriteTurn, Writers};
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
 use crate::kernel::cache::{Lifetimes, PanelCache};
+use crate::kernel::changes::TimeSpan;
 use crate::kernel::clock::{SharedClock, clock_from};
 use crate::kernel::gate::ComputeGate;
 use crate::kernel::rate_limit::RateLimiter;
@@ -62,13 +63,15 @@ impl AppState {
         self.announce_change(team).await;
     }
 
-    /// Rows of `datasets` of `team` changed: the cached panels of the dashboards that read
-    /// them are no longer read here; the team's other dashboards keep theirs. Other instances
-    /// hear of the change for the whole team (their announcements carry no datasets).
-    pub async fn datasets_changed(&self, team: TeamId, datasets: &[&str]) {
-        for dataset in datasets {
+    /// Rows of `datasets` of `team` changed, each batch's rows all inside its span (`None`:
+    /// anywhere in time): the cached panels of the dashboards that read them — those of them
+    /// whose range the span reaches — are no longer read here; the team's other dashboards
+    /// keep theirs. Other instances hear of the change for the whole team (their
+    /// announcements carry no datasets).
+    pub async fn datasets_changed(&self, team: TeamId, datasets: &[(&str, Option<TimeSpan>)]) {
+        for (dataset, span) in datasets {
             match registry::dashboard_of(dataset) {
-                Some(dashboard) => self.cache.bump_area(team, dashboard),
+                Some(dashboard) => self.cache.dashboard_changed(team, dashboard, *span),
                 None => self.cache.bump(team),
             }
         }

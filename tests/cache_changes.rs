@@ -116,3 +116,56 @@ crate::both_dbs! {
         assert_eq!(cache(&app.gql(Some(&p), query).await), (json!(0), json!(1)));
     }
 }
+
+crate::both_dbs! {
+    async fn a_batch_reaches_only_the_panels_whose_time_range_holds_its_rows(app) {
+        // The 7-day window is [03-04, 03-11), its previous window [02-25, 03-04).
+        use crate::support::fixtures::log;
+        use serde_json::{json, Value};
+        let p = app.team("acme", "UTC", dashgate::kernel::Role::Editor).await;
+        app.ingest(&p, &[log("a", "2026-03-09T10:00:00Z", 200, 5.0, json!({}))]).await;
+        let week = "{ apiUsage(window: {preset: LAST_7_DAYS}) { kpis { totalRequests { value } } requests { total } } }";
+        let deltas = "{ apiUsage(window: {preset: LAST_7_DAYS}) { kpis { totalRequests { value previous } } } }";
+        let january = "{ apiUsage(window: {start: \"2026-01-01T00:00:00Z\", end: \"2026-02-01T00:00:00Z\"}) { kpis { totalRequests { value } } } }";
+        let misses = |r: &Value| r["extensions"]["cache"]["misses"].as_u64().unwrap_or(99);
+        let total = |r: &Value| r["data"]["apiUsage"]["kpis"]["totalRequests"].clone();
+        for q in [week, deltas, january] {
+            let r = app.gql(Some(&p), q).await;
+            assert!(misses(&r) > 0, "{r}");
+        }
+        // Rows from January: only the January panel recomputes.
+        app.ingest(&p, &[log("old", "2026-01-15T08:00:00Z", 200, 5.0, json!({}))]).await;
+        let r = app.gql(Some(&p), week).await;
+        assert_eq!(misses(&r), 0, "{r}");
+        assert_eq!(misses(&app.gql(Some(&p), deltas).await), 0);
+        let r = app.gql(Some(&p), january).await;
+        assert_eq!((misses(&r), total(&r)), (1, json!({"value": 1.0})), "{r}");
+        // Rows of the previous window: the KPIs with a previous value recompute, the rest not.
+        app.ingest(&p, &[log("prev", "2026-02-27T10:00:00Z", 200, 5.0, json!({}))]).await;
+        assert_eq!(misses(&app.gql(Some(&p), week).await), 0);
+        assert_eq!(misses(&app.gql(Some(&p), january).await), 0);
+        let r = app.gql(Some(&p), deltas).await;
+        assert_eq!((misses(&r), total(&r)), (1, json!({"value": 1.0, "previous": 1.0})), "{r}");
+        // Rows inside the window always reach it — never a stale answer — and a batch from
+        // January to March reaches all three.
+        app.ingest(&p, &[
+            log("jan2", "2026-01-20T08:00:00Z", 200, 5.0, json!({})),
+            log("mar", "2026-03-10T09:00:00Z", 200, 5.0, json!({})),
+        ]).await;
+        let r = app.gql(Some(&p), week).await;
+        assert_eq!((misses(&r), total(&r)), (2, json!({"value": 2.0})), "{r}");
+        let r = app.gql(Some(&p), deltas).await;
+        assert_eq!((misses(&r), total(&r)), (1, json!({"value": 2.0, "previous": 1.0})), "{r}");
+        let r = app.gql(Some(&p), january).await;
+        assert_eq!((misses(&r), total(&r)), (1, json!({"value": 2.0})), "{r}");
+        // A batch that changes nothing (a duplicate) moves nothing.
+        app.ingest(&p, &[log("mar", "2026-03-10T09:00:00Z", 200, 5.0, json!({}))]).await;
+        assert_eq!(misses(&app.gql(Some(&p), week).await), 0);
+        // A delete may remove rows of any time: everything recomputes.
+        let (status, _) = app.http("DELETE", "/v1/ingest/request_logs", Some(&app.token(&p)), r#"{"id": "old"}"#).await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+        let r = app.gql(Some(&p), january).await;
+        assert_eq!((misses(&r), total(&r)), (1, json!({"value": 1.0})), "{r}");
+        assert_eq!(misses(&app.gql(Some(&p), week).await), 2);
+    }
+}

@@ -2,11 +2,13 @@
 //! explicit arguments, the resolved window, the refresh policy, and panels through the cache.
 
 use crate::kernel::cache::{CacheReport, Lookup, RefreshPolicy};
+use crate::kernel::changes::Reads;
 use crate::kernel::window::{Resolver, TimeWindow, WindowInput};
 use crate::kernel::{AppError, AppResult, Principal, Role, TeamScope};
 use crate::presets::model::Preset;
 use crate::state::AppState;
 use async_graphql::{Context, ID, Result};
+use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -55,6 +57,7 @@ impl<I> Opened<I> {
         Panels {
             scope: self.scope.clone(),
             force: self.force,
+            reads: None,
         }
     }
 }
@@ -144,9 +147,25 @@ pub async fn open_with<I: Default + async_graphql::InputType>(
 pub struct Panels {
     pub scope: TeamScope,
     pub force: bool,
+    /// The time range the panels read (see `Lookup::reads`); `None` until a dashboard that
+    /// reads nothing outside it says so.
+    reads: Option<Reads>,
 }
 
 impl Panels {
+    /// These panels, declared to read only rows inside `[start, end)` — only for a dashboard
+    /// whose every answer depends on nothing else (e.g. no "first seen" over all history): a
+    /// change whose rows all lie outside then leaves their cached entries valid.
+    pub fn reading(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Panels {
+        Panels {
+            reads: Some(Reads {
+                start_ms: start.timestamp_millis(),
+                end_ms: end.timestamp_millis(),
+            }),
+            ..self.clone()
+        }
+    }
+
     /// The panel `panel` for `args`, from the cache or computed once by `compute`. `compute`
     /// owns what it reads (`'static`): the cache may run it in the background to refresh a
     /// stale entry.
@@ -164,6 +183,7 @@ impl Panels {
         let lookup = Lookup {
             force: self.force,
             report,
+            reads: self.reads,
         };
         Ok(state
             .cache

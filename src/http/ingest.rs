@@ -160,7 +160,8 @@ async fn post(
     txn.commit().await?;
     let o = written.outcome;
     if o.changed() {
-        state.datasets_changed(scope.team_id(), &[ds.name]).await;
+        let changed = [(ds.name, written.span)];
+        state.datasets_changed(scope.team_id(), &changed).await;
         // The rollup grows with its dataset: its statistics are refreshed with the dataset's.
         let rollup = ds.rollup.map(|r| r.table);
         state
@@ -283,11 +284,12 @@ async fn remove(
     )
     .await?;
     txn.commit().await?;
-    let touched: Vec<&str> = done
+    // Deleted rows may have happened at any time.
+    let touched: Vec<_> = done
         .deleted
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(name, _)| *name)
+        .map(|(name, _)| (*name, None))
         .collect();
     if !touched.is_empty() {
         state.datasets_changed(scope.team_id(), &touched).await;

@@ -12,6 +12,7 @@
 //! waits at most `Lifetimes::changed_wait` for the new answer, and gets the previous one (stale)
 //! when the new one is slower or fails for a passing reason (timeout, database unavailable).
 
+use super::changes::{Changes, Reads, TimeSpan};
 use super::error::{AppError, AppResult};
 use super::gate::ComputeGate;
 use super::shared_tier::{SharedTier, Slot};
@@ -23,7 +24,7 @@ use moka::future::Cache;
 use rand::Rng;
 use serde::{Serialize, de::DeserializeOwned};
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -122,6 +123,10 @@ pub struct Lookup<'a> {
     pub force: bool,
     /// Where to report hits and misses.
     pub report: Option<&'a CacheReport>,
+    /// The time range the panel reads, when it reads nothing outside it: changes whose rows
+    /// all lie elsewhere leave its entry valid. `None`: any change of its dashboard's data
+    /// reaches it.
+    pub reads: Option<Reads>,
 }
 
 /// How long entries live.
@@ -158,14 +163,10 @@ fn passing(e: &AppError) -> bool {
 /// Cached panel results for all teams.
 pub struct PanelCache {
     shared: Option<Shared>,
-    generations: RwLock<HashMap<TeamId, u64>>,
-    /// Per team and dashboard (the panel name's prefix, e.g. `apiUsage`): bumped when only the
-    /// datasets that dashboard reads changed, so other dashboards' panels stay cached.
-    areas: RwLock<HashMap<(TeamId, String), u64>>,
+    /// What changed, by team, dashboard and time (see `kernel::changes`).
+    changes: Changes,
     /// The tier several instances share (Redis), when configured.
     tier: RwLock<Option<Arc<dyn SharedTier>>>,
-    /// Added to every team's generation: bumped when changes may have been missed.
-    epoch: AtomicU64,
     computations: Arc<AtomicU64>,
     /// Turns for computations: how many run at once and how many may wait.
     gate: ComputeGate,
@@ -287,10 +288,8 @@ impl PanelCache {
         });
         PanelCache {
             shared,
-            generations: RwLock::default(),
-            areas: RwLock::default(),
+            changes: Changes::default(),
             tier: RwLock::new(None),
-            epoch: AtomicU64::new(0),
             computations,
             gate,
             metrics,
@@ -300,12 +299,7 @@ impl PanelCache {
 
     /// The current data generation of a team.
     pub fn generation(&self, team: TeamId) -> u64 {
-        let own = self
-            .generations
-            .read()
-            .map(|g| g.get(&team).copied().unwrap_or(0))
-            .unwrap_or(0);
-        own + self.epoch.load(Ordering::Acquire)
+        self.changes.team(team)
     }
 
     /// Puts the tier the instances share behind this cache.
@@ -318,14 +312,12 @@ impl PanelCache {
     /// Marks every team's data as changed (e.g. other instances' changes may have been
     /// missed while the change feed was down).
     pub fn bump_all(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.changes.all_changed();
     }
 
     /// Marks a team's data as changed: its cached panels are no longer read.
     pub fn bump(&self, team: TeamId) {
-        if let Ok(mut g) = self.generations.write() {
-            *g.entry(team).or_insert(0) += 1;
-        }
+        self.changes.team_changed(team);
     }
 
     /// Bytes the in-process entries weigh (after pending evictions), for tests and metrics.
@@ -339,22 +331,11 @@ impl PanelCache {
         }
     }
 
-    /// Marks the data of one dashboard of a team as changed (`area` is the prefix of its
-    /// panels' names): its panels are no longer read; the team's other dashboards keep theirs.
-    pub fn bump_area(&self, team: TeamId, area: &str) {
-        if let Ok(mut a) = self.areas.write() {
-            *a.entry((team, area.to_string())).or_insert(0) += 1;
-        }
-    }
-
-    /// The generation of one dashboard's data of a team (see `bump_area`).
-    fn area_generation(&self, team: TeamId, panel: &str) -> u64 {
-        let area = panel.split('.').next().unwrap_or(panel);
-        self.areas
-            .read()
-            .ok()
-            .and_then(|a| a.get(&(team, area.to_string())).copied())
-            .unwrap_or(0)
+    /// Marks rows of the data one dashboard of a team reads as changed, all inside `span`
+    /// (`None`: anywhere): its panels that may read them are no longer read; its other panels
+    /// and the team's other dashboards keep theirs.
+    pub fn dashboard_changed(&self, team: TeamId, dashboard: &str, span: Option<TimeSpan>) {
+        self.changes.dashboard_changed(team, dashboard, span);
     }
 
     /// How many times a panel was actually computed (a cache miss), for tests and metrics.
@@ -436,7 +417,7 @@ impl PanelCache {
                     "{}:{}.{}:{panel}:{digest}",
                     team.0,
                     self.generation(team),
-                    self.area_generation(team, panel)
+                    self.changes.panel(team, panel, lookup.reads)
                 );
                 let latest_key = format!("{}:{panel}:{digest}", team.0);
                 let cached = if lookup.force {

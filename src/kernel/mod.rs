@@ -4,6 +4,7 @@
 pub mod breakdown;
 pub mod cache;
 pub mod calendar;
+pub mod changes;
 pub mod choices;
 pub mod clock;
 pub mod error;

@@ -9,6 +9,7 @@
 use super::recordset::recordset_json;
 use super::store::append_encoded;
 use super::{Dataset, History, Key, Outcome, Row, RowError, check_references, validate, write};
+use crate::kernel::changes::TimeSpan;
 use crate::kernel::record::rows;
 use crate::kernel::{AppError, AppResult, TeamScope};
 use sea_orm::ConnectionTrait;
@@ -50,6 +51,10 @@ pub struct Checker {
     errors: Vec<RowError>,
     duplicates: u64,
     rows: u64,
+    /// The field whose instants say when a row happened (see `Dataset::time_index`).
+    time: Option<usize>,
+    /// The instants of the batch's rows, from first to last (when the dataset has `time`).
+    span: Option<TimeSpan>,
 }
 
 impl Checker {
@@ -60,6 +65,18 @@ impl Checker {
             errors: Vec::new(),
             duplicates: 0,
             rows: 0,
+            time: ds.time_index(),
+            span: None,
+        }
+    }
+
+    /// Widens the batch's span by a row to be written.
+    fn spans(&mut self, row: &Row) {
+        if let Some(i) = self.time
+            && let Some(sea_orm::Value::BigInt(Some(ms))) = row.values.get(i)
+        {
+            let at = TimeSpan::at(*ms);
+            self.span = Some(self.span.map_or(at, |s| s.hull(at)));
         }
     }
 
@@ -114,6 +131,7 @@ impl Checker {
             }
             Entry::Vacant(slot) => {
                 slot.insert((line, print));
+                self.spans(&row);
                 Some(row)
             }
         }
@@ -188,6 +206,7 @@ impl<'a> Writer<'a> {
                 outcome,
                 rows: checker.rows,
                 chunks: self.chunks,
+                span: checker.time.and(checker.span),
             })
         } else {
             errors.sort_by_key(|e| e.line);
@@ -204,6 +223,10 @@ pub struct Written {
     pub rows: u64,
     /// Chunks written.
     pub chunks: u64,
+    /// When the batch's rows happened, first to last — `None` when the dataset's rows can
+    /// change anything at any time (see `Dataset::time_index`). Caches use it to keep
+    /// answers about other times.
+    pub span: Option<TimeSpan>,
 }
 
 /// Ingests a JSON or NDJSON body into `ds` inside the caller's transaction: rows are parsed and

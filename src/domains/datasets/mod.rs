@@ -199,6 +199,19 @@ impl Dataset {
             .flatten()
     }
 
+    /// The field that says when a row happened, for a dataset whose rows never change once
+    /// written (append-only): its first required instant. A batch then touches only what
+    /// happened between its first and last instants (its deletes and erasures may touch
+    /// anything). `None` for datasets whose rows change in place.
+    pub fn time_index(&self) -> Option<usize> {
+        if self.history != History::AppendOnly {
+            return None;
+        }
+        self.fields
+            .iter()
+            .position(|f| matches!(f.kind, Kind::Instant))
+    }
+
     /// Every column with its storage: `team_id`, the key, then the fields.
     pub fn columns(&self) -> Vec<(String, ColType, bool)> {
         let mut out = vec![

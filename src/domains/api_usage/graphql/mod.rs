@@ -55,8 +55,12 @@ impl ApiUsageRoot {
         };
         let saved = |p: &Preset| p.api_usage_filter().map(|f| f.clone().into_input());
         let opened = open(ctx, args, saved, ApiUsageFilterInput::overlay).await?;
+        // Every apiUsage answer is computed from the request logs inside its window (and the
+        // previous window for KPI deltas) alone, so a batch of logs from other times leaves it
+        // cached (see `kernel::changes`).
+        let w = &opened.window;
         Ok(ApiUsage {
-            panels: opened.panels(),
+            panels: opened.panels().reading(w.start, w.end),
             db: opened.state.db.clone(),
             sums: Arc::default(),
             q: Arc::new(ApiUsageQuery {
@@ -114,10 +118,13 @@ impl ApiUsage {
         let wanted = keys.clone();
         let compute =
             async move { metrics::kpi_values(&db, &q, &wanted, with_previous, sums).await };
-        let values = self
-            .panels
-            .get(ctx, "apiUsage.kpis", &args, compute)
-            .await?;
+        let panels = match with_previous {
+            true => self
+                .panels
+                .reading(self.q.window.previous_start, self.q.window.end),
+            false => self.panels.clone(),
+        };
+        let values = panels.get(ctx, "apiUsage.kpis", &args, compute).await?;
         let cards = values
             .into_iter()
             .map(|(k, values)| (k, k.def().card(values, "USD")))

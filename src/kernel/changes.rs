@@ -1,0 +1,235 @@
+//! What changed in a team's data, so the panel cache drops only what a change can touch.
+//!
+//! Three levels, each a number in every cache key: the team's generation (erasure, other
+//! instances' announcements, a lost change feed: everything), the generation of one dashboard's
+//! data (a batch or delete into the datasets it reads), and — for dashboards whose panels read
+//! nothing outside their time range — the latest change of that dashboard's data whose rows lie
+//! inside the range a panel reads. A batch of old request logs then leaves a panel over a later
+//! window cached; a batch inside the window always reaches it.
+
+use super::tenancy::TeamId;
+use std::collections::{HashMap, VecDeque};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Instants in milliseconds since the epoch, `from` ≤ `to`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TimeSpan {
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+impl TimeSpan {
+    /// The span of one instant.
+    pub fn at(ms: i64) -> Self {
+        TimeSpan {
+            from_ms: ms,
+            to_ms: ms,
+        }
+    }
+
+    /// The smallest span holding both.
+    pub fn hull(self, other: TimeSpan) -> TimeSpan {
+        TimeSpan {
+            from_ms: self.from_ms.min(other.from_ms),
+            to_ms: self.to_ms.max(other.to_ms),
+        }
+    }
+}
+
+/// The half-open range `[start_ms, end_ms)` of instants a panel reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// Whether a change whose rows lie in `span` (`None`: anywhere) may touch a panel reading
+/// `reads` (`None`: anything).
+fn touches(span: Option<TimeSpan>, reads: Option<Reads>) -> bool {
+    match (span, reads) {
+        (Some(s), Some(r)) => s.from_ms < r.end_ms && s.to_ms >= r.start_ms,
+        _ => true,
+    }
+}
+
+/// Changes of one dashboard's data kept one by one; older ones are merged (their spans joined),
+/// which can only make a panel recompute sooner, never later.
+const KEPT: usize = 32;
+
+#[derive(Default)]
+struct Log {
+    /// Numbers the changes: 1, 2, …
+    latest: u64,
+    /// `(number, span)` in ascending numbers.
+    recent: VecDeque<(u64, Option<TimeSpan>)>,
+}
+
+impl Log {
+    fn push(&mut self, span: Option<TimeSpan>) {
+        self.latest += 1;
+        self.recent.push_back((self.latest, span));
+        if self.recent.len() > KEPT
+            && let (Some((_, a)), Some((n, b))) = (self.recent.pop_front(), self.recent.pop_front())
+        {
+            let joined = a.zip(b).map(|(a, b)| a.hull(b));
+            self.recent.push_front((n, joined));
+        }
+    }
+
+    /// The number of the latest change that may touch `reads` (0: none).
+    fn touching(&self, reads: Option<Reads>) -> u64 {
+        self.recent
+            .iter()
+            .rev()
+            .find(|(_, span)| touches(*span, reads))
+            .map_or(0, |(n, _)| *n)
+    }
+}
+
+/// Every team's change counters.
+#[derive(Default)]
+pub struct Changes {
+    teams: RwLock<HashMap<TeamId, u64>>,
+    /// Per team and dashboard (the prefix of its panels' names, e.g. `apiUsage`).
+    dashboards: RwLock<HashMap<(TeamId, String), Log>>,
+    /// Added to every team's generation: bumped when changes may have been missed.
+    epoch: AtomicU64,
+}
+
+impl Changes {
+    /// The generation of a team's data as a whole.
+    pub fn team(&self, team: TeamId) -> u64 {
+        let own = self
+            .teams
+            .read()
+            .map(|g| g.get(&team).copied().unwrap_or(0))
+            .unwrap_or(0);
+        own + self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Everything of `team` changed.
+    pub fn team_changed(&self, team: TeamId) {
+        if let Ok(mut g) = self.teams.write() {
+            *g.entry(team).or_insert(0) += 1;
+        }
+    }
+
+    /// Everything of every team may have changed.
+    pub fn all_changed(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Rows of the data `dashboard` reads changed, all inside `span` (`None`: anywhere).
+    pub fn dashboard_changed(&self, team: TeamId, dashboard: &str, span: Option<TimeSpan>) {
+        if let Ok(mut d) = self.dashboards.write() {
+            d.entry((team, dashboard.to_string()))
+                .or_default()
+                .push(span);
+        }
+    }
+
+    /// The generation of what `panel` (named `<dashboard>.<name>`) reads: the latest change
+    /// of its dashboard's data that may touch `reads`.
+    pub fn panel(&self, team: TeamId, panel: &str, reads: Option<Reads>) -> u64 {
+        let dashboard = panel.split('.').next().unwrap_or(panel);
+        self.dashboards
+            .read()
+            .ok()
+            .and_then(|d| {
+                d.get(&(team, dashboard.to_string()))
+                    .map(|log| log.touching(reads))
+            })
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: TeamId = TeamId(1);
+    const WEEK: Reads = Reads {
+        start_ms: 1_000,
+        end_ms: 2_000,
+    };
+
+    fn span(from_ms: i64, to_ms: i64) -> Option<TimeSpan> {
+        Some(TimeSpan { from_ms, to_ms })
+    }
+
+    #[test]
+    fn only_changes_that_reach_a_panels_range_move_its_generation() {
+        let c = Changes::default();
+        let g0 = c.panel(T, "apiUsage.kpis", Some(WEEK));
+        c.dashboard_changed(T, "apiUsage", span(10, 999));
+        assert_eq!(c.panel(T, "apiUsage.kpis", Some(WEEK)), g0, "older rows");
+        c.dashboard_changed(T, "apiUsage", span(2_000, 2_500));
+        assert_eq!(
+            c.panel(T, "apiUsage.kpis", Some(WEEK)),
+            g0,
+            "the end is exclusive"
+        );
+        c.dashboard_changed(T, "apiUsage", span(500, 1_000));
+        let g1 = c.panel(T, "apiUsage.kpis", Some(WEEK));
+        assert_ne!(g1, g0, "the start is inclusive");
+        c.dashboard_changed(T, "chat", None);
+        assert_eq!(
+            c.panel(T, "apiUsage.kpis", Some(WEEK)),
+            g1,
+            "another dashboard"
+        );
+        assert_ne!(c.panel(T, "chat.kpis", Some(WEEK)), 0);
+        c.dashboard_changed(T, "apiUsage", None);
+        assert_ne!(
+            c.panel(T, "apiUsage.kpis", Some(WEEK)),
+            g1,
+            "a change anywhere"
+        );
+        let any = c.panel(T, "apiUsage.kpis", None);
+        c.dashboard_changed(T, "apiUsage", span(0, 1));
+        assert_ne!(
+            c.panel(T, "apiUsage.kpis", None),
+            any,
+            "a panel reading anything"
+        );
+    }
+
+    #[test]
+    fn merged_old_changes_never_hide_a_change_from_a_panel() {
+        // Random spans, many more than are kept one by one: a panel's generation moves
+        // whenever a change reaches its range (and may move when none does).
+        let c = Changes::default();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as i64 % 5_000
+        };
+        let mut before = c.panel(T, "apiUsage.x", Some(WEEK));
+        for _ in 0..500 {
+            let (a, b) = (next(), next());
+            let s = TimeSpan {
+                from_ms: a.min(b),
+                to_ms: a.max(b),
+            };
+            c.dashboard_changed(T, "apiUsage", Some(s));
+            let after = c.panel(T, "apiUsage.x", Some(WEEK));
+            if touches(Some(s), Some(WEEK)) {
+                assert!(after > before, "{s:?}");
+            }
+            assert!(after >= before);
+            before = after;
+        }
+    }
+
+    #[test]
+    fn team_wide_changes_and_the_epoch() {
+        let c = Changes::default();
+        assert_eq!(c.team(T), 0);
+        c.team_changed(T);
+        assert_eq!(c.team(T), 1);
+        c.all_changed();
+        assert_eq!(c.team(T), 2);
+        assert_eq!(c.team(TeamId(2)), 1);
+    }
+}
