@@ -213,6 +213,7 @@ async fn ingest_live(
     per_second: usize,
     now: chrono::DateTime<chrono::Utc>,
     deadline: Instant,
+    after_batch: Option<Box<dyn Fn() + Send>>,
 ) -> usize {
     let mut sender = connect(addr).await;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -250,6 +251,9 @@ async fn ingest_live(
         let answer = res.into_body().collect().await.unwrap().to_bytes();
         let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
         assert_eq!(answer["inserted"].as_u64(), Some(batch as u64), "{answer}");
+        if let Some(after) = &after_batch {
+            after();
+        }
         sent += batch;
     }
     sent
@@ -702,6 +706,47 @@ async fn main() {
     for &c in &args.concurrency {
         levels.push(measure("warm", warm_addr, (&token, query), c, args.seconds).await);
     }
+    if matches!(args.dashboard.as_str(), "chat" | "executive") && args.live_rows_per_second > 0 {
+        // Readers of this dashboard while request logs (another dashboard's data) arrive for
+        // the same team (`bench`; publishing and product read teams of their own). Before: every batch moved the whole team's generation (emulated here
+        // by bumping it after each batch, as ingestion did); after: only apiUsage's.
+        let editor = state
+            .jwt
+            .mint(
+                "bench",
+                "bench-ingest",
+                Role::Editor,
+                now.timestamp() + 86_400,
+            )
+            .unwrap();
+        let team_id = team.id;
+        for (mode, team_wide) in [
+            (
+                "warm, request logs arriving, team-wide invalidation (before)",
+                true,
+            ),
+            ("warm, request logs arriving, by dataset (after)", false),
+        ] {
+            for &c in &args.concurrency {
+                let deadline = Instant::now() + Duration::from_secs(args.seconds);
+                let cache = state.cache.clone();
+                let after: Option<Box<dyn Fn() + Send>> = team_wide
+                    .then(|| Box::new(move || cache.bump(team_id)) as Box<dyn Fn() + Send>);
+                let ingest = tokio::spawn(ingest_live(
+                    warm_addr,
+                    editor.clone(),
+                    args.live_rows_per_second,
+                    now,
+                    deadline,
+                    after,
+                ));
+                let mut l = measure(mode, warm_addr, (&token, query), c, args.seconds).await;
+                ingest.await.unwrap();
+                l.fields = "all";
+                levels.push(l);
+            }
+        }
+    }
     if args.dashboard == "api-usage" && args.live_rows_per_second > 0 {
         // Reads while request logs arrive: every batch moves the team's data generation, so
         // the cache serves a panel until the next batch and then computes it again.
@@ -722,6 +767,7 @@ async fn main() {
                 args.live_rows_per_second,
                 now,
                 deadline,
+                None,
             ));
             let mut l = measure(
                 "warm, live ingest",

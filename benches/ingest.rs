@@ -38,6 +38,10 @@ struct Args {
     /// Results file (JSON).
     #[arg(long, default_value = "target/bench-ingest.json")]
     out: String,
+    /// The gateway binary to measure (default: this build's); another build's, to compare a
+    /// change before and after on the same stream of batches.
+    #[arg(long)]
+    binary: Option<String>,
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -150,17 +154,21 @@ async fn run(args: Args) {
         l.local_addr().unwrap().port()
     };
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dashgate"))
-        .arg("serve")
-        .env("DASHGATE_DATABASE_URL", &args.database_url)
-        .env("DASHGATE_JWT_SECRET", "bench")
-        .env("DASHGATE_BIND", addr.to_string())
-        .env("DASHGATE_RATE_LIMIT_PER_MINUTE", "0")
-        .env("DASHGATE_DEMO", "false")
-        .env("DASHGATE_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("dashgate serve");
+    let mut child = std::process::Command::new(
+        args.binary
+            .as_deref()
+            .unwrap_or(env!("CARGO_BIN_EXE_dashgate")),
+    )
+    .arg("serve")
+    .env("DASHGATE_DATABASE_URL", &args.database_url)
+    .env("DASHGATE_JWT_SECRET", "bench")
+    .env("DASHGATE_BIND", addr.to_string())
+    .env("DASHGATE_RATE_LIMIT_PER_MINUTE", "0")
+    .env("DASHGATE_DEMO", "false")
+    .env("DASHGATE_LOG", "warn")
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .expect("dashgate serve");
     let pid = child.id();
     while tokio::net::TcpStream::connect(addr).await.is_err() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -30,7 +30,7 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
     source: "request_logs",
     key: "id",
     time: "created_at_ms",
-    version: 6,
+    version: 7,
     // Each dimension per UTC hour and per UTC day (`_day`): a window reads whole days, then
     // whole hours, then raw rows for what is left.
     dims: &[
@@ -45,8 +45,9 @@ pub const REQUEST_LOG_ROLLUP: Rollup = Rollup {
         // Presence: distinct users of a window are the distinct keys of its days (and of raw
         // rows for the rest). Per day only: only the `activeUsers` KPI counts users, over whole
         // windows, and per-hour presence cost more at ingest (a row per user and hour) than the
-        // raw edges it saves.
-        Dim::daily("user_day", USER),
+        // raw edges it saves. Insert-if-absent (`Dim::presence`): a user's later requests of a
+        // day write nothing.
+        Dim::presence_daily("user_day", USER),
         // Latency as a quantile sketch: counts per log-linear bin, per day only — the sketch
         // serves windows of more than 20 000 requests (smaller ones are exact), which span
         // days; hourly bins cost about a rollup row per two requests at ingest.

@@ -2,7 +2,7 @@
 //! the stored rows themselves (added after they are written, retracted before they are replaced
 //! or deleted), full rebuilds, and a check that recomputes and compares.
 
-use super::{Agg, Measure, Rollup};
+use super::{Agg, Dim, Measure, Rollup};
 use crate::kernel::AppResult;
 use crate::kernel::sql::get;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
@@ -11,37 +11,49 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 /// Keys per statement when rows are named by key.
 const KEYS_PER_STATEMENT: usize = 1_000;
 
-/// The rollup rows of the raw rows `r`, each measure times `sign`: one SELECT per dimension.
+/// The rollup rows of the raw rows `r`, each measure times `sign` (presence dimensions: one row
+/// per bucket and key, see `Dim::presence`): one SELECT per dimension.
 pub(super) fn contributions(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
-    rollup
-        .dims
-        .iter()
-        .map(|d| {
-            let bucket = rollup.bucket_sql(d);
-            let key = d.key.render(backend);
-            let sums = each_measure(rollup, |m| match m.agg {
-                Agg::Sum => format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column),
-                extreme => format!(
-                    "{}({}) AS \"{}\"",
-                    extreme.extreme_sql(),
-                    m.per_row,
-                    m.column
-                ),
-            });
-            // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
-            let group_key = if key.starts_with('\'') {
-                String::new()
-            } else {
-                format!(", {key}")
-            };
-            format!(
-                "SELECT \"team_id\", '{dim}' AS \"dim\", {bucket} AS \"bucket_ms\", {key} AS \"key\", {sums} \
-                 FROM r WHERE ({key}) IS NOT NULL GROUP BY \"team_id\", {bucket}{group_key}",
-                dim = d.name,
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ")
+    contributions_of(rollup, rollup.dims.iter(), sign, backend)
+}
+
+/// `contributions` of some of the rollup's dimensions.
+fn contributions_of<'a>(
+    rollup: &Rollup,
+    dims: impl Iterator<Item = &'a Dim>,
+    sign: i64,
+    backend: DatabaseBackend,
+) -> String {
+    dims.map(|d| {
+        let bucket = rollup.bucket_sql(d);
+        let key = d.key.render(backend);
+        let sums = each_measure_at(rollup, |i, m| match (d.presence, m.agg) {
+            // Present: the count is 1, the other sums 0, extremes unknown.
+            (true, Agg::Sum) if i == 0 => format!("1 AS \"{}\"", m.column),
+            (true, Agg::Sum) => format!("0 AS \"{}\"", m.column),
+            (true, _) => format!("NULL AS \"{}\"", m.column),
+            (false, Agg::Sum) => format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column),
+            (false, extreme) => format!(
+                "{}({}) AS \"{}\"",
+                extreme.extreme_sql(),
+                m.per_row,
+                m.column
+            ),
+        });
+        // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
+        let group_key = if key.starts_with('\'') {
+            String::new()
+        } else {
+            format!(", {key}")
+        };
+        format!(
+            "SELECT \"team_id\", '{dim}' AS \"dim\", {bucket} AS \"bucket_ms\", {key} AS \"key\", {sums} \
+             FROM r WHERE ({key}) IS NOT NULL GROUP BY \"team_id\", {bucket}{group_key}",
+            dim = d.name,
+        )
+    })
+    .collect::<Vec<_>>()
+    .join(" UNION ALL ")
 }
 
 /// `WITH r AS (SELECT * FROM <source> WHERE <cond>) <rest>`, with the condition's values bound.
@@ -66,10 +78,30 @@ pub(super) fn with_rows(
 
 /// `f` of every measure, comma-separated.
 pub(super) fn each_measure(rollup: &Rollup, f: impl Fn(&Measure) -> String) -> String {
-    rollup.measures.iter().map(f).collect::<Vec<_>>().join(", ")
+    each_measure_at(rollup, |_, m| f(m))
 }
 
-/// `INSERT INTO <rollup> SELECT <contributions of r> … ON CONFLICT DO UPDATE SET <sums>`.
+/// `f` of every measure and its position, comma-separated.
+fn each_measure_at(rollup: &Rollup, f: impl Fn(usize, &Measure) -> String) -> String {
+    rollup
+        .measures
+        .iter()
+        .enumerate()
+        .map(|(i, m)| f(i, m))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The column list of a rollup insert.
+fn insert_columns(rollup: &Rollup) -> String {
+    format!(
+        "\"team_id\", \"dim\", \"bucket_ms\", \"key\", {}",
+        each_measure(rollup, |m| format!("\"{}\"", m.column))
+    )
+}
+
+/// `INSERT INTO <rollup> SELECT <contributions of r> … ON CONFLICT DO UPDATE SET <sums>`, over
+/// the summed dimensions (presence dimensions: `presence_insert_sql`).
 fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
     let table = rollup.table;
     let update = each_measure(rollup, |m| match (m.agg, sign > 0) {
@@ -87,23 +119,69 @@ fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
         // Retracted rows: recomputed afterwards (`recompute_extremes_sql`).
         (_, false) => format!("\"{c}\" = \"{table}\".\"{c}\"", c = m.column),
     });
+    let summed = rollup.dims.iter().filter(|d| !d.presence);
     // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
     format!(
-        "INSERT INTO \"{table}\" (\"team_id\", \"dim\", \"bucket_ms\", \"key\", {columns}) \
-         SELECT * FROM ({union}) AS c WHERE true \
+        "INSERT INTO \"{table}\" ({columns}) SELECT * FROM ({union}) AS c WHERE true \
          ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO UPDATE SET {update}",
-        columns = each_measure(rollup, |m| format!("\"{}\"", m.column)),
-        union = contributions(rollup, sign, backend),
+        columns = insert_columns(rollup),
+        union = contributions_of(rollup, summed, sign, backend),
     )
+}
+
+/// The presence rows of the raw rows `r` that are not there yet (`None` without presence
+/// dimensions): a key already present in its bucket writes nothing — no row version, no index
+/// entry — which is what makes presence cheap to maintain under repeated keys.
+fn presence_insert_sql(rollup: &Rollup, backend: DatabaseBackend) -> Option<String> {
+    let mut present = rollup.dims.iter().filter(|d| d.presence).peekable();
+    present.peek()?;
+    Some(format!(
+        "INSERT INTO \"{table}\" ({columns}) SELECT * FROM ({union}) AS c WHERE true \
+         ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO NOTHING",
+        table = rollup.table,
+        columns = insert_columns(rollup),
+        union = contributions_of(rollup, present, 1, backend),
+    ))
+}
+
+/// Per presence dimension, a `DELETE` of the presence rows the rows `r` (about to be removed)
+/// contribute to where no other raw row of the same team, bucket and key remains.
+fn presence_retract_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) -> Vec<String> {
+    let (table, source, id, t) = (rollup.table, rollup.source, rollup.key, rollup.time);
+    rollup
+        .dims
+        .iter()
+        .filter(|d| d.presence)
+        .map(|d| {
+            let bucket = rollup.bucket_sql(d);
+            let key = d.key.render(backend);
+            format!(
+                "DELETE FROM \"{table}\" WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' \
+                 AND \"bucket_ms\" IN (SELECT {bucket} FROM r) AND EXISTS (SELECT 1 FROM r \
+                 WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
+                 AND ({key}) = \"{table}\".\"key\") \
+                 AND NOT EXISTS (SELECT 1 FROM \"{source}\" AS s \
+                 WHERE s.\"team_id\" = \"{table}\".\"team_id\" \
+                 AND s.\"{t}\" >= \"{table}\".\"bucket_ms\" AND s.\"{t}\" < \"{table}\".\"bucket_ms\" + {g} \
+                 AND ({key}) = \"{table}\".\"key\" AND s.\"{id}\" NOT IN (SELECT \"{id}\" FROM r))",
+                dim = d.name,
+                g = d.grain_ms,
+            )
+        })
+        .collect()
 }
 
 /// PostgreSQL: `insert` (an `INSERT … ON CONFLICT DO NOTHING` into the rollup's dataset) and the
 /// contribution of the rows it inserted, in one statement that answers how many it inserted —
 /// the inserted rows go straight from the insert to the rollup, without being looked up.
 pub fn insert_and_add_sql(rollup: &Rollup, insert: &str) -> String {
+    let backend = DatabaseBackend::Postgres;
+    let present = presence_insert_sql(rollup, backend)
+        .map(|p| format!(", present AS ({p})"))
+        .unwrap_or_default();
     format!(
-        "WITH r AS ({insert} RETURNING *), added AS ({}) SELECT COUNT(*) FROM r",
-        upsert_sql(rollup, 1, DatabaseBackend::Postgres)
+        "WITH r AS ({insert} RETURNING *), added AS ({}){present} SELECT COUNT(*) FROM r",
+        upsert_sql(rollup, 1, backend)
     )
 }
 
@@ -115,8 +193,16 @@ async fn apply_where(
     cond: Condition,
     sign: i64,
 ) -> AppResult<()> {
-    let rest = upsert_sql(rollup, sign, db.get_database_backend());
-    db.execute_raw(with_rows(db, rollup, cond, &rest)).await?;
+    let backend = db.get_database_backend();
+    let rest = upsert_sql(rollup, sign, backend);
+    db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
+        .await?;
+    if sign > 0
+        && let Some(present) = presence_insert_sql(rollup, backend)
+    {
+        db.execute_raw(with_rows(db, rollup, cond, &present))
+            .await?;
+    }
     Ok(())
 }
 
@@ -130,6 +216,10 @@ async fn retract(
     cond: Condition,
 ) -> AppResult<()> {
     apply_where(db, rollup, cond.clone(), -1).await?;
+    for rest in presence_retract_sql(rollup, db.get_database_backend(), team) {
+        db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
+            .await?;
+    }
     if rollup.measures.iter().any(|m| m.agg.is_extreme()) {
         for rest in recompute_extremes_sql(rollup, db.get_database_backend(), team) {
             db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
@@ -147,6 +237,8 @@ fn recompute_extremes_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) 
     rollup
         .dims
         .iter()
+        // Presence rows keep no extremes.
+        .filter(|d| !d.presence)
         .map(|d| {
             let bucket = rollup.bucket_sql(d);
             let key = d.key.render(backend);

@@ -50,6 +50,11 @@ pub struct Dim {
     /// timezone whose offset is whole hours; a day tiles whole UTC days (a coarser tier read
     /// before the hours, see `Plan`).
     pub grain_ms: i64,
+    /// Only which keys occur per bucket is kept (distinct counts), not sums: a row per bucket
+    /// and key whose count measure is 1 and other measures 0 (NULL for extremes). Written
+    /// insert-if-absent — a raw row of a key already present in its bucket writes nothing —
+    /// and on retraction removed where no other raw row of the bucket has the key.
+    pub presence: bool,
 }
 
 impl Dim {
@@ -59,6 +64,7 @@ impl Dim {
             name,
             key,
             grain_ms: HOUR_MS,
+            presence: false,
         }
     }
 
@@ -68,6 +74,17 @@ impl Dim {
             name,
             key,
             grain_ms: DAY_MS,
+            presence: false,
+        }
+    }
+
+    /// The keys present per UTC day (see `presence`).
+    pub const fn presence_daily(name: &'static str, key: Sql) -> Dim {
+        Dim {
+            name,
+            key,
+            grain_ms: DAY_MS,
+            presence: true,
         }
     }
 }
