@@ -708,8 +708,9 @@ async fn main() {
     }
     if matches!(args.dashboard.as_str(), "chat" | "executive") && args.live_rows_per_second > 0 {
         // Readers of this dashboard while request logs (another dashboard's data) arrive for
-        // the same team (`bench`; publishing and product read teams of their own). Before: every batch moved the whole team's generation (emulated here
-        // by bumping it after each batch, as ingestion did); after: only apiUsage's.
+        // the same team (`bench`; publishing and product read teams of their own). Before:
+        // every batch moved the whole team's generation (emulated here by bumping it after
+        // each batch, as ingestion did); after: only the panels that read request logs.
         let editor = state
             .jwt
             .mint(

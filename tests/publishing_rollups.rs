@@ -197,3 +197,37 @@ both_dbs! {
         }
     }
 }
+
+// An update batch is retracted in chunks of keys before any row is replaced: a stored extreme
+// must come from the rows as they are after the batch, not from rows of a later chunk that are
+// still in their old version when an earlier chunk is retracted.
+both_dbs! {
+    async fn extremes_are_right_after_an_update_batch_of_many_chunks(app) {
+        let p = app.team("pubchunks", "UTC", Role::Admin).await;
+        let t0 = origin();
+        app.ingest_into(&p, "pub_videos", &[json!({"id": "v1", "title": "v", "created_at": t0.to_rfc3339()})]).await;
+        app.ingest_into(&p, "pub_clips", &[json!({"id": "c1", "video_id": "v1", "created_at": t0.to_rfc3339()})]).await;
+        // l0000 and l1000 fall in different chunks of the update; l1001 stays pending.
+        let log = |i: usize, status: &str, version: i64| {
+            let requested = if i <= 1001 && i % 1000 <= 1 && i != 1 {
+                t0 + Duration::seconds(i as i64 / 1000 + 1)
+            } else {
+                t0 + Duration::minutes(10)
+            };
+            json!({"id": format!("l{i:04}"), "clip_id": "c1", "platform": "youtube", "status": status,
+                "requested_at": requested.to_rfc3339(), "created_at": (t0 + Duration::hours(1)).to_rfc3339(),
+                "updated_at": (t0 + Duration::days(version)).to_rfc3339()})
+        };
+        let first: Vec<Value> = (0..=1001).map(|i| log(i, "pending", 1)).collect();
+        app.ingest_into(&p, "pub_publish_logs", &first).await;
+        let moved: Vec<Value> = (0..=1000).map(|i| log(i, "processing", 2)).collect();
+        let r = app.ingest_into(&p, "pub_publish_logs", &moved).await;
+        assert_eq!(r["updated"], 1001, "{r}");
+        assert_rollups_match_raw(&app, &p, &[&PUB_LOG_ROLLUP], "after the update").await;
+        // And a delete of the moved rows in one request (chunks again).
+        let body: String = (0..=1000).map(|i| format!("{}\n", json!({"id": format!("l{i:04}")}))).collect();
+        let (status, r) = app.http("DELETE", "/v1/ingest/pub_publish_logs", Some(&app.token(&p)), body).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_rollups_match_raw(&app, &p, &[&PUB_LOG_ROLLUP], "after the delete").await;
+    }
+}

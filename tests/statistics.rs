@@ -1,5 +1,6 @@
-//! A batch that grows a table by more than a tenth refreshes the table's planner statistics
-//! in the background (PostgreSQL `ANALYZE`, SQLite `PRAGMA optimize`); a small one does not.
+//! Rows that grow a table by more than a tenth since its last analysis refresh the table's
+//! planner statistics in the background (PostgreSQL `ANALYZE`, SQLite `PRAGMA optimize`),
+//! whether they come in one batch or in many small ones; fewer do not.
 
 use crate::both_dbs_with;
 use crate::support::fixtures::log;
@@ -53,5 +54,13 @@ both_dbs_with! { |s: &mut dashgate::config::Settings| s.analyze_growth_percent =
         // 200 more on 1 050: a fifth, analyzed again.
         app.ingest(&p, &rows(2_000, 200)).await;
         assert_eq!(analyzed_after(&app, 1).await, 2);
+        // Small batches add up: five of 30 rows on 1 250 are 12 % together.
+        for k in 0..4 {
+            app.ingest(&p, &rows(3_000 + 30 * k, 30)).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            assert_eq!(app.state.statistics.analyzed(), 2, "after {} small batches", k + 1);
+        }
+        app.ingest(&p, &rows(4_000, 30)).await;
+        assert_eq!(analyzed_after(&app, 2).await, 3);
     }
 }

@@ -1,7 +1,14 @@
-//! Planner statistics after bulk loads: when a batch grows a table by more than a set share
-//! (`DASHGATE_ANALYZE_GROWTH_PERCENT`, 10 % by default),
-//! the table is analyzed (PostgreSQL `ANALYZE`; SQLite `PRAGMA optimize`) in the background, so
-//! the next dashboard read gets a good plan even where autovacuum is slow or off.
+//! Planner statistics after bulk loads: when the rows inserted into a table since its last
+//! analysis exceed a set share of it (`DASHGATE_ANALYZE_GROWTH_PERCENT`, 10 % by default) or
+//! `ANALYZE_AFTER_ROWS`, whichever comes first, the table is analyzed (PostgreSQL `ANALYZE`;
+//! SQLite `PRAGMA optimize`) in the background, so the next read or write gets a good plan even
+//! where autovacuum is slow or off.
+//!
+//! The absolute bound is for a team that is new to a large shared table: until the statistics
+//! know its `team_id`, PostgreSQL takes it for a handful of rows and plans its next batch (an
+//! update's lookups, its rollup maintenance) as if so — 50 000 fresh rows in a table of a million
+//! are 5 %, under any sensible share. An analysis reads a fixed-size sample, so it costs the same
+//! at any table size.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use std::collections::{HashMap, HashSet};
@@ -13,9 +20,14 @@ pub struct Statistics {
     /// Growth (in percent of the table) that triggers an analysis; 0 turns it off.
     growth_percent: u64,
     rows: Mutex<HashMap<&'static str, u64>>,
+    /// Rows inserted per table since its last analysis.
+    since: Mutex<HashMap<&'static str, u64>>,
     running: Mutex<HashSet<&'static str>>,
     analyzed: std::sync::atomic::AtomicU64,
 }
+
+/// Rows inserted since a table's last analysis that trigger one whatever the table's size.
+pub const ANALYZE_AFTER_ROWS: u64 = 50_000;
 
 impl Statistics {
     /// Analyzes a table after a batch grows it by more than `growth_percent` (0: never).
@@ -31,8 +43,9 @@ impl Statistics {
         self.analyzed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Notes that `inserted` rows went into `table`; analyzes it in the background when that
-    /// grew it by more than 10 % — and `with` too (a table that grows along, e.g. its rollup).
+    /// Notes that `inserted` rows went into `table`; analyzes it in the background when the rows
+    /// inserted since its last analysis grew it by more than the set share or reach
+    /// `ANALYZE_AFTER_ROWS` — and `with` too (a table that grows along, e.g. its rollup).
     pub fn after_batch(
         self: &Arc<Self>,
         db: &DatabaseConnection,
@@ -42,6 +55,9 @@ impl Statistics {
     ) {
         if inserted == 0 || self.growth_percent == 0 {
             return;
+        }
+        if let Ok(mut since) = self.since.lock() {
+            *since.entry(table).or_default() += inserted;
         }
         let starting = self
             .running
@@ -67,7 +83,21 @@ impl Statistics {
                     .map(|n| n.saturating_sub(inserted)),
             };
             let mut after = before.unwrap_or(0) + inserted;
-            if before.is_none_or(|b| inserted * 100 > b * this.growth_percent) {
+            let since = this
+                .since
+                .lock()
+                .map(|s| s.get(table).copied().unwrap_or(inserted))
+                .unwrap_or(inserted);
+            // The table's size at its last analysis (as far as this process knows).
+            let analyzed_at = after.saturating_sub(since);
+            if before.is_none()
+                || since * 100 > analyzed_at * this.growth_percent
+                || since >= ANALYZE_AFTER_ROWS
+            {
+                if let Ok(mut s) = this.since.lock() {
+                    // Rows that arrive while it runs count towards the next one.
+                    s.entry(table).and_modify(|n| *n = n.saturating_sub(since));
+                }
                 if let Some(other) = with
                     && let Err(e) = analyze(&db, other).await
                 {

@@ -27,15 +27,21 @@ async fn delete_where(
     for c in columns {
         any = any.add(Expr::col(Alias::new(*c)).eq(user));
     }
-    if let Some(rollup) = registry::find(table).and_then(|ds| ds.rollup) {
-        rollups::retract_where(db, rollup, scope.team_id().0, any.clone()).await?;
+    let rollup = registry::find(table).and_then(|ds| ds.rollup);
+    let mut stale = rollups::Stale::default();
+    if let Some(rollup) = rollup {
+        rollups::retract_where(db, rollup, scope.team_id().0, any.clone(), &mut stale).await?;
     }
     let stmt = Query::delete()
         .from_table(Alias::new(table))
         .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
         .cond_where(any)
         .to_owned();
-    Ok(db.execute(&stmt).await?.rows_affected())
+    let deleted = db.execute(&stmt).await?.rows_affected();
+    if let Some(rollup) = rollup {
+        rollups::settle(db, rollup, scope.team_id().0, stale).await?;
+    }
+    Ok(deleted)
 }
 
 /// Erases `user` from the team's data; answers the rows deleted per dataset (every dataset

@@ -172,9 +172,10 @@ pub async fn delete(
     for (name, (target, ids)) in doomed {
         let ids: Vec<String> = ids.into_iter().collect();
         let mut n = 0;
+        let mut stale = rollups::Stale::default();
         for chunk in ids.chunks(500) {
             if let Some(rollup) = target.rollup {
-                rollups::retract_keys(db, rollup, scope.team_id().0, chunk).await?;
+                rollups::retract_keys(db, rollup, scope.team_id().0, chunk, &mut stale).await?;
             }
             let stmt = Query::delete()
                 .from_table(Alias::new(name))
@@ -184,7 +185,7 @@ pub async fn delete(
             n += db.execute(&stmt).await?.rows_affected();
         }
         if let Some(rollup) = target.rollup {
-            rollups::seal(db, rollup, scope.team_id().0).await?;
+            rollups::settle(db, rollup, scope.team_id().0, stale).await?;
         }
         deleted.insert(name, n);
     }

@@ -174,10 +174,11 @@ async fn put(
     let team = scope.team_id().0;
     if update {
         let keys: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        rollups::retract_keys(db, rollup, team, &keys).await?;
+        let mut stale = rollups::Stale::default();
+        rollups::retract_keys(db, rollup, team, &keys, &mut stale).await?;
         let n = put_rows(db, scope, ds, rows, true).await?;
         rollups::add_keys(db, rollup, team, &keys).await?;
-        rollups::seal(db, rollup, team).await?;
+        rollups::settle(db, rollup, team, stale).await?;
         return Ok(n);
     }
     if db.get_database_backend() == DatabaseBackend::Postgres {

@@ -2,6 +2,7 @@
 //! the stored rows themselves (added after they are written, retracted before they are replaced
 //! or deleted), full rebuilds, and a check that recomputes and compares.
 
+use super::settle::{self, Stale};
 use super::{Agg, Dim, Measure, Rollup};
 use crate::kernel::AppResult;
 use crate::kernel::sql::get;
@@ -40,15 +41,10 @@ fn contributions_of<'a>(
                 m.column
             ),
         });
-        // PostgreSQL refuses a constant in GROUP BY (the `total` dimension's key).
-        let group_key = if key.starts_with('\'') {
-            String::new()
-        } else {
-            format!(", {key}")
-        };
+        let group_by = rollup.group_by_sql(d, &key);
         format!(
             "SELECT \"team_id\", '{dim}' AS \"dim\", {bucket} AS \"bucket_ms\", {key} AS \"key\", {sums} \
-             FROM r WHERE ({key}) IS NOT NULL GROUP BY \"team_id\", {bucket}{group_key}",
+             FROM r WHERE ({key}) IS NOT NULL GROUP BY \"team_id\", {group_by}",
             dim = d.name,
         )
     })
@@ -116,7 +112,7 @@ fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
             c = m.column,
             keeps = if extreme == Agg::Min { "<=" } else { ">=" },
         ),
-        // Retracted rows: recomputed afterwards (`recompute_extremes_sql`).
+        // Retracted rows: recomputed once the raw rows are final (`settle`).
         (_, false) => format!("\"{c}\" = \"{table}\".\"{c}\"", c = m.column),
     });
     let summed = rollup.dims.iter().filter(|d| !d.presence);
@@ -142,33 +138,6 @@ fn presence_insert_sql(rollup: &Rollup, backend: DatabaseBackend) -> Option<Stri
         columns = insert_columns(rollup),
         union = contributions_of(rollup, present, 1, backend),
     ))
-}
-
-/// Per presence dimension, a `DELETE` of the presence rows the rows `r` (about to be removed)
-/// contribute to where no other raw row of the same team, bucket and key remains.
-fn presence_retract_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) -> Vec<String> {
-    let (table, source, id, t) = (rollup.table, rollup.source, rollup.key, rollup.time);
-    rollup
-        .dims
-        .iter()
-        .filter(|d| d.presence)
-        .map(|d| {
-            let bucket = rollup.bucket_sql(d);
-            let key = d.key.render(backend);
-            format!(
-                "DELETE FROM \"{table}\" WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' \
-                 AND \"bucket_ms\" IN (SELECT {bucket} FROM r) AND EXISTS (SELECT 1 FROM r \
-                 WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
-                 AND ({key}) = \"{table}\".\"key\") \
-                 AND NOT EXISTS (SELECT 1 FROM \"{source}\" AS s \
-                 WHERE s.\"team_id\" = \"{table}\".\"team_id\" \
-                 AND s.\"{t}\" >= \"{table}\".\"bucket_ms\" AND s.\"{t}\" < \"{table}\".\"bucket_ms\" + {g} \
-                 AND ({key}) = \"{table}\".\"key\" AND s.\"{id}\" NOT IN (SELECT \"{id}\" FROM r))",
-                dim = d.name,
-                g = d.grain_ms,
-            )
-        })
-        .collect()
 }
 
 /// PostgreSQL: `insert` (an `INSERT … ON CONFLICT DO NOTHING` into the rollup's dataset) and the
@@ -207,88 +176,24 @@ async fn apply_where(
 }
 
 /// Retracts the contribution of the team's raw rows matching `cond` (about to be replaced or
-/// deleted): their sums are subtracted, and the extremes they touched recomputed from the rows
-/// that remain.
+/// deleted): their sums are subtracted, and the rollup rows whose extremes or presence they
+/// gave are noted in `stale`, for `settle` once the raw rows are final.
 async fn retract(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     team: i64,
     cond: Condition,
+    stale: &mut Stale,
 ) -> AppResult<()> {
     apply_where(db, rollup, cond.clone(), -1).await?;
-    for rest in presence_retract_sql(rollup, db.get_database_backend(), team) {
-        db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
-            .await?;
-    }
-    if rollup.measures.iter().any(|m| m.agg.is_extreme()) {
-        for rest in recompute_extremes_sql(rollup, db.get_database_backend(), team) {
-            db.execute_raw(with_rows(db, rollup, cond.clone(), &rest))
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Per dimension, an `UPDATE` that sets every `Max` (`Min`) measure of the rollup rows the
-/// rows `r` (about to be removed) contribute to, to the largest (smallest) value of the other
-/// raw rows of the same team, bucket and key.
-fn recompute_extremes_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) -> Vec<String> {
-    let (table, source, id) = (rollup.table, rollup.source, rollup.key);
-    rollup
-        .dims
-        .iter()
-        // Presence rows keep no extremes.
-        .filter(|d| !d.presence)
-        .map(|d| {
-            let bucket = rollup.bucket_sql(d);
-            let key = d.key.render(backend);
-            let t = rollup.time;
-            let sets = rollup
-                .measures
-                .iter()
-                .filter(|m| m.agg.is_extreme())
-                .map(|m| {
-                    format!(
-                        "\"{c}\" = (SELECT {agg}({per_row}) FROM \"{source}\" AS s \
-                         WHERE s.\"team_id\" = \"{table}\".\"team_id\" \
-                         AND s.\"{t}\" >= \"{table}\".\"bucket_ms\" \
-                         AND s.\"{t}\" < \"{table}\".\"bucket_ms\" + {g} \
-                         AND ({key}) = \"{table}\".\"key\" \
-                         AND s.\"{id}\" NOT IN (SELECT \"{id}\" FROM r))",
-                        c = m.column,
-                        agg = m.agg.extreme_sql(),
-                        per_row = m.per_row,
-                        g = d.grain_ms,
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            // Only rows whose stored extreme one of the removed rows holds can change: a removed
-            // value below a maximum (above a minimum) leaves it as it is. Without this guard a
-            // large delete recomputed every touched row's extreme once per chunk of keys.
-            let holds = rollup
-                .measures
-                .iter()
-                .filter(|m| m.agg.is_extreme())
-                .map(|m| {
-                    format!(
-                        "({per_row}) {cmp} \"{table}\".\"{c}\"",
-                        per_row = m.per_row,
-                        cmp = if m.agg == Agg::Min { "<=" } else { ">=" },
-                        c = m.column,
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            format!(
-                "UPDATE \"{table}\" SET {sets} WHERE \"team_id\" = {team} AND \"dim\" = '{dim}' \
-                 AND \"bucket_ms\" IN (SELECT {bucket} FROM r) AND EXISTS (SELECT 1 FROM r \
-                 WHERE r.\"team_id\" = \"{table}\".\"team_id\" AND {bucket} = \"{table}\".\"bucket_ms\" \
-                 AND ({key}) = \"{table}\".\"key\" AND ({holds}))",
-                dim = d.name,
-            )
-        })
-        .collect()
+    settle::note(
+        db,
+        rollup,
+        team,
+        |rest| with_rows(db, rollup, cond, rest),
+        stale,
+    )
+    .await
 }
 
 fn team_rows(team: i64) -> Condition {
@@ -313,29 +218,30 @@ pub async fn add_keys(
 }
 
 /// Retracts the contribution of the team's rows with these keys (about to be replaced or
-/// deleted).
+/// deleted); `settle` the stale rows once they are.
 pub async fn retract_keys(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     team: i64,
     keys: &[String],
+    stale: &mut Stale,
 ) -> AppResult<()> {
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        retract(db, rollup, team, keyed(rollup, team, chunk)).await?;
+        retract(db, rollup, team, keyed(rollup, team, chunk), stale).await?;
     }
     Ok(())
 }
 
-/// Retracts the contribution of the team's rows matching `cond` (about to be deleted) and
-/// removes rollup rows left empty.
+/// Retracts the contribution of the team's rows matching `cond` (about to be deleted);
+/// `settle` the stale rows once they are.
 pub async fn retract_where(
     db: &impl ConnectionTrait,
     rollup: &Rollup,
     team: i64,
     cond: Condition,
+    stale: &mut Stale,
 ) -> AppResult<()> {
-    retract(db, rollup, team, team_rows(team).add(cond)).await?;
-    seal(db, rollup, team).await
+    retract(db, rollup, team, team_rows(team).add(cond), stale).await
 }
 
 /// Removes the team's rollup rows that no raw row contributes to any more (count zero).

@@ -15,13 +15,15 @@
 mod check;
 mod maintain;
 mod read;
+mod settle;
 pub mod sketch;
 
 pub use check::{Difference, check};
 pub use maintain::{
-    add_keys, ensure_current, insert_and_add_sql, rebuild, retract_keys, retract_where, seal,
+    add_keys, ensure_current, insert_and_add_sql, rebuild, retract_keys, retract_where,
 };
 pub use read::{Plan, source};
+pub use settle::{Stale, settle};
 
 /// A rollup table over one dataset.
 #[derive(Debug)]
@@ -184,5 +186,15 @@ impl Rollup {
     /// negative).
     fn bucket_sql(&self, dim: &Dim) -> String {
         format!("(\"{t}\" - \"{t}\" % {g})", t = self.time, g = dim.grain_ms)
+    }
+
+    /// `GROUP BY` terms of a dimension's bucket and key (`key`, rendered): PostgreSQL refuses a
+    /// constant in GROUP BY (the `total` dimension's key), which groups nothing anyway.
+    fn group_by_sql(&self, dim: &Dim, key: &str) -> String {
+        if key.starts_with('\'') {
+            self.bucket_sql(dim)
+        } else {
+            format!("{}, ({key})", self.bucket_sql(dim))
+        }
     }
 }
