@@ -706,20 +706,21 @@ async fn main() {
     for &c in &args.concurrency {
         levels.push(measure("warm", warm_addr, (&token, query), c, args.seconds).await);
     }
+    // An editor of the bench team, for the live-ingest runs.
+    let editor = state
+        .jwt
+        .mint(
+            "bench",
+            "bench-ingest",
+            Role::Editor,
+            now.timestamp() + 86_400,
+        )
+        .unwrap();
     if matches!(args.dashboard.as_str(), "chat" | "executive") && args.live_rows_per_second > 0 {
         // Readers of this dashboard while request logs (another dashboard's data) arrive for
         // the same team (`bench`; publishing and product read teams of their own). Before:
         // every batch moved the whole team's generation (emulated here by bumping it after
         // each batch, as ingestion did); after: only the panels that read request logs.
-        let editor = state
-            .jwt
-            .mint(
-                "bench",
-                "bench-ingest",
-                Role::Editor,
-                now.timestamp() + 86_400,
-            )
-            .unwrap();
         let team_id = team.id;
         for (mode, team_wide) in [
             (
@@ -751,15 +752,6 @@ async fn main() {
     if args.dashboard == "api-usage" && args.live_rows_per_second > 0 {
         // Reads while request logs arrive: every batch moves the team's data generation, so
         // the cache serves a panel until the next batch and then computes it again.
-        let editor = state
-            .jwt
-            .mint(
-                "bench",
-                "bench-ingest",
-                Role::Editor,
-                now.timestamp() + 86_400,
-            )
-            .unwrap();
         for &c in &args.concurrency {
             let deadline = Instant::now() + Duration::from_secs(args.seconds);
             let ingest = tokio::spawn(ingest_live(

@@ -65,6 +65,19 @@ pub(crate) async fn dashboard(
     (r.status, r.json(), started.elapsed())
 }
 
+/// `n` dashboard requests, each answered `503 DATABASE_UNAVAILABLE` within 5 s.
+pub(crate) async fn assert_unavailable(app: &TestApp, p: &Principal, n: usize) {
+    for _ in 0..n {
+        let (status, body, took) = dashboard(app, p).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE",
+            "{body}"
+        );
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_database_that_refuses_connections_answers_503_quickly_and_recovers() {
     let Some((app, proxy)) = behind_proxy().await else {
@@ -78,16 +91,8 @@ async fn a_database_that_refuses_connections_answers_503_quickly_and_recovers() 
 
     proxy.refuse(true);
     proxy.cut();
-    for _ in 0..3 {
-        let (status, body, took) = dashboard(&app, &p).await;
-        // Drill: requests hung 10 s, some answered INTERNAL or a bare 500.
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE",
-            "{body}"
-        );
-        assert!(took < Duration::from_secs(5), "{took:?}");
-    }
+    // Drill: requests hung 10 s, some answered INTERNAL or a bare 500.
+    assert_unavailable(&app, &p, 3).await;
     let started = Instant::now();
     let (status, body) = app.http("GET", "/readyz", None, "").await;
     assert!(

@@ -3,7 +3,7 @@
 //! `DASHGATE_DB_CONNECT_TIMEOUT_MS`) and answered at once; load is shed by named limits on
 //! panel computations, with `SERVICE_UNAVAILABLE` and `Retry-After`.
 
-use crate::outages::{behind_proxy_with, dashboard};
+use crate::outages::{assert_unavailable, behind_proxy_with, dashboard};
 use crate::support::fixtures::log;
 use crate::support::{Backend, TestApp};
 use axum::http::StatusCode;
@@ -26,15 +26,7 @@ async fn a_stopped_database_answers_database_unavailable_without_waiting_out_the
     // deadline) and every open connection is cut.
     proxy.listen(false);
     proxy.cut();
-    for _ in 0..2 {
-        let (status, body, took) = dashboard(&app, &p).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE",
-            "{body}"
-        );
-        assert!(took < Duration::from_secs(5), "{took:?}");
-    }
+    assert_unavailable(&app, &p, 2).await;
     let started = Instant::now();
     let (status, body) = app
         .post_rows(
