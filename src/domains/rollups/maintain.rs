@@ -32,7 +32,13 @@ fn contributions_of<'a>(
             // Present: the count is 1, the other sums 0, extremes unknown.
             (true, Agg::Sum) if i == 0 => format!("1 AS \"{}\"", m.column),
             (true, Agg::Sum) => format!("0 AS \"{}\"", m.column),
-            (true, _) => format!("NULL AS \"{}\"", m.column),
+            // A NULL of the measure's type (a bare NULL is text to PostgreSQL in a subquery).
+            (true, _) => format!(
+                "{}(CASE WHEN 1 = 0 THEN {} END) AS \"{}\"",
+                m.agg.extreme_sql(),
+                m.per_row,
+                m.column
+            ),
             (false, Agg::Sum) => format!("{sign} * SUM({}) AS \"{}\"", m.per_row, m.column),
             (false, extreme) => format!(
                 "{}({}) AS \"{}\"",
