@@ -42,6 +42,11 @@ struct Args {
     /// change before and after on the same stream of batches.
     #[arg(long)]
     binary: Option<String>,
+    /// Also measure status updates: this many publish logs over 60 days, inserted, then all
+    /// updated to `processing`, then to `success` — in 5 000-row batches and in one batch,
+    /// each into a fresh team (0: skip).
+    #[arg(long, default_value_t = 0)]
+    updates: u64,
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -93,13 +98,13 @@ struct Level {
     peak_mb: u64,
 }
 
-async fn post(addr: std::net::SocketAddr, token: &str, body: Vec<u8>) {
+async fn post(addr: std::net::SocketAddr, token: &str, dataset: &str, body: Vec<u8>) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .unwrap();
     tokio::spawn(conn);
-    let req = hyper::Request::post("/v1/ingest/request_logs")
+    let req = hyper::Request::post(format!("/v1/ingest/{dataset}"))
         .header("host", "bench")
         .header("content-type", "application/x-ndjson")
         .header("content-length", body.len())
@@ -114,6 +119,74 @@ async fn post(addr: std::net::SocketAddr, token: &str, body: Vec<u8>) {
         "{status}: {}",
         String::from_utf8_lossy(&bytes)
     );
+}
+
+/// `n` publish logs over 60 days in `status` (version `version`), as NDJSON lines.
+fn publish_logs(n: u64, status: &str, version: u64) -> Vec<String> {
+    const PLATFORMS: [&str; 5] = ["tiktok", "youtube", "instagram", "facebook", "x"];
+    (0..n)
+        .map(|i| {
+            let at = chrono::DateTime::from_timestamp(1_790_812_800, 0).unwrap() // 2026-10-01
+                + chrono::Duration::days((i % 60) as i64)
+                + chrono::Duration::minutes((i % 1_440) as i64);
+            let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let published = if status == "success" {
+                format!(r#","published_at":"{at}""#)
+            } else {
+                String::new()
+            };
+            format!(
+                r#"{{"id":"log{i}","clip_id":"c{}","platform":"{}","status":"{status}","social_account_id":"acct{}","requested_at":"{at}","created_at":"{at}","updated_at":"2026-12-0{version}T00:00:00Z"{published}}}"#,
+                i % 5_000,
+                PLATFORMS[(i % 5) as usize],
+                i % 300
+            )
+        })
+        .collect()
+}
+
+/// Inserts `n` publish logs into a fresh team, then updates them twice, `batch` rows per
+/// request; rows/s of each phase.
+async fn status_updates(
+    state: &AppState,
+    addr: std::net::SocketAddr,
+    slug: &str,
+    n: u64,
+    batch: u64,
+) -> Vec<(&'static str, f64)> {
+    dashgate::accounts::teams::create(&state.db, slug, "Updates", "UTC", "USD", 0)
+        .await
+        .unwrap();
+    let token = state
+        .jwt
+        .mint(slug, "bench", Role::Editor, i64::MAX / 2)
+        .unwrap();
+    let lines = |rows: Vec<String>| (rows.join("\n") + "\n").into_bytes();
+    let at = "2026-10-01T00:00:00Z";
+    let videos =
+        (0..500).map(|i| format!(r#"{{"id":"v{i}","title":"video {i}","created_at":"{at}"}}"#));
+    post(addr, &token, "pub_videos", lines(videos.collect())).await;
+    let clips = (0..5_000).map(|i| {
+        format!(
+            r#"{{"id":"c{i}","video_id":"v{}","created_at":"{at}"}}"#,
+            i % 500
+        )
+    });
+    post(addr, &token, "pub_clips", lines(clips.collect())).await;
+    let mut out = Vec::new();
+    for (phase, status, version) in [
+        ("insert", "pending", 1),
+        ("-> processing", "processing", 2),
+        ("-> success", "success", 3),
+    ] {
+        let rows = publish_logs(n, status, version);
+        let started = Instant::now();
+        for chunk in rows.chunks(batch as usize) {
+            post(addr, &token, "pub_publish_logs", lines(chunk.to_vec())).await;
+        }
+        out.push((phase, n as f64 / started.elapsed().as_secs_f64()));
+    }
+    out
 }
 
 fn main() {
@@ -193,7 +266,7 @@ async fn run(args: Args) {
                         })
                         .await
                         .unwrap();
-                        post(addr, &token, body).await;
+                        post(addr, &token, "request_logs", body).await;
                     }
                 })
             })
@@ -213,6 +286,14 @@ async fn run(args: Args) {
             rss_after_mb: rss,
             peak_mb: peak,
         });
+    }
+    let mut updates = Vec::new();
+    if args.updates > 0 {
+        for (mode, batch) in [("5 000-row batches", 5_000), ("one batch", args.updates)] {
+            let slug = format!("updates-{}-{batch}", std::process::id());
+            let phases = status_updates(&state, addr, &slug, args.updates, batch).await;
+            updates.push((mode, phases));
+        }
     }
     // The floor: the same kind of rows, validated already, written by the storage code alone.
     let principal = Principal {
@@ -248,9 +329,20 @@ async fn run(args: Args) {
         );
     }
     println!("floor (storage statements alone, one batch in one transaction): {floor:.0} rows/s");
+    for (mode, phases) in &updates {
+        let shown: Vec<String> = phases
+            .iter()
+            .map(|(phase, r)| format!("{phase} {r:.0} rows/s"))
+            .collect();
+        println!("publish logs, {mode}: {}", shown.join(", "));
+    }
     let json = serde_json::json!({
         "database": args.database_url, "batch": args.batch, "rss_at_start_mb": base,
         "floor_rows_per_second": floor,
+        "status_updates": updates.iter().map(|(mode, phases)| serde_json::json!({
+            "mode": mode,
+            "phases": phases.iter().map(|(p, r)| serde_json::json!({"phase": p, "rows_per_second": r})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "levels": levels.iter().map(|l| serde_json::json!({
             "clients": l.clients, "rows": l.rows, "seconds": l.seconds,
             "rows_per_second": l.rows_per_second, "rss_after_mb": l.rss_after_mb, "peak_mb": l.peak_mb,
