@@ -60,25 +60,35 @@ impl AppState {
     /// on every other instance.
     pub async fn data_changed(&self, team: TeamId) {
         self.cache.bump(team);
-        self.announce_change(team).await;
+        self.announce_change(team, &[]).await;
     }
 
     /// Rows of `datasets` of `team` changed, each batch's rows all inside its span (`None`:
     /// anywhere in time): the cached panels of the dashboards that read them — those of them
     /// whose range the span reaches — are no longer read here; the team's other dashboards
-    /// keep theirs. Other instances hear of the change for the whole team (their
-    /// announcements carry no datasets).
+    /// keep theirs. Other instances hear the same (the change feed carries dashboards and
+    /// spans); the shared Redis tier starts the team over.
     pub async fn datasets_changed(&self, team: TeamId, datasets: &[(&str, Option<TimeSpan>)]) {
+        let mut reached = Vec::new();
         for (dataset, span) in datasets {
             match registry::dashboard_of(dataset) {
-                Some(dashboard) => self.cache.dashboard_changed(team, dashboard, *span),
-                None => self.cache.bump(team),
+                Some(dashboard) => {
+                    self.cache.dashboard_changed(team, dashboard, *span);
+                    reached.push((dashboard, *span));
+                }
+                None => {
+                    self.cache.bump(team);
+                    reached.clear();
+                    break;
+                }
             }
         }
-        self.announce_change(team).await;
+        self.announce_change(team, &reached).await;
     }
 
-    async fn announce_change(&self, team: TeamId) {
+    /// Tells other instances (Redis, the change feed) that data of `team` changed: of these
+    /// dashboards in these spans, or (none named) anything.
+    async fn announce_change(&self, team: TeamId, dashboards: &[(&str, Option<TimeSpan>)]) {
         // Before announcing it: an instance that hears of the change reads the new generation.
         if let Some(redis) = &self.redis {
             redis.bump_generation(team).await;
@@ -94,7 +104,7 @@ impl AppState {
             None => None,
         };
         if let Some(changes) = &self.changes {
-            changes.announce(team, wrote).await;
+            changes.announce(team, wrote, dashboards).await;
         }
     }
 

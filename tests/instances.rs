@@ -99,18 +99,13 @@ async fn batches_cross_instances(a: TestApp) {
     let (b_state, b) = a.another_instance().await;
     let p = a.team("acme", "UTC", Role::Editor).await;
     let token = a.token(&p);
+    // B caches an empty day; A's announcement of a batch into that day drops it.
+    assert_eq!(total(&b, &token).await.0, 0.0);
     a.ingest(&p, &[row("r1")]).await;
-    // A's announcement reaches B: B's generation of the team moves.
-    let started = Instant::now();
-    while b_state.cache.generation(p.team.id) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "B never heard of A's batch"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    eprintln!("A's announcement reached B in {:?}", started.elapsed());
-    assert_eq!(total(&b, &token).await.0, 1.0);
+    let took = until_shown(&b, &token, 1.0, Duration::from_secs(5)).await;
+    eprintln!("A's announcement reached B in {took:?}");
+    assert!(took.is_some(), "B never heard of A's batch");
+    drop(b_state);
     let (_, cache) = total(&b, &token).await;
     assert_eq!(cache["hits"], json!(1), "B caches its own answer: {cache}");
     // A new batch through A: B's cached answer is dropped by A's announcement.
@@ -128,6 +123,57 @@ async fn batches_cross_instances(a: TestApp) {
     assert!(res.status().is_success(), "{}", res.status());
     let shown = until_shown(&a.router, &token, 3.0, Duration::from_secs(5)).await;
     assert!(shown.is_some(), "A shows B's change");
+}
+
+/// A January day's total, on `router`.
+async fn january(router: &axum::Router, token: &str) -> (f64, Value) {
+    let v = ask(
+        router,
+        token,
+        r#"{ apiUsage(window: {start: "2026-01-10T00:00:00Z", end: "2026-01-11T00:00:00Z"}) { kpis { totalRequests { value } } } }"#,
+    )
+    .await;
+    let value = v["data"]["apiUsage"]["kpis"]["totalRequests"]["value"].as_f64();
+    (
+        value.unwrap_or_else(|| panic!("{v}")),
+        v["extensions"]["cache"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn an_announcement_reaches_only_the_other_instance_s_panels_of_its_time() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
+        eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (_b_state, b) = a.another_instance().await;
+    let p = a.team("acme", "UTC", Role::Editor).await;
+    let token = a.token(&p);
+    a.ingest(&p, &[row("r1")]).await;
+    // B caches March 1 and January 10.
+    assert_eq!(total(&b, &token).await.0, 1.0);
+    assert_eq!(january(&b, &token).await.0, 0.0);
+    // A batch of January rows through A: B's January answer goes, its March one stays.
+    a.ingest(
+        &p,
+        &[log("j1", "2026-01-10T08:00:00Z", 200, 1.0, json!({}))],
+    )
+    .await;
+    let started = Instant::now();
+    while january(&b, &token).await.0 != 1.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B never heard of the January batch"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (value, cache) = total(&b, &token).await;
+    assert_eq!(value, 1.0);
+    assert_eq!(
+        cache["misses"],
+        json!(0),
+        "March stays cached on B: {cache}"
+    );
 }
 
 #[tokio::test]

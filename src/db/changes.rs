@@ -1,7 +1,11 @@
 //! Changes across instances on one PostgreSQL database. Every change an instance writes
 //! (ingestion, deletes, erasures) is announced with `NOTIFY` on a channel of its schema; each
-//! instance listens on that channel and bumps the cache generation of the teams the others
-//! changed, so a batch ingested through one instance shows on every instance's next read.
+//! instance listens on that channel and drops what the others' changes reach from its cache, so
+//! a batch ingested through one instance shows on every instance's next read. An announcement
+//! carries the dashboards whose data changed and the span of the rows' instants, so the other
+//! instances keep the rest of the team's panels, as the writing instance does
+//! (`kernel::changes`); one without them (deletes, erasures, an older instance) reaches the
+//! whole team.
 //! While the listening connection is down, changes may be missed: once it is back, every
 //! team's cache starts over.
 
@@ -9,6 +13,7 @@ use crate::config::Settings;
 use crate::db::replica::Replica;
 use crate::kernel::TeamId;
 use crate::kernel::cache::PanelCache;
+use crate::kernel::changes::TimeSpan;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use std::sync::Arc;
@@ -52,13 +57,16 @@ impl ChangeFeed {
     }
 
     /// Tells the other instances that `team`'s data changed (up to the primary's WAL position
-    /// `wrote`, for their replica routing). Best effort: a failure is logged, and they see the
-    /// change within the cache TTL anyway.
-    pub async fn announce(&self, team: TeamId, wrote: Option<u64>) {
-        let payload = match wrote {
-            Some(at) => format!("{}:{}:{at}", team.0, self.instance),
-            None => format!("{}:{}", team.0, self.instance),
-        };
+    /// `wrote`, for their replica routing): the data of these dashboards, each inside its span
+    /// (`None`: anywhere in time), or — with no dashboards — everything of the team. Best
+    /// effort: a failure is logged, and they see the change within the cache TTL anyway.
+    pub async fn announce(
+        &self,
+        team: TeamId,
+        wrote: Option<u64>,
+        dashboards: &[(&str, Option<TimeSpan>)],
+    ) {
+        let payload = payload(team, self.instance, wrote, dashboards);
         let stmt = Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_notify($1, $2)",
@@ -87,13 +95,22 @@ async fn listen(
                 let team = parts.next().and_then(|t| t.parse::<i64>().ok());
                 let from = parts.next().and_then(|i| i.parse::<u64>().ok());
                 let wrote = parts.next().and_then(|l| l.parse::<u64>().ok());
+                let reached = parts.next().and_then(dashboards);
                 match (team, from) {
                     (Some(_), Some(from)) if from == instance => {}
                     (Some(team), _) => {
+                        let team = TeamId(team);
                         if let (Some(replica), Some(at)) = (&replica, wrote) {
-                            replica.wrote(TeamId(team), at);
+                            replica.wrote(team, at);
                         }
-                        cache.bump(TeamId(team));
+                        match reached {
+                            Some(reached) => {
+                                for (dashboard, span) in reached {
+                                    cache.dashboard_changed(team, dashboard, span);
+                                }
+                            }
+                            None => cache.bump(team),
+                        }
                     }
                     _ => tracing::warn!(payload = n.payload(), "unreadable change notification"),
                 }
@@ -108,5 +125,80 @@ async fn listen(
                 cache.bump_all();
             }
         }
+    }
+}
+
+/// `team:instance:[wrote]:[dashboard@from-to|dashboard@*,…]` (an empty last part: the whole
+/// team).
+fn payload(
+    team: TeamId,
+    instance: u64,
+    wrote: Option<u64>,
+    dashboards: &[(&str, Option<TimeSpan>)],
+) -> String {
+    let wrote = wrote.map(|at| at.to_string()).unwrap_or_default();
+    let reached: Vec<String> = dashboards
+        .iter()
+        .map(|(d, span)| match span {
+            Some(s) => format!("{d}@{}~{}", s.from_ms, s.to_ms),
+            None => format!("{d}@*"),
+        })
+        .collect();
+    format!("{}:{instance}:{wrote}:{}", team.0, reached.join(","))
+}
+
+/// The dashboards an announcement names, with their spans; `None` for the whole team (no
+/// dashboards named, an older instance's announcement, or anything unreadable).
+fn dashboards(part: &str) -> Option<Vec<(&str, Option<TimeSpan>)>> {
+    if part.is_empty() {
+        return None;
+    }
+    part.split(',')
+        .map(|entry| {
+            let (dashboard, span) = entry.split_once('@')?;
+            if dashboard.is_empty() {
+                return None;
+            }
+            if span == "*" {
+                return Some((dashboard, None));
+            }
+            let (from, to) = span.split_once('~')?;
+            Some((
+                dashboard,
+                Some(TimeSpan {
+                    from_ms: from.parse().ok()?,
+                    to_ms: to.parse().ok()?,
+                }),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announcements_carry_dashboards_and_spans_and_old_ones_reach_the_team() {
+        let span = TimeSpan {
+            from_ms: -5,
+            to_ms: 1_700_000_000_000,
+        };
+        let p = payload(
+            TeamId(7),
+            42,
+            Some(99),
+            &[("apiUsage", Some(span)), ("chat", None)],
+        );
+        assert_eq!(p, "7:42:99:apiUsage@-5~1700000000000,chat@*");
+        let last = p.splitn(4, ':').nth(3).unwrap();
+        assert_eq!(
+            dashboards(last),
+            Some(vec![("apiUsage", Some(span)), ("chat", None)])
+        );
+        assert_eq!(payload(TeamId(7), 42, None, &[]), "7:42::");
+        assert_eq!(dashboards(""), None);
+        assert_eq!(dashboards("chat@1~x"), None, "unreadable: the whole team");
+        assert_eq!(dashboards("@*"), None);
     }
 }
