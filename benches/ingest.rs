@@ -5,6 +5,10 @@
 //! validation. Reports rows/s and the gateway process's memory: its peak while ingesting
 //! (`VmHWM`) and its RSS after each level.
 //!
+//! With `--updates N`, also status updates: N publish logs inserted into a fresh team, then
+//! updated twice (newer versions), in 5 000-row batches and in one batch. With `--binary`,
+//! another build's gateway, to compare before and after on the same stream.
+//!
 //! `cargo bench --bench ingest -- --database-url postgres://postgres@127.0.0.1:5432/postgres --rows 10000000`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
 
