@@ -94,11 +94,22 @@ fn each_measure_at(rollup: &Rollup, f: impl Fn(usize, &Measure) -> String) -> St
         .join(", ")
 }
 
-/// The column list of a rollup insert.
-fn insert_columns(rollup: &Rollup) -> String {
+/// `INSERT INTO <rollup> SELECT <contributions of r to dims> … ON CONFLICT <on_conflict>`.
+fn insert_sql<'a>(
+    rollup: &Rollup,
+    dims: impl Iterator<Item = &'a Dim>,
+    sign: i64,
+    backend: DatabaseBackend,
+    on_conflict: &str,
+) -> String {
+    // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
     format!(
-        "\"team_id\", \"dim\", \"bucket_ms\", \"key\", {}",
-        each_measure(rollup, |m| format!("\"{}\"", m.column))
+        "INSERT INTO \"{table}\" (\"team_id\", \"dim\", \"bucket_ms\", \"key\", {columns}) \
+         SELECT * FROM ({union}) AS c WHERE true \
+         ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") {on_conflict}",
+        table = rollup.table,
+        columns = each_measure(rollup, |m| format!("\"{}\"", m.column)),
+        union = contributions_of(rollup, dims, sign, backend),
     )
 }
 
@@ -122,12 +133,12 @@ fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
         (_, false) => format!("\"{c}\" = \"{table}\".\"{c}\"", c = m.column),
     });
     let summed = rollup.dims.iter().filter(|d| !d.presence);
-    // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
-    format!(
-        "INSERT INTO \"{table}\" ({columns}) SELECT * FROM ({union}) AS c WHERE true \
-         ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO UPDATE SET {update}",
-        columns = insert_columns(rollup),
-        union = contributions_of(rollup, summed, sign, backend),
+    insert_sql(
+        rollup,
+        summed,
+        sign,
+        backend,
+        &format!("DO UPDATE SET {update}"),
     )
 }
 
@@ -137,13 +148,7 @@ fn upsert_sql(rollup: &Rollup, sign: i64, backend: DatabaseBackend) -> String {
 fn presence_insert_sql(rollup: &Rollup, backend: DatabaseBackend) -> Option<String> {
     let mut present = rollup.dims.iter().filter(|d| d.presence).peekable();
     present.peek()?;
-    Some(format!(
-        "INSERT INTO \"{table}\" ({columns}) SELECT * FROM ({union}) AS c WHERE true \
-         ON CONFLICT (\"team_id\", \"dim\", \"bucket_ms\", \"key\") DO NOTHING",
-        table = rollup.table,
-        columns = insert_columns(rollup),
-        union = contributions_of(rollup, present, 1, backend),
-    ))
+    Some(insert_sql(rollup, present, 1, backend, "DO NOTHING"))
 }
 
 /// PostgreSQL: `insert` (an `INSERT … ON CONFLICT DO NOTHING` into the rollup's dataset) and the

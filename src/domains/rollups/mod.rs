@@ -174,6 +174,11 @@ impl Measure {
 }
 
 impl Rollup {
+    /// The smallest/largest-value measures (which retracting cannot subtract; see `settle`).
+    fn extremes(&self) -> impl Iterator<Item = &Measure> {
+        self.measures.iter().filter(|m| m.agg.is_extreme())
+    }
+
     /// The dimension named `name` (a programming error when missing).
     pub fn dim(&self, name: &str) -> &Dim {
         self.dims

@@ -23,19 +23,13 @@ pub struct Stale {
     rows: BTreeMap<String, BTreeSet<(i64, String)>>,
 }
 
-impl Stale {
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-}
-
 /// `SELECT dim, bucket, key` of the rollup rows that removing the raw rows `r` makes stale
 /// (`None`: none can be): per summed dimension, the rows whose stored extreme one of the
 /// removed rows holds (a removed value below a maximum leaves it as it is); per presence
 /// dimension, every row the removed rows give.
 fn stale_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) -> Option<String> {
     let table = rollup.table;
-    let extremes = rollup.measures.iter().any(|m| m.agg.is_extreme());
+    let extremes = rollup.extremes().next().is_some();
     let parts: Vec<String> = rollup
         .dims
         .iter()
@@ -49,20 +43,15 @@ fn stale_sql(rollup: &Rollup, backend: DatabaseBackend, team: i64) -> Option<Str
                     dim = d.name
                 );
             }
-            let extreme: Vec<_> = rollup
-                .measures
-                .iter()
-                .filter(|m| m.agg.is_extreme())
-                .collect();
             // The removed rows' extremes, named apart from the rollup's columns.
-            let values = extreme
-                .iter()
+            let values = rollup
+                .extremes()
                 .enumerate()
                 .map(|(i, m)| format!("{}({}) AS \"v{i}\"", m.agg.extreme_sql(), m.per_row))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let holds = extreme
-                .iter()
+            let holds = rollup
+                .extremes()
                 .enumerate()
                 .map(|(i, m)| {
                     format!(
@@ -170,9 +159,7 @@ pub async fn settle(
     let backend = db.get_database_backend();
     let (table, source, time) = (rollup.table, rollup.source, rollup.time);
     for (dim_name, pairs) in stale.rows {
-        let Some(d) = rollup.dims.iter().find(|d| d.name == dim_name) else {
-            continue;
-        };
+        let d = rollup.dim(&dim_name);
         let pairs: Vec<(i64, String)> = pairs.into_iter().collect();
         let bucket = rollup.bucket_sql(d);
         let key = d.key.render(backend);
@@ -191,20 +178,15 @@ pub async fn settle(
                     g = d.grain_ms,
                 )
             } else {
-                let extremes: Vec<_> = rollup
-                    .measures
-                    .iter()
-                    .filter(|m| m.agg.is_extreme())
-                    .collect();
-                let computed = extremes
-                    .iter()
+                let computed = rollup
+                    .extremes()
                     .map(|m| format!("{}({}) AS \"{}\"", m.agg.extreme_sql(), m.per_row, m.column))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let ranges = ranges(&mut b, time, d.grain_ms, chunk);
                 let listed = listed(&mut b, table, chunk);
-                let sets = extremes
-                    .iter()
+                let sets = rollup
+                    .extremes()
                     .map(|m| format!("\"{c}\" = s.\"{c}\"", c = m.column))
                     .collect::<Vec<_>>()
                     .join(", ");
