@@ -319,6 +319,38 @@ const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
 
 /// The team's raw request logs next to their rollup rows (and, on PostgreSQL, both tables'
 /// sizes on disk with indexes).
+/// Where and how fast `ingest_live` sends request logs while a level is measured.
+struct Live<'a> {
+    addr: std::net::SocketAddr,
+    editor: &'a str,
+    rows_per_second: usize,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// `measure` while `ingest_live` sends request logs for as long (`after_batch` runs after each
+/// of its batches); the level and the rows sent.
+async fn measure_while_ingesting(
+    live: &Live<'_>,
+    after_batch: Option<Box<dyn Fn() + Send>>,
+    mode: &'static str,
+    (token, query): (&str, &'static str),
+    c: usize,
+    secs: u64,
+) -> (Level, usize) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let ingest = tokio::spawn(ingest_live(
+        live.addr,
+        live.editor.to_string(),
+        live.rows_per_second,
+        live.now,
+        deadline,
+        after_batch,
+    ));
+    let mut level = measure(mode, live.addr, (token, query), c, secs).await;
+    level.fields = "all";
+    (level, ingest.await.unwrap())
+}
+
 async fn print_sizes(state: &AppState, team: TeamId) {
     let raw = count_rows(&state.db, team, "request_logs").await;
     let rolled = count_rows(&state.db, team, "request_log_rollups").await;
@@ -716,6 +748,12 @@ async fn main() {
             now.timestamp() + 86_400,
         )
         .unwrap();
+    let live = Live {
+        addr: warm_addr,
+        editor: &editor,
+        rows_per_second: args.live_rows_per_second,
+        now,
+    };
     if matches!(args.dashboard.as_str(), "chat" | "executive") && args.live_rows_per_second > 0 {
         // Readers of this dashboard while request logs (another dashboard's data) arrive for
         // the same team (`bench`; publishing and product read teams of their own). Before:
@@ -730,21 +768,12 @@ async fn main() {
             ("warm, request logs arriving, by dataset (after)", false),
         ] {
             for &c in &args.concurrency {
-                let deadline = Instant::now() + Duration::from_secs(args.seconds);
                 let cache = state.cache.clone();
                 let after: Option<Box<dyn Fn() + Send>> = team_wide
                     .then(|| Box::new(move || cache.bump(team_id)) as Box<dyn Fn() + Send>);
-                let ingest = tokio::spawn(ingest_live(
-                    warm_addr,
-                    editor.clone(),
-                    args.live_rows_per_second,
-                    now,
-                    deadline,
-                    after,
-                ));
-                let mut l = measure(mode, warm_addr, (&token, query), c, args.seconds).await;
-                ingest.await.unwrap();
-                l.fields = "all";
+                let (l, _) =
+                    measure_while_ingesting(&live, after, mode, (&token, query), c, args.seconds)
+                        .await;
                 levels.push(l);
             }
         }
@@ -753,25 +782,15 @@ async fn main() {
         // Reads while request logs arrive: every batch moves the team's data generation, so
         // the cache serves a panel until the next batch and then computes it again.
         for &c in &args.concurrency {
-            let deadline = Instant::now() + Duration::from_secs(args.seconds);
-            let ingest = tokio::spawn(ingest_live(
-                warm_addr,
-                editor.clone(),
-                args.live_rows_per_second,
-                now,
-                deadline,
+            let (l, rows) = measure_while_ingesting(
+                &live,
                 None,
-            ));
-            let mut l = measure(
                 "warm, live ingest",
-                warm_addr,
                 (&token, query),
                 c,
                 args.seconds,
             )
             .await;
-            let rows = ingest.await.unwrap();
-            l.fields = "all";
             println!(
                 "live ingest at concurrency {c}: {rows} rows in {} s",
                 args.seconds

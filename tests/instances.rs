@@ -26,9 +26,17 @@ async fn ask(router: &axum::Router, token: &str, query: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-/// The total through one instance's router, and its cache report.
+/// A January day's total.
+const JANUARY: &str = r#"{ apiUsage(window: {start: "2026-01-10T00:00:00Z", end: "2026-01-11T00:00:00Z"}) { kpis { totalRequests { value } } } }"#;
+
+/// The March 1 total through one instance's router, and its cache report.
 async fn total(router: &axum::Router, token: &str) -> (f64, Value) {
-    let v = ask(router, token, TOTAL).await;
+    total_of(router, token, TOTAL).await
+}
+
+/// The total `query` asks for through one instance's router, and its cache report.
+async fn total_of(router: &axum::Router, token: &str, query: &str) -> (f64, Value) {
+    let v = ask(router, token, query).await;
     let value = v["data"]["apiUsage"]["kpis"]["totalRequests"]["value"].as_f64();
     (
         value.unwrap_or_else(|| panic!("{v}")),
@@ -52,16 +60,28 @@ fn row(id: &str) -> Value {
     log(id, "2026-03-01T10:00:00Z", 200, 10.0, json!({}))
 }
 
-/// Polls instance B until it shows `want`, for up to `within`; returns how long it took.
+/// Polls instance B until it shows `want` as the March 1 total, for up to `within`; returns
+/// how long it took.
 async fn until_shown(
     router: &axum::Router,
     token: &str,
     want: f64,
     within: Duration,
 ) -> Option<Duration> {
+    until_shown_by(router, token, TOTAL, want, within).await
+}
+
+/// The same for the total `query` asks for.
+async fn until_shown_by(
+    router: &axum::Router,
+    token: &str,
+    query: &str,
+    want: f64,
+    within: Duration,
+) -> Option<Duration> {
     let started = Instant::now();
     while started.elapsed() < within {
-        if total(router, token).await.0 == want {
+        if total_of(router, token, query).await.0 == want {
             return Some(started.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -95,17 +115,26 @@ async fn with_redis_too_a_batch_through_one_instance_shows_on_the_other_at_once(
     batches_cross_instances(a).await;
 }
 
-async fn batches_cross_instances(a: TestApp) {
-    let (b_state, b) = a.another_instance().await;
+/// B caches an empty March 1; a batch into that day through A, whose announcement drops B's
+/// answer, shows on B (then cached, after the announcement — which can arrive after the rows
+/// are readable). Answers the editor and a token.
+async fn b_hears_a_first_batch(
+    a: &TestApp,
+    b: &axum::Router,
+) -> (dashgate::kernel::Principal, String) {
     let p = a.team("acme", "UTC", Role::Editor).await;
     let token = a.token(&p);
-    // B caches an empty day; A's announcement of a batch into that day drops it.
-    assert_eq!(total(&b, &token).await.0, 0.0);
+    assert_eq!(total(b, &token).await.0, 0.0);
     a.ingest(&p, &[row("r1")]).await;
-    let took = until_shown(&b, &token, 1.0, Duration::from_secs(5)).await;
+    let took = until_shown(b, &token, 1.0, Duration::from_secs(5)).await;
     eprintln!("A's announcement reached B in {took:?}");
     assert!(took.is_some(), "B never heard of A's batch");
-    drop(b_state);
+    (p, token)
+}
+
+async fn batches_cross_instances(a: TestApp) {
+    let (_b_state, b) = a.another_instance().await;
+    let (p, token) = b_hears_a_first_batch(&a, &b).await;
     let (_, cache) = total(&b, &token).await;
     assert_eq!(cache["hits"], json!(1), "B caches its own answer: {cache}");
     // A new batch through A: B's cached answer is dropped by A's announcement.
@@ -125,21 +154,6 @@ async fn batches_cross_instances(a: TestApp) {
     assert!(shown.is_some(), "A shows B's change");
 }
 
-/// A January day's total, on `router`.
-async fn january(router: &axum::Router, token: &str) -> (f64, Value) {
-    let v = ask(
-        router,
-        token,
-        r#"{ apiUsage(window: {start: "2026-01-10T00:00:00Z", end: "2026-01-11T00:00:00Z"}) { kpis { totalRequests { value } } } }"#,
-    )
-    .await;
-    let value = v["data"]["apiUsage"]["kpis"]["totalRequests"]["value"].as_f64();
-    (
-        value.unwrap_or_else(|| panic!("{v}")),
-        v["extensions"]["cache"].clone(),
-    )
-}
-
 #[tokio::test]
 async fn an_announcement_reaches_only_the_other_instance_s_panels_of_its_time() {
     let Some(a) = TestApp::spawn(Backend::Postgres).await else {
@@ -147,30 +161,17 @@ async fn an_announcement_reaches_only_the_other_instance_s_panels_of_its_time() 
         return;
     };
     let (_b_state, b) = a.another_instance().await;
-    let p = a.team("acme", "UTC", Role::Editor).await;
-    let token = a.token(&p);
-    // B caches an empty March 1, hears of A's batch into it (its answer moves), and caches
-    // the new answer and an empty January 10 — after the announcement, which can arrive
-    // after the rows are readable.
-    assert_eq!(total(&b, &token).await.0, 0.0);
-    a.ingest(&p, &[row("r1")]).await;
-    let heard = until_shown(&b, &token, 1.0, Duration::from_secs(5)).await;
-    assert!(heard.is_some(), "B never heard of A's March batch");
-    assert_eq!(january(&b, &token).await.0, 0.0);
+    // B caches March 1 (after hearing of its batch) and an empty January 10.
+    let (p, token) = b_hears_a_first_batch(&a, &b).await;
+    assert_eq!(total_of(&b, &token, JANUARY).await.0, 0.0);
     // A batch of January rows through A: B's January answer goes, its March one stays.
     a.ingest(
         &p,
         &[log("j1", "2026-01-10T08:00:00Z", 200, 1.0, json!({}))],
     )
     .await;
-    let started = Instant::now();
-    while january(&b, &token).await.0 != 1.0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "B never heard of the January batch"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let heard = until_shown_by(&b, &token, JANUARY, 1.0, Duration::from_secs(5)).await;
+    assert!(heard.is_some(), "B never heard of the January batch");
     let (value, cache) = total(&b, &token).await;
     assert_eq!(value, 1.0);
     assert_eq!(
