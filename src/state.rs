@@ -69,20 +69,13 @@ impl AppState {
     /// keep theirs. Other instances hear the same (the change feed carries dashboards and
     /// spans); the shared Redis tier starts the team over.
     pub async fn datasets_changed(&self, team: TeamId, datasets: &[(&str, Option<TimeSpan>)]) {
-        let mut reached = Vec::new();
-        for (dataset, span) in datasets {
-            match registry::dashboard_of(dataset) {
-                Some(dashboard) => {
-                    self.cache.dashboard_changed(team, dashboard, *span);
-                    reached.push((dashboard, *span));
-                }
-                None => {
-                    self.cache.bump(team);
-                    reached.clear();
-                    break;
-                }
-            }
-        }
+        // A dataset no dashboard owns: anything of the team (no dashboards named).
+        let reached: Vec<(&str, Option<TimeSpan>)> = datasets
+            .iter()
+            .map(|(dataset, span)| registry::dashboard_of(dataset).map(|d| (d, *span)))
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        self.cache.changed(team, &reached);
         self.announce_change(team, &reached).await;
     }
 

@@ -103,14 +103,7 @@ async fn listen(
                         if let (Some(replica), Some(at)) = (&replica, wrote) {
                             replica.wrote(team, at);
                         }
-                        match reached {
-                            Some(reached) => {
-                                for (dashboard, span) in reached {
-                                    cache.dashboard_changed(team, dashboard, span);
-                                }
-                            }
-                            None => cache.bump(team),
-                        }
+                        cache.changed(team, &reached.unwrap_or_default());
                     }
                     _ => tracing::warn!(payload = n.payload(), "unreadable change notification"),
                 }

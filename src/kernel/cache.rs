@@ -338,6 +338,18 @@ impl PanelCache {
         self.changes.dashboard_changed(team, dashboard, span);
     }
 
+    /// The data of these dashboards changed, each inside its span — or, with none named,
+    /// anything of the team (`bump`). What a local write and another instance's announcement
+    /// both come to.
+    pub fn changed(&self, team: TeamId, dashboards: &[(&str, Option<TimeSpan>)]) {
+        if dashboards.is_empty() {
+            self.bump(team);
+        }
+        for (dashboard, span) in dashboards {
+            self.dashboard_changed(team, dashboard, *span);
+        }
+    }
+
     /// How many times a panel was actually computed (a cache miss), for tests and metrics.
     pub fn computations(&self) -> u64 {
         self.computations.load(Ordering::Relaxed)
