@@ -384,6 +384,10 @@ async fn rollups(state: &AppState, command: RollupsCommand) -> anyhow::Result<()
             rollups::rebuild(&txn, rollup, team).await?;
             println!("rebuilt {}", rollup.table);
         }
+        for tally in registry::tallies() {
+            rollups::tally::rebuild(&txn, tally, team).await?;
+            println!("rebuilt {}", tally.table);
+        }
         txn.commit().await?;
         return Ok(());
     }
@@ -394,6 +398,14 @@ async fn rollups(state: &AppState, command: RollupsCommand) -> anyhow::Result<()
             println!("{}", serde_json::to_string(d)?);
         }
         println!("{}: {} rows differ", rollup.table, found.len());
+        differences += found.len();
+    }
+    for tally in registry::tallies() {
+        let found = rollups::tally::check(&state.db, tally, team).await?;
+        for d in &found {
+            println!("{}", serde_json::to_string(d)?);
+        }
+        println!("{}: {} rows differ", tally.table, found.len());
         differences += found.len();
     }
     if differences > 0 {

@@ -129,7 +129,8 @@ impl AppState {
 
     /// State over an already migrated connection.
     pub async fn with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let rebuilt = rollups::ensure_current(&db, &registry::rollups()).await?;
+        let mut rebuilt = rollups::ensure_current(&db, &registry::rollups()).await?;
+        rebuilt.extend(rollups::tally::ensure_current(&db, &registry::tallies()).await?);
         if !rebuilt.is_empty() {
             tracing::info!(tables = ?rebuilt, "rollups rebuilt from raw rows");
         }

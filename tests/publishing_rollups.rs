@@ -1,8 +1,8 @@
-//! Publishing rollups equal the raw computation. Property: for random publish logs and jobs
-//! changed by random inserts, newer versions (status, platform and account changes) and deletes,
-//! `rollups check` finds no difference, and the queue/overview/orchestrator figures and the jobs
-//! per status and platform answer from rollups exactly as from raw rows, under random platform
-//! filters.
+//! Publishing rollups and tallies equal the raw computation. Property: for random publish logs,
+//! jobs and clips changed by random inserts, newer versions (status, platform, account, clip
+//! and score changes) and deletes (clips with their logs), `rollups check` finds no difference,
+//! and the queue/overview/orchestrator figures, the jobs per status and platform and the
+//! platforms panel answer from rollups exactly as from raw rows, under random platform filters.
 
 use crate::both_dbs;
 use crate::fuzz_graphql::{cases, seed};
@@ -11,8 +11,9 @@ use crate::support::TestApp;
 use axum::http::StatusCode;
 use chrono::Duration;
 use dashgate::domains::publishing::filter::PublishingFilter;
-use dashgate::domains::publishing::ingest::{PUB_JOB_ROLLUP, PUB_LOG_ROLLUP};
+use dashgate::domains::publishing::ingest::{PUB_JOB_ROLLUP, PUB_LOG_ROLLUP, PUB_PLATFORM_TALLY};
 use dashgate::domains::publishing::metrics::{self, PublishingQuery};
+use dashgate::domains::rollups::tally;
 use dashgate::kernel::window::{TimeWindow, WindowInput};
 use dashgate::kernel::{Principal, Role, TeamScope};
 use rand::prelude::*;
@@ -20,6 +21,17 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 const PLATFORMS: [&str; 4] = ["youtube", "tiktok", "a/b", "x:y"];
+const CLIPS: [&str; 4] = ["c1", "c2", "c3", "c4"];
+
+/// Clip `id` in version `version`, with a random score (or none).
+fn random_clip(rng: &mut ChaCha8Rng, id: &str, version: i64) -> Value {
+    let mut clip = json!({"id": id, "video_id": "v1", "created_at": origin().to_rfc3339(),
+        "updated_at": (origin() + Duration::days(10 + version)).to_rfc3339()});
+    if rng.random_bool(0.8) {
+        clip["visual_score"] = json!(rng.random_range(0..=100) as f64 / 100.0);
+    }
+    clip
+}
 
 fn at(rng: &mut ChaCha8Rng, days: i64) -> chrono::DateTime<chrono::Utc> {
     origin() + Duration::milliseconds(rng.random_range(0..days * 86_400_000))
@@ -32,7 +44,7 @@ fn random_log(rng: &mut ChaCha8Rng, id: usize, version: i64) -> Value {
         rng,
         &["pending", "scheduled", "processing", "success", "failed"],
     );
-    let mut log = json!({"id": format!("l{id}"), "clip_id": pick(rng, &["c1", "c2", "c3"]),
+    let mut log = json!({"id": format!("l{id}"), "clip_id": pick(rng, &CLIPS),
         "platform": pick(rng, &PLATFORMS), "status": status, "requested_at": requested.to_rfc3339(),
         "created_at": at(rng, 4).to_rfc3339(),
         "updated_at": (origin() + Duration::days(10 + version)).to_rfc3339()});
@@ -64,7 +76,19 @@ async fn change(
     next: &mut usize,
     version: i64,
 ) {
-    match rng.random_range(0..4) {
+    match rng.random_range(0..5) {
+        // A clip's score changes, or the clip is deleted with its logs and jobs and comes back.
+        4 => {
+            let id = pick(rng, &CLIPS);
+            if rng.random_bool(0.3) {
+                let body = format!("{}\n", json!({"id": id}));
+                let path = "/v1/ingest/pub_clips?cascade=true";
+                let (status, r) = app.http("DELETE", path, Some(&app.token(p)), body).await;
+                assert_eq!(status, StatusCode::OK, "{r}");
+            }
+            let clip = random_clip(rng, id, version);
+            app.ingest_into(p, "pub_clips", &[clip]).await;
+        }
         0 if *next > 0 => {
             let doomed: Vec<String> = (0..rng.random_range(1..6))
                 .map(|_| rng.random_range(0..*next))
@@ -113,6 +137,10 @@ async fn change(
 
 async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, what: &str) {
     assert_rollups_match_raw(app, p, &[&PUB_LOG_ROLLUP, &PUB_JOB_ROLLUP], what).await;
+    let diff = tally::check(&app.state.db, &PUB_PLATFORM_TALLY, Some(p.team.id.0))
+        .await
+        .unwrap();
+    assert!(diff.is_empty(), "{what}: platform tally differs: {diff:#?}");
     let scope = TeamScope::require(Some(p), Role::Viewer).unwrap();
     let window = TimeWindow::resolve(
         &WindowInput::default(),
@@ -145,6 +173,33 @@ async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, w
             metrics::job_stats(db, &query(false)).await.unwrap(),
         );
         assert_eq!(jobs, raw_jobs, "{what}: jobs under {platforms:?}");
+        let (rows, raw_rows) = (
+            metrics::platforms(db, &query(true), &jobs).await.unwrap(),
+            metrics::platforms(db, &query(false), &raw_jobs)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            rows.len(),
+            raw_rows.len(),
+            "{what}: {rows:?} vs {raw_rows:?}"
+        );
+        for (r, w) in rows.iter().zip(&raw_rows) {
+            let score = match (r.avg_score, w.avg_score) {
+                (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+                (a, b) => a == b,
+            };
+            let same = r.platform == w.platform
+                && r.clips_ready == w.clips_ready
+                && r.clips_published == w.clips_published
+                && r.jobs_completed == w.jobs_completed
+                && r.jobs_failed == w.jobs_failed
+                && score;
+            assert!(
+                same,
+                "{what}: platforms under {platforms:?}: tally {r:?}, raw {w:?}"
+            );
+        }
         let (mut logs, mut raw_logs) = (
             metrics::log_stats(db, &query(true)).await.unwrap(),
             metrics::log_stats(db, &query(false)).await.unwrap(),
@@ -186,11 +241,10 @@ both_dbs! {
             let p = app.team(&format!("pub{case}"), "UTC", Role::Admin).await;
             let t0 = origin().to_rfc3339();
             app.ingest_into(&p, "pub_videos", &[json!({"id": "v1", "title": "v", "created_at": t0})]).await;
-            let clips: Vec<Value> = ["c1", "c2", "c3"].iter().map(|id| json!({"id": id, "video_id": "v1",
-                "visual_score": 0.5, "created_at": t0})).collect();
+            let clips: Vec<Value> = CLIPS.iter().map(|id| random_clip(&mut rng, id, 0)).collect();
             app.ingest_into(&p, "pub_clips", &clips).await;
             let mut next = 0;
-            for step in 0..6 {
+            for step in 0..8 {
                 change(&app, &p, &mut rng, &mut next, step).await;
                 assert_consistent(&app, &p, &mut rng, &format!("seed {seed}, case {case}, step {step}")).await;
             }

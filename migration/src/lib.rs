@@ -16,6 +16,7 @@ mod m0010_chat_rollups;
 mod m0011_publishing_rollups;
 mod m0012_rollup_fillfactor;
 mod m0013_reference_indexes;
+mod m0014_publishing_tallies;
 mod tables;
 
 /// All migrations, in order.
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_publishing_rollups::Migration),
             Box::new(m0012_rollup_fillfactor::Migration),
             Box::new(m0013_reference_indexes::Migration),
+            Box::new(m0014_publishing_tallies::Migration),
         ]
     }
 }

@@ -27,7 +27,13 @@ async fn delete_where(
     for c in columns {
         any = any.add(Expr::col(Alias::new(*c)).eq(user));
     }
-    let rollup = registry::find(table).and_then(|ds| ds.rollup);
+    let ds = registry::find(table);
+    // Erasure deletes by condition: the units a tally would recompute are not named.
+    debug_assert!(
+        ds.is_none_or(|ds| ds.tallies.is_empty()),
+        "{table} has a tally"
+    );
+    let rollup = ds.and_then(|ds| ds.rollup);
     let mut stale = rollups::Stale::default();
     if let Some(rollup) = rollup {
         rollups::retract_where(db, rollup, scope.team_id().0, any.clone(), &mut stale).await?;

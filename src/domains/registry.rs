@@ -27,6 +27,17 @@ pub fn rollups() -> Vec<&'static crate::domains::rollups::Rollup> {
     all().filter_map(|ds| ds.rollup).collect()
 }
 
+/// Every tally (of the datasets they read; each once).
+pub fn tallies() -> Vec<&'static crate::domains::rollups::Tally> {
+    let mut out: Vec<&'static crate::domains::rollups::Tally> = Vec::new();
+    for tally in all().flat_map(|ds| ds.tallies.iter().copied()) {
+        if !out.iter().any(|t| t.table == tally.table) {
+            out.push(tally);
+        }
+    }
+    out
+}
+
 /// The dashboard that reads a dataset — the prefix of its panels' names. Each domain's
 /// datasets feed its own dashboard only, so a batch into one leaves the others' cached panels
 /// valid. `None` for a dataset no dashboard owns (callers then treat the whole team as changed).

@@ -10,6 +10,7 @@ pub const REQUEST_LOGS: Dataset = Dataset {
     key: Key::Id,
     history: History::AppendOnly,
     rollup: Some(&REQUEST_LOG_ROLLUP),
+    tallies: &[],
     fields: &[
         f("created_at", Kind::Instant),
         f("endpoint", Kind::Str(128)),

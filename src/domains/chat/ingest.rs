@@ -31,6 +31,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("name", Kind::Str(200)),
             f("is_archived", Kind::Bool),
@@ -43,6 +44,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("name", Kind::Str(200)),
@@ -56,6 +58,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("identifier", Kind::Str(200)),
             f("name", Kind::OptStr(200)),
@@ -69,6 +72,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("participant_id", Kind::Ref("chat_participants")),
@@ -85,6 +89,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::AppendOnly,
         rollup: Some(&CHAT_MESSAGE_ROLLUP),
+        tallies: &[],
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("message_type", Kind::OneOf(MESSAGE_TYPES)),
@@ -96,6 +101,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("name", Kind::Str(200)),
             f("category", Kind::OneOf(TAG_CATEGORIES)),
@@ -107,6 +113,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("message_id", Kind::Ref("chat_messages")),
@@ -118,6 +125,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("session_id", Kind::Ref("chat_sessions")),
@@ -129,6 +137,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::AppendOnly,
         rollup: Some(&CHAT_TRACE_ROLLUP),
+        tallies: &[],
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("timestamp", Kind::Instant),

@@ -2,7 +2,7 @@
 //! and followed on deletion (a referenced row is not deleted, unless its referencing rows go
 //! with it).
 
-use super::{Dataset, Kind, Row, RowError};
+use super::{Dataset, Kind, Row, RowError, tallied};
 use crate::domains::rollups;
 use crate::kernel::sql::get;
 use crate::kernel::{AppResult, TeamScope};
@@ -177,12 +177,14 @@ pub async fn delete(
             if let Some(rollup) = target.rollup {
                 rollups::retract_keys(db, rollup, scope.team_id().0, chunk, &mut stale).await?;
             }
+            let touched = tallied::before_delete(db, scope.team_id().0, target, chunk).await?;
             let stmt = Query::delete()
                 .from_table(Alias::new(name))
                 .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
                 .and_where(Expr::col(Alias::new(target.key.column())).is_in(chunk.iter().cloned()))
                 .to_owned();
             n += db.execute(&stmt).await?.rows_affected();
+            touched.add(db, scope.team_id().0).await?;
         }
         if let Some(rollup) = target.rollup {
             rollups::settle(db, rollup, scope.team_id().0, stale).await?;

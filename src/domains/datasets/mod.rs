@@ -7,6 +7,7 @@ mod batch;
 mod links;
 mod recordset;
 mod store;
+mod tallied;
 mod validate;
 
 pub use batch::{Batch, Checker, Writer, Written, chunk_rows, ingest};
@@ -167,6 +168,8 @@ pub struct Dataset {
     pub history: History,
     /// The rollup maintained from the dataset's rows, if any.
     pub rollup: Option<&'static crate::domains::rollups::Rollup>,
+    /// The tallies that read the dataset's rows (each names the column giving a row's unit).
+    pub tallies: &'static [&'static crate::domains::rollups::Tally],
     pub fields: &'static [Field],
 }
 

@@ -9,6 +9,7 @@
 //! against one that has: a timestamped version is never overwritten by an untimestamped one.
 
 use super::recordset::{append_json, put_recordset, recordset_json};
+use super::tallied;
 use super::{ColType, Dataset, History, Row};
 use crate::domains::rollups;
 use crate::kernel::sql::get;
@@ -159,9 +160,29 @@ async fn stored(
 }
 
 /// Inserts (`update: false`, known keys skipped) or upserts the rows; returns rows affected.
-/// A dataset with a rollup gets the contribution of the rows it inserted added (an update's
-/// old versions are retracted first, its new ones added after).
+/// The tallies that read the dataset recompute the units the rows touch (see
+/// `rollups::tally`).
 async fn put(
+    db: &impl ConnectionTrait,
+    scope: &TeamScope,
+    ds: &Dataset,
+    rows: &[&Row],
+    update: bool,
+) -> AppResult<u64> {
+    if ds.tallies.is_empty() || rows.is_empty() {
+        return put_rolled(db, scope, ds, rows, update).await;
+    }
+    let team = scope.team_id().0;
+    let touched = tallied::before_put(db, team, ds, rows, update).await?;
+    let n = put_rolled(db, scope, ds, rows, update).await?;
+    touched.add(db, team).await?;
+    Ok(n)
+}
+
+/// `put` for the rows and the dataset's rollup: a dataset with a rollup gets the contribution
+/// of the rows it inserted added (an update's old versions are retracted first, its new ones
+/// added after).
+async fn put_rolled(
     db: &impl ConnectionTrait,
     scope: &TeamScope,
     ds: &Dataset,
@@ -276,6 +297,8 @@ pub async fn append_encoded(
     rows: usize,
     json: String,
 ) -> AppResult<Outcome> {
+    // Its rows are not at hand to name the units they touch.
+    debug_assert!(ds.tallies.is_empty(), "{} has a tally", ds.name);
     let inserted = append_json(db, ds, json).await?;
     Ok(Outcome {
         inserted,
@@ -335,6 +358,7 @@ mod tests {
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("status", Kind::Str(10)),
             f("updated_at", Kind::OptInstant),

@@ -16,6 +16,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Month,
         history: History::Replaced,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("recognized", Kind::NumberOrZero),
             f("booked", Kind::NumberOrZero),
@@ -27,6 +28,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Month,
         history: History::Replaced,
         rollup: None,
+        tallies: &[],
         // A ratio; values above 1 are percentages (read as such by the metrics).
         fields: &[f("uptime", Kind::AtMost(100))],
     },
@@ -35,6 +37,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Month,
         history: History::Replaced,
         rollup: None,
+        tallies: &[],
         // A ratio that may exceed 1; values above 3 are percentages.
         fields: &[f("nrr", Kind::AtMost(1000))],
     },
@@ -43,6 +46,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Month,
         history: History::Replaced,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("pipeline", Kind::Number),
             f("win_rate", Kind::AtMost(100)),
@@ -53,6 +57,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("order_date", Kind::Date),
             f("customer", Kind::Str(200)),
@@ -71,6 +76,7 @@ pub const RUM_EVENTS: Dataset = Dataset {
     key: Key::Id,
     history: History::AppendOnly,
     rollup: None,
+    tallies: &[],
     fields: &[
         f("name", Kind::Str(64)),
         f("occurred_at", Kind::Instant),

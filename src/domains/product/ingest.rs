@@ -19,6 +19,7 @@ pub const MEMBERSHIPS: Dataset = Dataset {
     key: Key::Id,
     history: History::Versioned,
     rollup: None,
+    tallies: &[],
     fields: &[
         f("user_id", Kind::Str(128)),
         f("plan_type", Kind::Lower(32)),
@@ -37,6 +38,7 @@ pub const PRODUCT_EVENTS: Dataset = Dataset {
     key: Key::Id,
     history: History::AppendOnly,
     rollup: None,
+    tallies: &[],
     fields: &[
         f("user_id", Kind::OptStr(128)),
         f("event_name", Kind::Str(64)),

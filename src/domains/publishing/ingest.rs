@@ -2,7 +2,7 @@
 //! follows its source: a re-sent row with a newer `updated_at` replaces the stored one.
 
 use crate::domains::datasets::{Dataset, History, Key, Kind, f};
-use crate::domains::rollups::{Dim, Measure, Rollup, Sql};
+use crate::domains::rollups::{Dim, Measure, Rollup, Sql, Tally};
 
 pub const JOB_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
 pub const CAMPAIGN_STATUSES: &[&str] = &["draft", "active", "paused", "completed"];
@@ -15,6 +15,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("title", Kind::Str(300)),
             f("created_at", Kind::Instant),
@@ -26,6 +27,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[&PUB_PLATFORM_TALLY],
         fields: &[
             f("video_id", Kind::Ref("pub_videos")),
             f("visual_score", Kind::OptFraction),
@@ -38,6 +40,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: Some(&PUB_JOB_ROLLUP),
+        tallies: &[],
         fields: &[
             f("video_id", Kind::OptRef("pub_videos")),
             f("clip_id", Kind::OptRef("pub_clips")),
@@ -52,6 +55,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: None,
+        tallies: &[],
         fields: &[
             f("clip_id", Kind::OptRef("pub_clips")),
             f("name", Kind::Str(200)),
@@ -67,6 +71,7 @@ pub const DATASETS: &[Dataset] = &[
         key: Key::Id,
         history: History::Versioned,
         rollup: Some(&PUB_LOG_ROLLUP),
+        tallies: &[&PUB_PLATFORM_TALLY],
         fields: &[
             f("clip_id", Kind::Ref("pub_clips")),
             f("platform", Kind::Lower(32)),
@@ -128,4 +133,31 @@ pub const PUB_JOB_ROLLUP: Rollup = Rollup {
         Sql::Text("status || '/' || COALESCE('=' || platform, '')"),
     )],
     measures: &[Measure::sum("n", "1")],
+};
+
+/// The platforms panel's all-time figures per team and platform, by clip (the unit): a clip
+/// counts once towards `clips_ready` / `clips_published` of a platform where it has a
+/// `pending`/`scheduled` / `success` log, and its score once per log towards `score_sum`
+/// (`scored` logs with a score). A write to a clip or to its logs recomputes that clip's part.
+pub const PUB_PLATFORM_TALLY: Tally = Tally {
+    table: "pub_platform_tallies",
+    version: 1,
+    units: &[("pub_clips", "id"), ("pub_publish_logs", "clip_id")],
+    contribution: "SELECT l.team_id AS team_id, l.platform AS key, COUNT(*) AS logs, \
+        COUNT(DISTINCT CASE WHEN l.status IN ('pending', 'scheduled') THEN l.clip_id END) AS clips_ready, \
+        COUNT(DISTINCT CASE WHEN l.status = 'success' THEN l.clip_id END) AS clips_published, \
+        COUNT(c.visual_score) AS scored, \
+        COALESCE(SUM(c.visual_score), 0) AS score_sum \
+        FROM pub_publish_logs l \
+        LEFT JOIN pub_clips c ON c.team_id = l.team_id AND c.id = l.clip_id \
+        WHERE {scope} AND {units} GROUP BY l.team_id, l.platform",
+    team: "l.team_id",
+    unit: "l.clip_id",
+    measures: &[
+        "logs",
+        "clips_ready",
+        "clips_published",
+        "scored",
+        "score_sum",
+    ],
 };

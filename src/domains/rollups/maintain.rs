@@ -298,33 +298,50 @@ pub async fn ensure_current(
 ) -> AppResult<Vec<&'static str>> {
     let mut rebuilt = Vec::new();
     for rollup in rollups {
-        let select = Query::select()
-            .column(Alias::new("version"))
-            .from(Alias::new("rollup_versions"))
-            .and_where(Expr::col(Alias::new("name")).eq(rollup.table))
-            .to_owned();
-        let current = match db.query_one(&select).await? {
-            Some(row) => Some(get::<i32>(&row, 0)?),
-            None => None,
-        };
-        if current == Some(rollup.version) {
+        if recorded_version(db, rollup.table).await? == Some(rollup.version) {
             continue;
         }
         let txn = crate::db::begin_write(db).await?;
         rebuild(&txn, rollup, None).await?;
-        let mut upsert = Query::insert();
-        upsert
-            .into_table(Alias::new("rollup_versions"))
-            .columns([Alias::new("name"), Alias::new("version")])
-            .values_panic([rollup.table.into(), rollup.version.into()])
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(Alias::new("name"))
-                    .update_column(Alias::new("version"))
-                    .to_owned(),
-            );
-        txn.execute(&upsert).await?;
+        record_version(&txn, rollup.table, rollup.version).await?;
         txn.commit().await?;
         rebuilt.push(rollup.table);
     }
     Ok(rebuilt)
+}
+
+/// The definition version a rollup or tally table was last built from.
+pub(super) async fn recorded_version(
+    db: &impl ConnectionTrait,
+    table: &str,
+) -> AppResult<Option<i32>> {
+    let select = Query::select()
+        .column(Alias::new("version"))
+        .from(Alias::new("rollup_versions"))
+        .and_where(Expr::col(Alias::new("name")).eq(table))
+        .to_owned();
+    Ok(match db.query_one(&select).await? {
+        Some(row) => Some(get::<i32>(&row, 0)?),
+        None => None,
+    })
+}
+
+/// Records the definition version a rollup or tally table was just built from.
+pub(super) async fn record_version(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    version: i32,
+) -> AppResult<()> {
+    let mut upsert = Query::insert();
+    upsert
+        .into_table(Alias::new("rollup_versions"))
+        .columns([Alias::new("name"), Alias::new("version")])
+        .values_panic([table.into(), version.into()])
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(Alias::new("name"))
+                .update_column(Alias::new("version"))
+                .to_owned(),
+        );
+    db.execute(&upsert).await?;
+    Ok(())
 }

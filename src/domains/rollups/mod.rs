@@ -17,6 +17,7 @@ mod maintain;
 mod read;
 mod settle;
 pub mod sketch;
+pub mod tally;
 
 pub use check::{Difference, check};
 pub use maintain::{
@@ -24,6 +25,7 @@ pub use maintain::{
 };
 pub use read::{Plan, source};
 pub use settle::{Stale, settle};
+pub use tally::{Tally, Touched};
 
 /// A rollup table over one dataset.
 #[derive(Debug)]

@@ -70,6 +70,16 @@ pub async fn platforms(
     q: &PublishingQuery,
     jobs: &JobStats,
 ) -> AppResult<Vec<PlatformRow>> {
+    let mut rows = named_and_job_platforms(q, jobs);
+    if q.rollups {
+        for t in super::rolled::platform_tallies(db, q).await? {
+            let r = row(&mut rows, &t.key, jobs);
+            r.avg_score = t.avg_score();
+            r.clips_ready = t.clips_ready;
+            r.clips_published = t.clips_published;
+        }
+        return Ok(rows.into_values().collect());
+    }
     // Each log has one clip: the join never multiplies logs.
     let scores = Query::select()
         .expr_as(Expr::col((L::Table, L::Platform)), Alias::new("platform"))
@@ -97,43 +107,55 @@ pub async fn platforms(
         rows_as::<PlatformCount>(db, &published),
         rows_as::<PlatformScore>(db, &scores)
     )?;
-    let mut rows: BTreeMap<String, PlatformRow> = BTreeMap::new();
-    let empty = |platform: &str| PlatformRow {
+    for r in scores {
+        row(&mut rows, &r.platform, jobs).avg_score = r.avg_score;
+    }
+    for r in ready {
+        row(&mut rows, &r.platform, jobs).clips_ready = r.n;
+    }
+    for r in published {
+        row(&mut rows, &r.platform, jobs).clips_published = r.n;
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// A platform's row with no figures from logs yet: its jobs only.
+fn empty(platform: &str, jobs: &JobStats) -> PlatformRow {
+    PlatformRow {
         platform: platform.to_string(),
         clips_ready: 0,
         clips_published: 0,
         avg_score: None,
         jobs_completed: jobs.on("completed", platform),
         jobs_failed: jobs.on("failed", platform),
-    };
+    }
+}
+
+/// The row of `platform` (created empty when missing).
+fn row<'a>(
+    rows: &'a mut BTreeMap<String, PlatformRow>,
+    platform: &str,
+    jobs: &JobStats,
+) -> &'a mut PlatformRow {
+    rows.entry(platform.to_string())
+        .or_insert_with(|| empty(platform, jobs))
+}
+
+/// The named platforms the filter allows and every platform with jobs (the job stats are
+/// already filtered).
+fn named_and_job_platforms(q: &PublishingQuery, jobs: &JobStats) -> BTreeMap<String, PlatformRow> {
+    let mut rows = BTreeMap::new();
     for p in NAMED_PLATFORMS {
         if q.filter.allows(p) {
-            rows.insert(p.to_string(), empty(p));
+            rows.insert(p.to_string(), empty(p, jobs));
         }
-    }
-    fn row<'a>(
-        rows: &'a mut BTreeMap<String, PlatformRow>,
-        platform: &str,
-        empty: impl Fn(&str) -> PlatformRow,
-    ) -> &'a mut PlatformRow {
-        rows.entry(platform.to_string())
-            .or_insert_with(|| empty(platform))
     }
     for p in jobs
         .0
         .keys()
         .filter_map(|(_, platform)| platform.as_deref())
     {
-        row(&mut rows, p, empty);
+        row(&mut rows, p, jobs);
     }
-    for r in scores {
-        row(&mut rows, &r.platform, empty).avg_score = r.avg_score;
-    }
-    for r in ready {
-        row(&mut rows, &r.platform, empty).clips_ready = r.n;
-    }
-    for r in published {
-        row(&mut rows, &r.platform, empty).clips_published = r.n;
-    }
-    Ok(rows.into_values().collect())
+    rows
 }

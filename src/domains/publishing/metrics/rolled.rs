@@ -3,7 +3,7 @@
 
 use super::PublishingQuery;
 use super::snapshot::{JobStats, LogStats, StatusLogs};
-use crate::domains::publishing::ingest::{PUB_JOB_ROLLUP, PUB_LOG_ROLLUP};
+use crate::domains::publishing::ingest::{PUB_JOB_ROLLUP, PUB_LOG_ROLLUP, PUB_PLATFORM_TALLY};
 use crate::kernel::AppResult;
 use crate::kernel::sql::{rows_as, sum_f64, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
@@ -115,6 +115,47 @@ pub(super) async fn log_stats(db: &DatabaseConnection, q: &PublishingQuery) -> A
         processing.accounts = distinct.len() as i64;
     }
     Ok(LogStats(out))
+}
+
+/// One platform's all-time figures, from `pub_platform_tallies`.
+#[derive(Debug, FromQueryResult)]
+pub(super) struct PlatformTally {
+    pub key: String,
+    pub clips_ready: i64,
+    pub clips_published: i64,
+    pub scored: i64,
+    pub score_sum: f64,
+}
+
+impl PlatformTally {
+    /// The mean clip score of the platform's logs (null when none has a score).
+    pub fn avg_score(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.score_sum / self.scored as f64)
+    }
+}
+
+/// The platforms the filter allows that have logs, with their figures.
+pub(super) async fn platform_tallies(
+    db: &DatabaseConnection,
+    q: &PublishingQuery,
+) -> AppResult<Vec<PlatformTally>> {
+    let mut stmt = Query::select();
+    stmt.columns(
+        [
+            "key",
+            "clips_ready",
+            "clips_published",
+            "scored",
+            "score_sum",
+        ]
+        .map(Alias::new),
+    )
+    .from(Alias::new(PUB_PLATFORM_TALLY.table))
+    .and_where(Expr::col(Alias::new("team_id")).eq(q.team()));
+    if !q.filter.platforms.is_empty() {
+        stmt.and_where(Expr::col(Alias::new("key")).is_in(q.filter.platforms.iter().cloned()));
+    }
+    Ok(rows_as::<PlatformTally>(db, &stmt).await?)
 }
 
 /// `<n>:<n characters><rest>` → (the n characters, rest).
