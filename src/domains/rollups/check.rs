@@ -47,11 +47,14 @@ fn same(rollup: &Rollup, a: &[Option<f64>], b: &[Option<f64>]) -> bool {
         .iter()
         .zip(a.iter().zip(b))
         .all(|(m, pair)| match pair {
-            (Some(x), Some(y)) if !m.agg.is_extreme() => {
-                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
-            }
+            (Some(x), Some(y)) if !m.agg.is_extreme() => close(*x, *y),
             (x, y) => x == y,
         })
+}
+
+/// Two sums of doubles equal up to rounding (added and retracted in another order).
+pub(super) fn close(x: f64, y: f64) -> bool {
+    (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
 }
 
 /// Recomputes the rollup from the raw rows (of one team, or all) and answers every row that

@@ -10,6 +10,7 @@
 //! maintained in the writer's transaction, rebuilt at start when its version changes, and
 //! recomputed and compared by `dashgate rollups check`.
 
+use super::check::close;
 use super::maintain::{record_version, recorded_version};
 use crate::kernel::AppResult;
 use crate::kernel::sql::get;
@@ -88,9 +89,9 @@ impl Tally {
     ) -> AppResult<()> {
         let backend = db.get_database_backend();
         let (contribution, values) = self.contribution_of(backend, team, units);
-        let columns = self.measures.map_join(|m| format!("\"{m}\""));
-        let signed = self.measures.map_join(|m| format!("{sign} * c.\"{m}\""));
-        let update = self.measures.map_join(|m| {
+        let columns = each(self.measures, |m| format!("\"{m}\""));
+        let signed = each(self.measures, |m| format!("{sign} * c.\"{m}\""));
+        let update = each(self.measures, |m| {
             format!(
                 "\"{m}\" = \"{t}\".\"{m}\" + excluded.\"{m}\"",
                 t = self.table
@@ -108,10 +109,11 @@ impl Tally {
         Ok(())
     }
 
-    /// Removes the team's keys no raw row gives any more.
-    async fn seal(&self, db: &impl ConnectionTrait, team: i64) -> AppResult<()> {
+    /// Removes the keys (of one team, or all) no raw row gives any more.
+    async fn seal(&self, db: &impl ConnectionTrait, team: Option<i64>) -> AppResult<()> {
+        let scope = team.map_or_else(String::new, |t| format!("\"team_id\" = {t} AND "));
         let sql = format!(
-            "DELETE FROM \"{}\" WHERE \"team_id\" = {team} AND \"{}\" <= 0",
+            "DELETE FROM \"{}\" WHERE {scope}\"{}\" <= 0",
             self.table, self.measures[0]
         );
         db.execute_unprepared(&sql).await?;
@@ -120,14 +122,8 @@ impl Tally {
 }
 
 /// `f` of each measure, comma-separated.
-trait MapJoin {
-    fn map_join(&self, f: impl Fn(&str) -> String) -> String;
-}
-
-impl MapJoin for &'static [&'static str] {
-    fn map_join(&self, f: impl Fn(&str) -> String) -> String {
-        self.iter().map(|m| f(m)).collect::<Vec<_>>().join(", ")
-    }
+fn each(measures: &[&str], f: impl Fn(&str) -> String) -> String {
+    measures.iter().map(|m| f(m)).collect::<Vec<_>>().join(", ")
 }
 
 /// The units a write touches, per tally: collected before the write (`retract`), added back
@@ -160,7 +156,7 @@ impl Touched {
             for chunk in units.chunks(UNITS_PER_STATEMENT) {
                 tally.apply(db, Some(team), Some(chunk), 1).await?;
             }
-            tally.seal(db, team).await?;
+            tally.seal(db, Some(team)).await?;
         }
         Ok(())
     }
@@ -176,12 +172,7 @@ pub async fn rebuild(db: &impl ConnectionTrait, tally: &Tally, team: Option<i64>
     db.execute_unprepared(&format!("DELETE FROM \"{}\"{scope}", tally.table))
         .await?;
     tally.apply(db, team, None, 1).await?;
-    let seal = format!(
-        "DELETE FROM \"{}\" WHERE \"{}\" <= 0",
-        tally.table, tally.measures[0]
-    );
-    db.execute_unprepared(&seal).await?;
-    Ok(())
+    tally.seal(db, team).await
 }
 
 /// One tally row: (team, key) → measures.
@@ -219,9 +210,9 @@ pub async fn check(
 ) -> AppResult<Vec<TallyDifference>> {
     let backend = db.get_database_backend();
     let doubles = |prefix: &str| {
-        tally
-            .measures
-            .map_join(|m| format!("CAST({prefix}\"{m}\" AS DOUBLE PRECISION)"))
+        each(tally.measures, |m| {
+            format!("CAST({prefix}\"{m}\" AS DOUBLE PRECISION)")
+        })
     };
     let (contribution, _) = tally.contribution_of(backend, team, None);
     let computed = format!(
@@ -238,11 +229,7 @@ pub async fn check(
     let n = tally.measures.len();
     let expected = read_rows(db, Statement::from_string(backend, computed), n).await?;
     let stored = read_rows(db, Statement::from_string(backend, stored), n).await?;
-    let same = |a: &[f64], b: &[f64]| {
-        a.iter()
-            .zip(b)
-            .all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0))
-    };
+    let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| close(*x, *y));
     let keys: std::collections::BTreeSet<_> = expected.keys().chain(stored.keys()).collect();
     Ok(keys
         .into_iter()
