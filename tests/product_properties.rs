@@ -7,7 +7,7 @@ use chrono::{Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use dashgate::domains::product::filter::ProductFilter;
 use dashgate::domains::product::metrics::{
-    Event, Telemetry, activation, executive, growth_series, retention,
+    Event, Symbols, Telemetry, activation, executive, growth_series, retention,
 };
 use dashgate::kernel::calendar::Granularity;
 use dashgate::kernel::window::{RangePreset, TimeWindow, WindowInput};
@@ -23,20 +23,22 @@ const NAMES: [&str; 5] = [
 ];
 
 fn telemetry(raw: &[(u8, u8, i64)], now: i64) -> Telemetry {
+    let mut symbols = Symbols::default();
     let mut events: Vec<Event> = raw
         .iter()
         .map(|&(user, name, minutes_ago)| Event {
             // User 7 has no identity: an event, never a user.
-            identity: (user != 7).then(|| format!("u{user}")),
-            event_name: NAMES[name as usize].to_string(),
+            identity: (user != 7).then(|| symbols.intern(&format!("u{user}"))),
+            event_name: symbols.intern(NAMES[name as usize]),
             event_time_ms: now - minutes_ago * 60_000,
-            props: Box::default(),
+            props: Default::default(),
         })
         .collect();
     events.sort_by_key(|e| e.event_time_ms);
     Telemetry {
         events,
         memberships: Vec::new(),
+        symbols,
     }
 }
 

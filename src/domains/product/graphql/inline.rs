@@ -3,7 +3,7 @@
 
 use crate::domains::datasets;
 use crate::domains::product::ingest::{MEMBERSHIPS, validate_event};
-use crate::domains::product::metrics::{Event, Membership, Telemetry};
+use crate::domains::product::metrics::{Event, Membership, Props, Symbols, Telemetry};
 use crate::kernel::{AppError, AppResult};
 use async_graphql::{InputObject, Json};
 use chrono::{DateTime, Utc};
@@ -83,7 +83,16 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
     }
     // As stored rows are read: by time, then id.
     events.sort_by(|a, b| (a.event_time_ms, &a.id).cmp(&(b.event_time_ms, &b.id)));
-    let events = events.into_iter().map(Event::from).collect();
+    let mut symbols = Symbols::default();
+    let events = events
+        .into_iter()
+        .map(|e| Event {
+            identity: e.identity.map(|u| symbols.intern(&u)),
+            event_name: symbols.intern(&e.event_name),
+            event_time_ms: e.event_time_ms,
+            props: Props::from_map(e.properties, &mut symbols),
+        })
+        .collect();
     let mut memberships = Vec::with_capacity(input.memberships.len());
     for (i, m) in input.memberships.into_iter().enumerate() {
         let value = json!({"id": m.id.unwrap_or_else(|| format!("inline-{i}")),
@@ -92,10 +101,11 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
             "amount": m.amount, "currency": m.currency.unwrap_or_else(|| currency.to_string())});
         let row = datasets::validate(&MEMBERSHIPS, &value)
             .map_err(|err| bad("memberships", i, &err.field, &err.message))?;
-        memberships.push(Membership::from_row(&row));
+        memberships.push(Membership::from_row(&row, &mut symbols));
     }
     Ok(Telemetry {
         events,
         memberships,
+        symbols,
     })
 }

@@ -1,85 +1,213 @@
 //! An event as the metrics read it: who, what, when, and the well-known properties as typed
-//! fields. Stored and inline events both become this, so the sections cannot tell them apart;
-//! other properties are kept in storage but never read by the dashboard.
+//! fields, every text interned (`Sym`) so an event is a small `Copy` value and the sections
+//! compare and hash integers, not strings. Stored and inline events both become this, so the
+//! sections cannot tell them apart; other properties are kept in storage but never read by
+//! the dashboard.
 
-use crate::domains::product::ingest::{ProductEvent, normalise_dimension};
+use crate::domains::product::ingest::normalise_dimension;
+use foldhash::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
-/// The well-known properties (spec/product.md) the sections read.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
+/// An interned text of one `Symbols`: a user, an event name or a property value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(NonZeroU32);
+
+impl Sym {
+    const fn nth(i: u32) -> Sym {
+        match NonZeroU32::new(i + 1) {
+            Some(n) => Sym(n),
+            None => panic!("symbol index overflow"),
+        }
+    }
+    fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// The event names the sections read, interned first by every `Symbols` so they are
+/// constants.
+pub mod names {
+    use super::Sym;
+    pub const USER_REGISTERED: Sym = Sym::nth(0);
+    pub const LESSON_STARTED: Sym = Sym::nth(1);
+    pub const LESSON_COMPLETED: Sym = Sym::nth(2);
+    pub const PAY_SUCCESS: Sym = Sym::nth(3);
+    pub const APP_OPEN: Sym = Sym::nth(4);
+    pub const PAYWALL_VIEW: Sym = Sym::nth(5);
+    pub const PAYWALL_CTA_CLICK: Sym = Sym::nth(6);
+    pub const STUDY_SESSION: Sym = Sym::nth(7);
+    pub const PRACTICE_DONE: Sym = Sym::nth(8);
+    pub const MODEL_INVOKE: Sym = Sym::nth(9);
+    pub const IMAGE_GENERATION: Sym = Sym::nth(10);
+    pub const TTS_GENERATION: Sym = Sym::nth(11);
+    /// Their texts, in the order of the constants.
+    pub(super) const KNOWN: [&str; 12] = [
+        "user_registered",
+        "lesson_started",
+        "lesson_completed",
+        "pay_success",
+        "app_open",
+        "paywall_view",
+        "paywall_cta_click",
+        "study_session",
+        "practice_done",
+        "model_invoke",
+        "image_generation",
+        "tts_generation",
+    ];
+}
+
+/// Every text the events of one telemetry name, each once.
+#[derive(Debug, Clone)]
+pub struct Symbols {
+    texts: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, Sym>,
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        let mut s = Symbols {
+            texts: Vec::new(),
+            ids: HashMap::default(),
+        };
+        for name in names::KNOWN {
+            s.intern(name);
+        }
+        s
+    }
+}
+
+impl Symbols {
+    /// The symbol of `text`, added when new.
+    pub fn intern(&mut self, text: &str) -> Sym {
+        if let Some(sym) = self.ids.get(text) {
+            return *sym;
+        }
+        let sym = Sym::nth(self.texts.len() as u32);
+        let text: Arc<str> = Arc::from(text);
+        self.texts.push(text.clone());
+        self.ids.insert(text, sym);
+        sym
+    }
+
+    /// The symbol of `text`, if any event names it.
+    pub fn get(&self, text: &str) -> Option<Sym> {
+        self.ids.get(text).copied()
+    }
+
+    /// The text of `sym`.
+    pub fn text(&self, sym: Sym) -> &str {
+        &self.texts[sym.index()]
+    }
+
+    /// The text of an optional symbol.
+    pub fn text_of(&self, sym: Option<Sym>) -> Option<&str> {
+        sym.map(|s| self.text(s))
+    }
+
+    /// Bytes held, roughly (for the column cache's weight).
+    pub fn bytes(&self) -> usize {
+        self.texts.iter().map(|t| t.len() + 48).sum()
+    }
+}
+
+/// The well-known properties (spec/product.md) the sections read: texts interned (`None`
+/// when missing or empty; `channel`, `region` and `platform` trimmed and lower-cased, as the
+/// filters compare them), numbers and flags as given.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Props {
-    /// Lower-cased and trimmed; `None` when empty (as the filters compare them).
-    pub channel: Option<String>,
-    pub region: Option<String>,
-    pub platform: Option<String>,
-    pub course_id: Option<String>,
-    pub word: Option<String>,
-    pub model: Option<String>,
-    pub stage: Option<String>,
+    pub channel: Option<Sym>,
+    pub region: Option<Sym>,
+    pub platform: Option<Sym>,
+    pub course_id: Option<Sym>,
+    pub word: Option<Sym>,
+    pub model: Option<Sym>,
+    pub stage: Option<Sym>,
     pub duration_seconds: Option<f64>,
     pub latency_ms: Option<f64>,
     pub cost: Option<f64>,
     pub tokens: Option<f64>,
     pub correct: Option<bool>,
-    pub success: Option<bool>,
-    /// A string or a number, e.g. `"200"` or `503`.
-    pub status: Option<Value>,
+    /// `success` is true, or `status` (a string or a number) starts with "2".
+    pub succeeded: bool,
 }
 
-impl Props {
-    /// Parses a stored `properties` text (an unreadable one reads as no properties).
-    pub fn parse(text: &str) -> Props {
-        serde_json::from_str::<Props>(text)
-            .unwrap_or_default()
-            .normalised()
-    }
+/// The properties as sent or stored, before interning.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawProps {
+    channel: Option<String>,
+    region: Option<String>,
+    platform: Option<String>,
+    course_id: Option<String>,
+    word: Option<String>,
+    model: Option<String>,
+    stage: Option<String>,
+    duration_seconds: Option<f64>,
+    latency_ms: Option<f64>,
+    cost: Option<f64>,
+    tokens: Option<f64>,
+    correct: Option<bool>,
+    success: Option<bool>,
+    status: Option<Value>,
+}
 
-    fn normalised(mut self) -> Props {
-        for dim in [&mut self.channel, &mut self.region, &mut self.platform] {
-            *dim = dim.take().as_deref().and_then(normalise_dimension);
-        }
-        self
-    }
-
-    /// A text property, `None` when missing or empty.
-    pub fn text(value: &Option<String>) -> Option<&str> {
-        value.as_deref().filter(|s| !s.is_empty())
-    }
-
-    /// `success` is true, or `status` starts with "2".
-    pub fn succeeded(&self) -> bool {
+impl RawProps {
+    fn interned(self, symbols: &mut Symbols) -> Props {
+        let mut text = |v: Option<String>| {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| symbols.intern(s))
+        };
+        let dim = |v: Option<String>| v.as_deref().and_then(normalise_dimension);
         let status = match &self.status {
             Some(Value::String(s)) => s.starts_with('2'),
             Some(Value::Number(n)) => n.to_string().starts_with('2'),
             _ => false,
         };
-        self.success == Some(true) || status
+        Props {
+            channel: text(dim(self.channel)),
+            region: text(dim(self.region)),
+            platform: text(dim(self.platform)),
+            course_id: text(self.course_id),
+            word: text(self.word),
+            model: text(self.model),
+            stage: text(self.stage),
+            duration_seconds: self.duration_seconds,
+            latency_ms: self.latency_ms,
+            cost: self.cost,
+            tokens: self.tokens,
+            correct: self.correct,
+            succeeded: self.success == Some(true) || status,
+        }
+    }
+}
+
+impl Props {
+    /// From a stored `properties` text (an unreadable one reads as no properties).
+    pub fn parse(text: &str, symbols: &mut Symbols) -> Props {
+        serde_json::from_str::<RawProps>(text)
+            .unwrap_or_default()
+            .interned(symbols)
+    }
+
+    /// From posted properties.
+    pub fn from_map(map: serde_json::Map<String, Value>, symbols: &mut Symbols) -> Props {
+        serde_json::from_value::<RawProps>(Value::Object(map))
+            .unwrap_or_default()
+            .interned(symbols)
     }
 }
 
 /// One event of the telemetry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Event {
     /// `user_id`, else `properties.device_id`, else `properties.anonymous_id`.
-    pub identity: Option<String>,
-    pub event_name: String,
+    pub identity: Option<Sym>,
+    pub event_name: Sym,
     pub event_time_ms: i64,
-    /// Boxed: an event is moved while sorting and sections hold many of them.
-    pub props: Box<Props>,
-}
-
-impl From<ProductEvent> for Event {
-    fn from(e: ProductEvent) -> Event {
-        let props = serde_json::from_value::<Props>(Value::Object(e.properties))
-            .unwrap_or_default()
-            .normalised();
-        Event {
-            identity: e.identity,
-            event_name: e.event_name,
-            event_time_ms: e.event_time_ms,
-            props: Box::new(props),
-        }
-    }
+    pub props: Props,
 }

@@ -1,7 +1,7 @@
 //! The product `executive` section: activity, DAU/WAU/MAU, registrations, memberships,
 //! revenue, study time and D1 retention, with series and registrations by channel.
 
-use super::{Telemetry, View};
+use super::{Sym, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::calendar::{local_date, start_of_day};
@@ -85,13 +85,13 @@ struct Period<'v, 'a> {
 }
 
 impl<'v, 'a> Period<'v, 'a> {
-    fn users(&self) -> HashSet<&'a str> {
+    fn users(&self) -> HashSet<Sym> {
         self.v
             .between(self.from, self.to)
-            .filter_map(|e| e.identity.as_deref())
+            .filter_map(|e| e.identity)
             .collect()
     }
-    fn named(&self, name: &str) -> usize {
+    fn named(&self, name: Sym) -> usize {
         self.v
             .between(self.from, self.to)
             .filter(|e| e.event_name == name)
@@ -108,14 +108,12 @@ impl<'v, 'a> Period<'v, 'a> {
     }
     fn study_minutes(&self) -> Option<f64> {
         let study = || {
-            self.v
-                .between(self.from, self.to)
-                .filter(|e| e.event_name == "study_session" || e.event_name == "lesson_completed")
+            self.v.between(self.from, self.to).filter(|e| {
+                e.event_name == names::STUDY_SESSION || e.event_name == names::LESSON_COMPLETED
+            })
         };
         let seconds: f64 = study().filter_map(|e| e.props.duration_seconds).sum();
-        let users = study()
-            .filter_map(|e| e.identity.as_deref())
-            .collect::<HashSet<_>>();
+        let users = study().filter_map(|e| e.identity).collect::<HashSet<_>>();
         ratio(seconds / 60.0, users.len() as f64)
     }
 }
@@ -186,8 +184,8 @@ pub fn executive(
         ),
         new_users: card(
             KpiDef::up("newUsers", "New users", Unit::Count),
-            count(cur.named("user_registered")),
-            count(prev.named("user_registered")),
+            count(cur.named(names::USER_REGISTERED)),
+            count(prev.named(names::USER_REGISTERED)),
         ),
         active_members: card(
             KpiDef::up("activeMembers", "Active members", Unit::Count),
@@ -248,7 +246,7 @@ pub fn executive(
                 end: w.local(b.end),
                 is_partial: b.is_partial,
                 active_users: p.users().len() as i32,
-                new_users: p.named("user_registered") as i32,
+                new_users: p.named(names::USER_REGISTERED) as i32,
                 new_members: p.started().count() as i32,
                 revenue: p.revenue(),
             }
@@ -257,9 +255,9 @@ pub fn executive(
     let mut channels: std::collections::BTreeMap<String, f64> = Default::default();
     for ev in v
         .between(s, e)
-        .filter(|ev| ev.event_name == "user_registered")
+        .filter(|ev| ev.event_name == names::USER_REGISTERED)
     {
-        let channel = ev.props.channel.as_deref().unwrap_or("unknown");
+        let channel = v.symbols.text_of(ev.props.channel).unwrap_or("unknown");
         *channels.entry(channel.to_string()).or_default() += 1.0;
     }
     ExecutiveSection {
@@ -274,15 +272,15 @@ pub fn executive(
 fn d1(v: &View<'_>, w: &TimeWindow, from: i64, to: i64) -> Option<f64> {
     let now = ms(w.now);
     // Per eligible user: their next local day, `[start, end)`.
-    let mut next_day: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut next_day: HashMap<Sym, (i64, i64)> = HashMap::new();
     for ev in v
         .between(from, to)
-        .filter(|ev| ev.event_name == "user_registered")
+        .filter(|ev| ev.event_name == names::USER_REGISTERED)
     {
-        let Some(user) = ev.identity.as_deref() else {
+        let Some(user) = ev.identity else {
             continue;
         };
-        if next_day.contains_key(user) {
+        if next_day.contains_key(&user) {
             continue;
         }
         let at = chrono::DateTime::from_timestamp_millis(ev.event_time_ms).unwrap_or_default();
@@ -298,15 +296,12 @@ fn d1(v: &View<'_>, w: &TimeWindow, from: i64, to: i64) -> Option<f64> {
     next_day.retain(|_, day| day.1 > 0);
     let lo = next_day.values().map(|d| d.0).min().unwrap_or(0);
     let hi = next_day.values().map(|d| d.1).max().unwrap_or(0);
-    let mut retained: HashSet<&str> = HashSet::new();
+    let mut retained: HashSet<Sym> = HashSet::new();
     for ev in v.between(lo, hi) {
-        if let Some((user, (start, end))) = ev
-            .identity
-            .as_deref()
-            .and_then(|u| next_day.get_key_value(u))
+        if let Some((user, (start, end))) = ev.identity.and_then(|u| next_day.get_key_value(&u))
             && (*start..*end).contains(&ev.event_time_ms)
         {
-            retained.insert(user);
+            retained.insert(*user);
         }
     }
     ratio(retained.len() as f64, next_day.len() as f64)

@@ -2,7 +2,7 @@
 //! bucket; retention of registration cohorts; the activation funnel with the users still in
 //! progress.
 
-use super::{Telemetry, View};
+use super::{Sym, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::calendar::{floor, floor_previous, local_date, start_of_day};
 use crate::kernel::funnel::{FunnelStep, Progress, funnel};
@@ -25,6 +25,13 @@ pub const ACTIVATION_STEPS: [&str; 4] = [
     "lesson_started",
     "lesson_completed",
     "pay_success",
+];
+/// The same steps' event names.
+const ACTIVATION_NAMES: [Sym; 4] = [
+    names::USER_REGISTERED,
+    names::LESSON_STARTED,
+    names::LESSON_COMPLETED,
+    names::PAY_SUCCESS,
 ];
 
 /// One bucket of the growth series.
@@ -115,10 +122,8 @@ pub fn check_window_days(days: i32) -> AppResult<()> {
     }
 }
 
-fn users<'a>(v: &View<'a>, from: i64, to: i64) -> HashSet<&'a str> {
-    v.between(from, to)
-        .filter_map(|e| e.identity.as_deref())
-        .collect()
+fn users(v: &View<'_>, from: i64, to: i64) -> HashSet<Sym> {
+    v.between(from, to).filter_map(|e| e.identity).collect()
 }
 
 /// Registrations, payments and segmented active users per bucket of `w`.
@@ -127,14 +132,13 @@ pub fn growth_series(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> G
     let (mut series, mut segments) = (Vec::new(), Vec::new());
     for b in w.buckets() {
         let (from, to) = (ms(b.start), ms(b.end));
-        let named =
-            |name: &str| v.between(from, to).filter(|e| e.event_name == name).count() as i32;
+        let named = |name: Sym| v.between(from, to).filter(|e| e.event_name == name).count() as i32;
         series.push(GrowthPoint {
             start: w.local(b.start),
             end: w.local(b.end),
             is_partial: b.is_partial,
-            new_users: named("user_registered"),
-            payments: named("pay_success"),
+            new_users: named(names::USER_REGISTERED),
+            payments: named(names::PAY_SUCCESS),
         });
         // The previous calendar bucket (whole, even where the window clips this one).
         let (g, tz) = (w.granularity, w.tz);
@@ -169,13 +173,13 @@ pub fn growth_series(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> G
 
 /// Users whose first registration falls in `[from, to)` (their registration event passing
 /// the filter), with that instant.
-fn registered_in<'a>(v: &View<'a>, from: i64, to: i64) -> Vec<(&'a str, i64)> {
+fn registered_in(v: &View<'_>, from: i64, to: i64) -> Vec<(Sym, i64)> {
     let mut seen = HashSet::new();
     v.between(from, to)
-        .filter(|e| e.event_name == "user_registered")
+        .filter(|e| e.event_name == names::USER_REGISTERED)
         .filter_map(|e| {
-            let user = e.identity.as_deref()?;
-            let first = v.registered.get(user) == Some(&e.event_time_ms);
+            let user = e.identity?;
+            let first = v.registered.get(&user) == Some(&e.event_time_ms);
             (first && seen.insert(user)).then_some((user, e.event_time_ms))
         })
         .collect()
@@ -200,14 +204,14 @@ pub fn retention(
     let v = View::new(t, filter);
     let (s, e, now) = (ms(w.start), ms(w.end), ms(w.now));
     // Registered in the window: (user, registration instant, local registration day).
-    let cohort: Vec<(&str, i64, NaiveDate)> = registered_in(&v, s, e)
+    let cohort: Vec<(Sym, i64, NaiveDate)> = registered_in(&v, s, e)
         .into_iter()
         .map(|(u, at)| (u, at, date_of(w, at)))
         .collect();
-    let members: HashSet<&str> = cohort.iter().map(|c| c.0).collect();
-    let mut active: HashMap<&str, BTreeSet<NaiveDate>> = HashMap::new();
+    let members: HashSet<Sym> = cohort.iter().map(|c| c.0).collect();
+    let mut active: HashMap<Sym, BTreeSet<NaiveDate>> = HashMap::new();
     for ev in v.between(s, i64::MAX) {
-        if let Some(user) = ev.identity.as_deref().filter(|u| members.contains(u)) {
+        if let Some(user) = ev.identity.filter(|u| members.contains(u)) {
             active
                 .entry(user)
                 .or_default()
@@ -218,7 +222,7 @@ pub fn retention(
         .iter()
         .map(|b| {
             let (from, to) = (ms(b.start), ms(b.end));
-            let members: Vec<(&str, NaiveDate)> = cohort
+            let members: Vec<(Sym, NaiveDate)> = cohort
                 .iter()
                 .filter(|c| (from..to).contains(&c.1))
                 .map(|c| (c.0, c.2))
@@ -268,18 +272,18 @@ pub fn activation(
     let (s, e, now) = (ms(w.start), ms(w.end), ms(w.now));
     let span = i64::from(days) * 86_400_000;
     // Per user: the step reached (0 = registered), when, and the deadline.
-    let mut at: HashMap<&str, (usize, i64, i64)> = registered_in(&v, s, e)
+    let mut at: HashMap<Sym, (usize, i64, i64)> = registered_in(&v, s, e)
         .into_iter()
         .map(|(u, reg)| (u, (0, reg, reg + span)))
         .collect();
     for ev in v.between(s, now.min(e.saturating_add(span)).saturating_add(1)) {
-        let Some(state) = ev.identity.as_deref().and_then(|u| at.get_mut(u)) else {
+        let Some(state) = ev.identity.and_then(|u| at.get_mut(&u)) else {
             continue;
         };
         let (step, since, deadline) = *state;
-        let next = ACTIVATION_STEPS.get(step + 1);
+        let next = ACTIVATION_NAMES.get(step + 1);
         let t = ev.event_time_ms;
-        if next == Some(&ev.event_name.as_str()) && t >= since && t <= deadline.min(now) {
+        if next == Some(&ev.event_name) && t >= since && t <= deadline.min(now) {
             *state = (step + 1, t, deadline);
         }
     }

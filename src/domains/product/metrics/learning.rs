@@ -1,7 +1,7 @@
 //! The product `learning` section: lessons started and completed, completion rate, lesson
 //! minutes, practice; per bucket; top courses and words; the learning funnel.
 
-use super::{Event, Props, Telemetry, View};
+use super::{Event, Sym, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::calendar::local_date;
 use crate::kernel::funnel::{FunnelStep, funnel};
@@ -11,7 +11,7 @@ use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The learning KPI cards.
 #[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -83,13 +83,13 @@ fn mean(values: &[f64]) -> Option<f64> {
 fn figures(v: &View<'_>, from: i64, to: i64) -> (usize, usize, Vec<f64>, usize) {
     let (mut started, mut completed, mut mins, mut practices) = (0, 0, Vec::new(), 0);
     for e in v.between(from, to) {
-        match e.event_name.as_str() {
-            "lesson_started" => started += 1,
-            "lesson_completed" => {
+        match e.event_name {
+            names::LESSON_STARTED => started += 1,
+            names::LESSON_COMPLETED => {
                 completed += 1;
                 mins.extend(minutes(e));
             }
-            "practice_done" => practices += 1,
+            names::PRACTICE_DONE => practices += 1,
             _ => {}
         }
     }
@@ -146,24 +146,24 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
         })
         .collect();
     // Courses and words.
-    let mut courses: BTreeMap<&str, (usize, usize, Vec<f64>)> = BTreeMap::new();
-    let mut words: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut courses: HashMap<Sym, (usize, usize, Vec<f64>)> = HashMap::new();
+    let mut words: HashMap<Sym, (usize, usize)> = HashMap::new();
     for ev in v.between(s, e) {
-        match ev.event_name.as_str() {
-            "lesson_started" | "lesson_completed" => {
-                let Some(course) = Props::text(&ev.props.course_id) else {
+        match ev.event_name {
+            names::LESSON_STARTED | names::LESSON_COMPLETED => {
+                let Some(course) = ev.props.course_id else {
                     continue;
                 };
                 let c = courses.entry(course).or_default();
-                if ev.event_name == "lesson_started" {
+                if ev.event_name == names::LESSON_STARTED {
                     c.0 += 1;
                 } else {
                     c.1 += 1;
                     c.2.extend(minutes(ev));
                 }
             }
-            "practice_done" => {
-                let Some(word) = Props::text(&ev.props.word) else {
+            names::PRACTICE_DONE => {
+                let Some(word) = ev.props.word else {
                     continue;
                 };
                 let w = words.entry(word).or_default();
@@ -176,7 +176,7 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
     let mut courses: Vec<CourseRow> = courses
         .into_iter()
         .map(|(id, (starts, completions, mins))| CourseRow {
-            course_id: id.to_string(),
+            course_id: v.symbols.text(id).to_string(),
             starts: starts as i32,
             completions: completions as i32,
             completion_rate: ratio(completions as f64, starts as f64),
@@ -192,7 +192,7 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
     let mut words: Vec<WordRow> = words
         .into_iter()
         .map(|(word, (n, wrong))| WordRow {
-            word: word.to_string(),
+            word: v.symbols.text(word).to_string(),
             practices: n as i32,
             error_rate: ratio(wrong as f64, n as f64),
         })
@@ -210,35 +210,35 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
 /// Distinct users: any event → `lesson_started` → `lesson_completed` → active on 3
 /// consecutive local days within the window; each step a subset of the one before.
 fn learning_funnel(v: &View<'_>, w: &TimeWindow, s: i64, e: i64) -> Vec<FunnelStep> {
-    let mut days: HashMap<&str, BTreeSet<NaiveDate>> = HashMap::new();
+    let mut days: HashMap<Sym, BTreeSet<NaiveDate>> = HashMap::new();
     let (mut started, mut completed) = (HashSet::new(), HashSet::new());
     for ev in v.between(s, e) {
-        let Some(user) = ev.identity.as_deref() else {
+        let Some(user) = ev.identity else {
             continue;
         };
         let at = DateTime::from_timestamp_millis(ev.event_time_ms).unwrap_or_default();
         days.entry(user).or_default().insert(local_date(w.tz, at));
-        match ev.event_name.as_str() {
-            "lesson_started" => {
+        match ev.event_name {
+            names::LESSON_STARTED => {
                 started.insert(user);
             }
-            "lesson_completed" => {
+            names::LESSON_COMPLETED => {
                 completed.insert(user);
             }
             _ => {}
         }
     }
-    let streak = |user: &str| {
+    let streak = |user: &Sym| {
         let d: Vec<&NaiveDate> = days[user].iter().collect();
         d.windows(3)
             .any(|t| *t[1] == *t[0] + Duration::days(1) && *t[2] == *t[1] + Duration::days(1))
     };
-    let step2: Vec<&str> = days
+    let step2: Vec<Sym> = days
         .keys()
         .copied()
         .filter(|u| started.contains(u))
         .collect();
-    let step3: Vec<&str> = step2
+    let step3: Vec<Sym> = step2
         .iter()
         .copied()
         .filter(|u| completed.contains(u))

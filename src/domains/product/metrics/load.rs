@@ -5,7 +5,7 @@
 //! event before that (users' attributes and "registered before"), and all memberships.
 
 use super::growth::MAX_LOOKAHEAD_DAYS;
-use super::{Event, Membership, Props, Telemetry};
+use super::{Event, Membership, Props, Symbols, Telemetry};
 use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
 use crate::kernel::calendar::floor_previous;
 use crate::kernel::sql::{ms, rows_as};
@@ -78,14 +78,15 @@ pub async fn load(
         .from(M::Table)
         .and_where(Expr::col(M::TeamId).eq(team))
         .to_owned();
+    let mut symbols = Symbols::default();
     let (events, memberships) = tokio::try_join!(
-        events(db, team, when),
+        events(db, team, when, &mut symbols),
         rows_as::<MembershipRow>(db, &memberships)
     )?;
     let memberships = memberships
         .into_iter()
         .map(|r| Membership {
-            user_id: r.user_id,
+            user: symbols.intern(&r.user_id),
             plan_type: r.plan_type,
             start_ms: r.start_at_ms,
             expire_ms: r.expire_at_ms,
@@ -96,6 +97,7 @@ pub async fn load(
     Ok(Telemetry {
         events,
         memberships,
+        symbols,
     })
 }
 
@@ -103,7 +105,12 @@ pub async fn load(
 /// them). They are decoded as they stream in (no buffer of raw rows) and sorted here: an
 /// `ORDER BY` made PostgreSQL walk the time index, one heap page per event, 4.5× slower than
 /// reading the team's pages in order.
-async fn events(db: &DatabaseConnection, team: i64, when: Expr) -> Result<Vec<Event>, DbErr> {
+async fn events(
+    db: &DatabaseConnection,
+    team: i64,
+    when: Expr,
+    symbols: &mut Symbols,
+) -> Result<Vec<Event>, DbErr> {
     let query = Query::select()
         .columns([
             E::Id,
@@ -121,16 +128,13 @@ async fn events(db: &DatabaseConnection, team: i64, when: Expr) -> Result<Vec<Ev
     while let Some(r) = rows.next().await {
         let r = EventRow::from_query_result(&r?, "")?;
         keys.push((r.event_time_ms, r.id, keys.len()));
-        out.push(Some(Event {
-            identity: r.identity,
-            event_name: r.event_name,
+        out.push(Event {
+            identity: r.identity.map(|u| symbols.intern(&u)),
+            event_name: symbols.intern(&r.event_name),
             event_time_ms: r.event_time_ms,
-            props: Box::new(Props::parse(&r.properties)),
-        }));
+            props: Props::parse(&r.properties, symbols),
+        });
     }
     keys.sort_unstable();
-    Ok(keys
-        .into_iter()
-        .filter_map(|(_, _, i)| out[i].take())
-        .collect())
+    Ok(keys.into_iter().map(|(_, _, i)| out[i]).collect())
 }

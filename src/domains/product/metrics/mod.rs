@@ -10,7 +10,7 @@ mod load;
 pub mod monetization;
 pub mod ops;
 
-pub use event::{Event, Props};
+pub use event::{Event, Props, Sym, Symbols, names};
 pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use growth::{GrowthSeries, activation, growth_series, retention};
 pub use learning::{LearningSection, learning};
@@ -26,7 +26,8 @@ use sea_orm::Value as SqlValue;
 /// A membership, as the metrics read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
-    pub user_id: String,
+    /// The user, interned with the events' identities.
+    pub user: Sym,
     pub plan_type: String,
     pub start_ms: i64,
     pub expire_ms: Option<i64>,
@@ -36,7 +37,7 @@ pub struct Membership {
 
 impl Membership {
     /// From a validated `product_memberships` row (fields in dataset order).
-    pub fn from_row(row: &Row) -> Membership {
+    pub fn from_row(row: &Row, symbols: &mut Symbols) -> Membership {
         let text = |i: usize| match &row.values[i] {
             SqlValue::String(Some(s)) => s.to_string(),
             _ => String::new(),
@@ -46,7 +47,7 @@ impl Membership {
             _ => None,
         };
         Membership {
-            user_id: text(0),
+            user: symbols.intern(&text(0)),
             plan_type: text(1),
             start_ms: int(2).unwrap_or_default(),
             expire_ms: int(3),
@@ -73,52 +74,53 @@ pub enum TelemetrySource {
     Inline,
 }
 
-/// The rows a product request computes from: events sorted by time (then id), and
-/// memberships.
+/// The rows a product request computes from: events sorted by time (then id), memberships,
+/// and the texts both name.
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
     pub events: Vec<Event>,
     pub memberships: Vec<Membership>,
+    pub symbols: Symbols,
 }
 
 /// A user's channel, region and platform.
-type Attributes<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+type Attributes = (Option<Sym>, Option<Sym>, Option<Sym>);
 
 /// The telemetry seen through a filter: the events that pass (by their own properties), the
 /// memberships of users whose attributes pass, and every user's registration instant.
 pub struct View<'a> {
-    pub events: Vec<&'a Event>,
+    pub events: &'a [Event],
+    /// Set when a filter is: the events that pass it (`events` is then unused).
+    passing: Option<Vec<Event>>,
     pub memberships: Vec<&'a Membership>,
-    pub registered: HashMap<&'a str, i64>,
+    pub registered: HashMap<Sym, i64>,
+    pub symbols: &'a Symbols,
 }
 
 impl<'a> View<'a> {
     pub fn new(t: &'a Telemetry, filter: &ProductFilter) -> View<'a> {
-        let dims = |e: &'a Event| -> Attributes<'a> {
+        let dims = |e: &Event| -> Attributes {
             let p = &e.props;
-            (
-                p.channel.as_deref(),
-                p.region.as_deref(),
-                p.platform.as_deref(),
-            )
+            (p.channel, p.region, p.platform)
         };
-        let passes = |a: &Attributes| filter.allows(a.0, a.1, a.2);
+        let text = |s: Option<Sym>| s.map(|s| t.symbols.text(s));
+        let passes = |a: &Attributes| filter.allows(text(a.0), text(a.1), text(a.2));
         // A user's attributes: their registration event's, else their first event's (only
         // read when a filter is set).
-        let mut attributes: HashMap<&str, (bool, Attributes<'a>)> = HashMap::new();
+        let mut attributes: HashMap<Sym, (bool, Attributes)> = HashMap::new();
         let mut registered = HashMap::new();
         for e in &t.events {
-            let Some(user) = e.identity.as_deref() else {
+            let Some(user) = e.identity else {
                 continue;
             };
-            let is_registration = e.event_name == "user_registered";
+            let is_registration = e.event_name == names::USER_REGISTERED;
             if is_registration {
                 registered.entry(user).or_insert(e.event_time_ms);
             }
             if filter.is_empty() {
                 continue;
             }
-            match attributes.get(user) {
+            match attributes.get(&user) {
                 Some((true, _)) => {}
                 Some((false, _)) if !is_registration => {}
                 _ => {
@@ -126,28 +128,31 @@ impl<'a> View<'a> {
                 }
             }
         }
-        if filter.is_empty() {
-            return View {
-                events: t.events.iter().collect(),
-                memberships: t.memberships.iter().collect(),
-                registered,
-            };
-        }
-        let events = t.events.iter().filter(|e| passes(&dims(e))).collect();
-        let memberships = t
-            .memberships
-            .iter()
-            .filter(|m| {
-                attributes
-                    .get(m.user_id.as_str())
-                    .is_some_and(|(_, a)| passes(a))
-            })
-            .collect();
-        View {
-            events,
-            memberships,
+        let mut view = View {
+            events: &t.events,
+            passing: None,
+            memberships: t.memberships.iter().collect(),
             registered,
+            symbols: &t.symbols,
+        };
+        if filter.is_empty() {
+            return view;
         }
+        view.passing = Some(
+            t.events
+                .iter()
+                .filter(|e| passes(&dims(e)))
+                .copied()
+                .collect(),
+        );
+        view.memberships
+            .retain(|m| attributes.get(&m.user).is_some_and(|(_, a)| passes(a)));
+        view
+    }
+
+    /// The events that pass the filter, by time.
+    fn events(&self) -> &[Event] {
+        self.passing.as_deref().unwrap_or(self.events)
     }
 
     /// Memberships started in `[from, to)` (epoch ms).
@@ -165,14 +170,15 @@ impl<'a> View<'a> {
 
     /// Distinct users starting a membership in `[from, to)`.
     pub fn payers(&self, from: i64, to: i64) -> usize {
-        let users: HashSet<&str> = self.started(from, to).map(|m| m.user_id.as_str()).collect();
+        let users: HashSet<Sym> = self.started(from, to).map(|m| m.user).collect();
         users.len()
     }
 
     /// Events in `[from, to)` (epoch ms).
-    pub fn between(&self, from: i64, to: i64) -> impl Iterator<Item = &&'a Event> {
-        let lo = self.events.partition_point(|e| e.event_time_ms < from);
-        let hi = self.events.partition_point(|e| e.event_time_ms < to);
-        self.events[lo..hi.max(lo)].iter()
+    pub fn between(&self, from: i64, to: i64) -> std::slice::Iter<'_, Event> {
+        let events = self.events();
+        let lo = events.partition_point(|e| e.event_time_ms < from);
+        let hi = events.partition_point(|e| e.event_time_ms < to);
+        events[lo..hi.max(lo)].iter()
     }
 }

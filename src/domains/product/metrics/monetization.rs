@@ -1,7 +1,7 @@
 //! The product `monetization` section: revenue, MRR, ARPPU, churn and renewals over
 //! memberships; the plan mix; revenue and cumulative revenue per bucket; the paywall funnel.
 
-use super::{Membership, Telemetry, View};
+use super::{Membership, Sym, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::funnel::{FunnelStep, funnel};
 use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
@@ -89,15 +89,12 @@ struct Figures {
 }
 
 fn figures(v: &View<'_>, from: i64, to: i64, now: i64) -> Figures {
-    let mut starts: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut starts: HashMap<Sym, Vec<i64>> = HashMap::new();
     for m in &v.memberships {
-        starts
-            .entry(m.user_id.as_str())
-            .or_default()
-            .push(m.start_ms);
+        starts.entry(m.user).or_default().push(m.start_ms);
     }
     let has_successor = |m: &Membership, end: i64| {
-        starts[m.user_id.as_str()]
+        starts[&m.user]
             .iter()
             .any(|s| *s > m.start_ms && *s <= end + RENEWAL_GRACE_MS)
     };
@@ -210,26 +207,24 @@ pub fn monetization(
 /// Distinct users `app_open` → `paywall_view` → `paywall_cta_click` → `pay_success` in the
 /// window, each step a subset of the one before.
 fn paywall_funnel(v: &View<'_>, s: i64, e: i64) -> Vec<FunnelStep> {
-    const STEPS: [&str; 4] = [
-        "app_open",
-        "paywall_view",
-        "paywall_cta_click",
-        "pay_success",
+    const STEPS: [Sym; 4] = [
+        names::APP_OPEN,
+        names::PAYWALL_VIEW,
+        names::PAYWALL_CTA_CLICK,
+        names::PAY_SUCCESS,
     ];
-    let mut reached: Vec<HashSet<&str>> = vec![HashSet::new(); STEPS.len()];
+    let mut reached: Vec<HashSet<Sym>> = vec![HashSet::new(); STEPS.len()];
     for ev in v.between(s, e) {
-        if let (Some(i), Some(user)) = (
-            STEPS.iter().position(|n| *n == ev.event_name),
-            ev.identity.as_deref(),
-        ) {
+        if let (Some(i), Some(user)) = (STEPS.iter().position(|n| *n == ev.event_name), ev.identity)
+        {
             reached[i].insert(user);
         }
     }
-    let mut kept: HashSet<&str> = reached[0].clone();
+    let mut kept: HashSet<Sym> = reached[0].clone();
     let mut steps = Vec::new();
     for (i, name) in STEPS.iter().enumerate() {
         kept.retain(|u| reached[i].contains(u));
-        steps.push((name.to_string(), kept.len(), None));
+        steps.push((v.symbols.text(*name).to_string(), kept.len(), None));
     }
     funnel(steps)
 }

@@ -2,17 +2,22 @@
 //! `tts_generation`) — volume, success, latency, cost — overall, per bucket, per model and per
 //! stage (new stages appear as they are sent, no code change).
 
-use super::{Event, Props, Telemetry, View};
+use super::{Event, Props, Sym, Symbols, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, percentile_cont, ratio};
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
+use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeMap;
 
 /// The events that are generation calls.
-pub const CALLS: [&str; 3] = ["model_invoke", "image_generation", "tts_generation"];
+const CALL_NAMES: [Sym; 3] = [
+    names::MODEL_INVOKE,
+    names::IMAGE_GENERATION,
+    names::TTS_GENERATION,
+];
 
 /// The ops KPI cards.
 #[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -91,10 +96,17 @@ impl Calls {
     fn add(&mut self, e: &Event) {
         let p = &e.props;
         self.n += 1;
-        self.ok += usize::from(p.succeeded());
+        self.ok += usize::from(p.succeeded);
         self.latencies.extend(p.latency_ms);
         self.cost += p.cost.unwrap_or(0.0);
         self.tokens += p.tokens.unwrap_or(0.0);
+    }
+    fn merge(&mut self, other: Calls) {
+        self.n += other.n;
+        self.ok += other.ok;
+        self.latencies.extend(other.latencies);
+        self.cost += other.cost;
+        self.tokens += other.tokens;
     }
     fn of<'a>(events: impl Iterator<Item = &'a Event>) -> Calls {
         let mut c = Calls::default();
@@ -111,21 +123,29 @@ impl Calls {
 
 fn calls<'a>(v: &'a View<'_>, from: i64, to: i64) -> impl Iterator<Item = &'a Event> + 'a {
     v.between(from, to)
-        .copied()
-        .filter(|e| CALLS.contains(&e.event_name.as_str()))
+        .filter(|e| CALL_NAMES.contains(&e.event_name))
 }
 
 /// Rows grouped by a property (`unknown` without it), most calls first, ties by name.
 fn grouped<'a>(
+    symbols: &Symbols,
     events: impl Iterator<Item = &'a Event>,
-    key: impl Fn(&Props) -> &Option<String>,
+    key: impl Fn(&Props) -> Option<Sym>,
 ) -> Vec<(String, Calls)> {
-    let mut groups: BTreeMap<String, Calls> = BTreeMap::new();
+    let mut groups: HashMap<Option<Sym>, Calls> = HashMap::new();
     for e in events {
-        let name = Props::text(key(&e.props)).unwrap_or("unknown");
-        groups.entry(name.to_string()).or_default().add(e);
+        groups.entry(key(&e.props)).or_default().add(e);
     }
-    let mut rows: Vec<_> = groups.into_iter().collect();
+    // Rows named by their text; a text equal to `unknown` joins the rows without one.
+    let mut named: BTreeMap<&str, Calls> = BTreeMap::new();
+    for (sym, calls) in groups {
+        let name = symbols.text_of(sym).unwrap_or("unknown");
+        named.entry(name).or_default().merge(calls);
+    }
+    let mut rows: Vec<_> = named
+        .into_iter()
+        .map(|(name, calls)| (name.to_string(), calls))
+        .collect();
     rows.sort_by(|a, b| b.1.n.cmp(&a.1.n).then_with(|| a.0.cmp(&b.0)));
     rows
 }
@@ -181,7 +201,7 @@ pub fn ops(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter, currency: &str
             }
         })
         .collect();
-    let by_model = grouped(calls(&v, s, e), |p| &p.model)
+    let by_model = grouped(v.symbols, calls(&v, s, e), |p| p.model)
         .into_iter()
         .map(|(model, c)| ModelRow {
             model,
@@ -192,7 +212,7 @@ pub fn ops(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter, currency: &str
             avg_latency_ms: c.avg(),
         })
         .collect();
-    let by_stage = grouped(calls(&v, s, e), |p| &p.stage)
+    let by_stage = grouped(v.symbols, calls(&v, s, e), |p| p.stage)
         .into_iter()
         .map(|(stage, mut c)| StageRow {
             stage,
