@@ -209,6 +209,7 @@ fn counter(json: &[u8], name: &[u8]) -> u64 {
 /// timestamped within the last hour before `now`; returns the rows ingested.
 async fn ingest_live(
     addr: std::net::SocketAddr,
+    dataset: &'static str,
     token: String,
     per_second: usize,
     now: chrono::DateTime<chrono::Utc>,
@@ -230,17 +231,10 @@ async fn ingest_live(
         for i in 0..batch {
             let n = sent + i;
             let at = now - chrono::Duration::milliseconds((n as i64 * 7_919) % 3_600_000);
-            body.push_str(
-                &serde_json::json!({"id": format!("live-{run}-{n}"),
-                "created_at": at.to_rfc3339(), "endpoint": "/v1/chat/completions",
-                "status_code": if n % 23 == 0 { 500 } else { 200 }, "latency_ms": 100 + n % 900,
-                "model_name": (["gpt-4o", "claude-3"][n % 2]), "country_code": "DE",
-                "cost_usd": 0.001, "tokens": 300, "user_id": format!("live-user-{}", n % 50)})
-                .to_string(),
-            );
+            body.push_str(&live_row(dataset, &format!("live-{run}-{n}"), n, at).to_string());
             body.push('\n');
         }
-        let req = hyper::Request::post("/v1/ingest/request_logs")
+        let req = hyper::Request::post(format!("/v1/ingest/{dataset}"))
             .header("host", "bench")
             .header("content-type", "application/x-ndjson")
             .header("authorization", format!("Bearer {token}"))
@@ -257,6 +251,32 @@ async fn ingest_live(
         sent += batch;
     }
     sent
+}
+
+/// The `n`th live row of `dataset` (a request log, or a learner's event), happening `at`.
+fn live_row(
+    dataset: &str,
+    id: &str,
+    n: usize,
+    at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let at = at.to_rfc3339();
+    if dataset == "product_events" {
+        let name = [
+            "app_open",
+            "lesson_started",
+            "lesson_completed",
+            "practice_done",
+        ][n % 4];
+        return serde_json::json!({"id": id, "user_id": format!("live-learner-{}", n % 50),
+            "event_name": name, "event_time": at,
+            "properties": {"course_id": "c1", "duration_seconds": 60, "word": "hola", "correct": !n.is_multiple_of(3)}});
+    }
+    serde_json::json!({"id": id,
+        "created_at": at, "endpoint": "/v1/chat/completions",
+        "status_code": if n.is_multiple_of(23) { 500 } else { 200 }, "latency_ms": 100 + n % 900,
+        "model_name": (["gpt-4o", "claude-3"][n % 2]), "country_code": "DE",
+        "cost_usd": 0.001, "tokens": 300, "user_id": format!("live-user-{}", n % 50)})
 }
 
 async fn measure(
@@ -317,12 +337,12 @@ const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
   alerts { severity kpi value }
   qualityGates { name p95Ms samples passed } } }"#;
 
-/// The team's raw request logs next to their rollup rows (and, on PostgreSQL, both tables'
-/// sizes on disk with indexes).
-/// Where and how fast `ingest_live` sends request logs while a level is measured.
+/// Where and how fast `ingest_live` sends rows while a level is measured.
 struct Live<'a> {
     addr: std::net::SocketAddr,
     editor: &'a str,
+    /// `request_logs`, or `product_events` (into the editor's team).
+    dataset: &'static str,
     rows_per_second: usize,
     now: chrono::DateTime<chrono::Utc>,
 }
@@ -340,6 +360,7 @@ async fn measure_while_ingesting(
     let deadline = Instant::now() + Duration::from_secs(secs);
     let ingest = tokio::spawn(ingest_live(
         live.addr,
+        live.dataset,
         live.editor.to_string(),
         live.rows_per_second,
         live.now,
@@ -351,6 +372,8 @@ async fn measure_while_ingesting(
     (level, ingest.await.unwrap())
 }
 
+/// The team's raw request logs next to their rollup rows (and, on PostgreSQL, both tables'
+/// sizes on disk with indexes).
 async fn print_sizes(state: &AppState, team: TeamId) {
     let raw = count_rows(&state.db, team, "request_logs").await;
     let rolled = count_rows(&state.db, team, "request_log_rollups").await;
@@ -576,6 +599,13 @@ async fn main() {
     let (raw_addr, _) = serve(Settings {
         cache_max_bytes: 0,
         rollups: false,
+        product_cache_max_bytes: 0,
+        ..settings.clone()
+    })
+    .await;
+    // Product before kept telemetry: every computation reads the team's rows.
+    let (unkept_addr, _) = serve(Settings {
+        product_cache_max_bytes: 0,
         ..settings
     })
     .await;
@@ -619,6 +649,8 @@ async fn main() {
         .mint("bench", "bench", Role::Viewer, now.timestamp() + 86_400)
         .unwrap();
 
+    // The product team's slug, for its live-ingest runs.
+    let mut product_slug = None;
     let (query, plain) = if args.dashboard == "chat" {
         let n = args.chat_participants;
         let rows = seed_missing(&state, &scope, "chat_sessions", || {
@@ -650,6 +682,7 @@ async fn main() {
         (PUBLISHING, None)
     } else if args.dashboard == "product" {
         let (p, events) = product_team(&state, args.learners).await;
+        product_slug = Some(p.team.slug.clone());
         token = state
             .jwt
             .mint(
@@ -703,26 +736,21 @@ async fn main() {
         .replace("p95LatencyMs { value previous }", "")
         .replace("avgMs p50Ms p95Ms", "avgMs")
         .leak();
+    // Product has no rollups: its "after" is the kept column form of its telemetry.
+    let (raw_mode, cold_mode) = match args.dashboard.as_str() {
+        "product" => ("cold, rows read per request", "cold, kept columns"),
+        _ => ("cold raw rows", "cold rollups"),
+    };
     let variants: [(
         &'static str,
         &'static str,
         std::net::SocketAddr,
         &'static str,
     ); 4] = [
-        ("cold raw rows", "all", raw_addr, query),
-        ("cold rollups", "all", cold_addr, query),
-        (
-            "cold raw rows",
-            "no percentiles",
-            raw_addr,
-            without_percentiles,
-        ),
-        (
-            "cold rollups",
-            "no percentiles",
-            cold_addr,
-            without_percentiles,
-        ),
+        (raw_mode, "all", raw_addr, query),
+        (cold_mode, "all", cold_addr, query),
+        (raw_mode, "no percentiles", raw_addr, without_percentiles),
+        (cold_mode, "no percentiles", cold_addr, without_percentiles),
     ];
     for (mode, fields, addr, q) in variants {
         if fields != "all" && q == query {
@@ -751,6 +779,7 @@ async fn main() {
     let live = Live {
         addr: warm_addr,
         editor: &editor,
+        dataset: "request_logs",
         rows_per_second: args.live_rows_per_second,
         now,
     };
@@ -797,6 +826,51 @@ async fn main() {
             );
             levels.push(l);
         }
+    }
+    if let Some(slug) = product_slug.filter(|_| args.live_rows_per_second > 0) {
+        // Reads while learners' events arrive (each batch invalidates the product panels):
+        // before, every recomputation reads the team's rows; after, it splices the batch's span
+        // into the kept columns.
+        let editor = state
+            .jwt
+            .mint(
+                &slug,
+                "bench-ingest",
+                Role::Editor,
+                now.timestamp() + 86_400,
+            )
+            .unwrap();
+        for (mode, addr) in [
+            (
+                "warm, events arriving, rows read per request (before)",
+                unkept_addr,
+            ),
+            ("warm, events arriving, kept columns (after)", warm_addr),
+        ] {
+            let live = Live {
+                addr,
+                editor: &editor,
+                dataset: "product_events",
+                ..live
+            };
+            for &c in &args.concurrency {
+                let (l, rows) =
+                    measure_while_ingesting(&live, None, mode, (&token, query), c, args.seconds)
+                        .await;
+                println!(
+                    "{mode}, concurrency {c}: {rows} events in {} s",
+                    args.seconds
+                );
+                levels.push(l);
+            }
+        }
+        let bytes = state.product_telemetry.weighted_bytes().await;
+        let (reads, splices) = state.product_telemetry.counts();
+        println!(
+            "kept product telemetry: {:.1} MiB ({:.0} KiB per 1 000 learners); {reads} whole reads, {splices} splices",
+            bytes as f64 / (1 << 20) as f64,
+            bytes as f64 / 1024.0 / (args.learners as f64 / 1000.0)
+        );
     }
     println!(
         "\n| mode | fields | concurrency | requests | req/s | p50 ms | p95 ms | p99 ms | fresh hits | stale hits |\n|---|---|---|---|---|---|---|---|---|---|"

@@ -11,6 +11,7 @@ use crate::db::redis::SharedRedis;
 use crate::db::replica::Replica;
 use crate::db::statistics::Statistics;
 use crate::db::writers::{WriteTurn, Writers};
+use crate::domains::product::store::TelemetryStore;
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
 use crate::kernel::cache::{Lifetimes, PanelCache};
@@ -53,6 +54,8 @@ pub struct AppState {
     pub writers: Arc<Writers>,
     /// Whether the primary database can be reached, checked when a request waits long.
     pub reach: Arc<Reach>,
+    /// Every team's decoded product telemetry (`DASHGATE_PRODUCT_CACHE_MAX_BYTES`).
+    pub product_telemetry: Arc<TelemetryStore>,
 }
 
 impl AppState {
@@ -182,9 +185,14 @@ impl AppState {
             &settings.connect_url(),
             Duration::from_millis(settings.db_connect_timeout_ms),
         ));
+        let product_telemetry = Arc::new(TelemetryStore::new(
+            settings.product_cache_max_bytes,
+            Duration::from_secs(settings.cache_ttl_seconds),
+        ));
         Ok(AppState {
             db,
             reach,
+            product_telemetry,
             writers,
             cache,
             changes,

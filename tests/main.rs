@@ -42,6 +42,7 @@ mod product_monetization;
 mod product_ops;
 mod product_properties;
 mod product_rules;
+mod product_store;
 mod product_surface;
 mod publishing;
 mod publishing_ingest;

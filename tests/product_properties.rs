@@ -37,8 +37,8 @@ fn telemetry(raw: &[(u8, u8, i64)], now: i64) -> Telemetry {
     events.sort_by_key(|e| e.event_time_ms);
     Telemetry {
         events,
-        memberships: Vec::new(),
-        symbols,
+        memberships: Default::default(),
+        symbols: std::sync::Arc::new(symbols),
     }
 }
 

@@ -54,6 +54,16 @@ pub struct Settings {
         default_value_t = 256 << 20
     )]
     pub cache_max_bytes: u64,
+    /// Bytes of decoded product telemetry kept in memory, per team (events from the earliest
+    /// window read on, memberships, their texts); least-used teams are evicted beyond it.
+    /// Kept telemetry follows ingested changes; 0 reads every product request's rows anew.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_PRODUCT_CACHE_MAX_BYTES",
+        default_value_t = 512 << 20
+    )]
+    pub product_cache_max_bytes: u64,
     /// Seconds a cached panel stays valid (data written by other systems shows up after this).
     #[arg(
         long,

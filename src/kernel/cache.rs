@@ -12,7 +12,7 @@
 //! waits at most `Lifetimes::changed_wait` for the new answer, and gets the previous one (stale)
 //! when the new one is slower or fails for a passing reason (timeout, database unavailable).
 
-use super::changes::{Changes, Reads, TimeSpan};
+use super::changes::{Changes, Mark, Reads, Since, TimeSpan};
 use super::error::{AppError, AppResult};
 use super::gate::ComputeGate;
 use super::shared_tier::{SharedTier, Slot};
@@ -336,6 +336,16 @@ impl PanelCache {
     /// and the team's other dashboards keep theirs.
     pub fn dashboard_changed(&self, team: TeamId, dashboard: &str, span: Option<TimeSpan>) {
         self.changes.dashboard_changed(team, dashboard, span);
+    }
+
+    /// Where `dashboard`'s data of `team` stands now (for caches of decoded rows).
+    pub fn mark(&self, team: TeamId, dashboard: &str) -> Mark {
+        self.changes.mark(team, dashboard)
+    }
+
+    /// What changed of `dashboard`'s data of `team` since `mark`.
+    pub fn since(&self, team: TeamId, dashboard: &str, mark: Mark) -> Since {
+        self.changes.since(team, dashboard, mark)
     }
 
     /// The data of these dashboards changed, each inside its span — or, with none named,

@@ -87,6 +87,26 @@ impl Log {
     }
 }
 
+/// Where one dashboard's data of a team stood when it was read: the team's generation and
+/// the number of the dashboard's latest change. Taken *before* reading, so a change that
+/// lands during the read is still seen as newer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    team: u64,
+    latest: u64,
+}
+
+/// What changed since a `Mark`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Since {
+    /// Nothing.
+    Nothing,
+    /// Only rows inside these spans (changes of old rows merged into hulls: a superset).
+    Spans(Vec<TimeSpan>),
+    /// Anything (the team as a whole, or a change without a span).
+    Everything,
+}
+
 /// Every team's change counters.
 #[derive(Default)]
 pub struct Changes {
@@ -141,6 +161,45 @@ impl Changes {
                     .map(|log| log.touching(reads))
             })
             .unwrap_or(0)
+    }
+
+    /// Where `dashboard`'s data of `team` stands now.
+    pub fn mark(&self, team: TeamId, dashboard: &str) -> Mark {
+        let latest = self
+            .dashboards
+            .read()
+            .ok()
+            .and_then(|d| d.get(&(team, dashboard.to_string())).map(|l| l.latest))
+            .unwrap_or(0);
+        Mark {
+            team: self.team(team),
+            latest,
+        }
+    }
+
+    /// What changed of `dashboard`'s data of `team` since `mark`. Every change numbered after
+    /// the mark is in a kept entry numbered after it (merging keeps the later number).
+    pub fn since(&self, team: TeamId, dashboard: &str, mark: Mark) -> Since {
+        if self.team(team) != mark.team {
+            return Since::Everything;
+        }
+        let Ok(d) = self.dashboards.read() else {
+            return Since::Everything;
+        };
+        let Some(log) = d.get(&(team, dashboard.to_string())) else {
+            return Since::Nothing;
+        };
+        let spans: Option<Vec<TimeSpan>> = log
+            .recent
+            .iter()
+            .filter(|(n, _)| *n > mark.latest)
+            .map(|(_, span)| *span)
+            .collect();
+        match spans {
+            None => Since::Everything,
+            Some(s) if s.is_empty() => Since::Nothing,
+            Some(s) => Since::Spans(s),
+        }
     }
 }
 
@@ -219,6 +278,48 @@ mod tests {
             }
             assert!(after >= before);
             before = after;
+        }
+    }
+
+    #[test]
+    fn since_a_mark_names_every_later_change() {
+        let c = Changes::default();
+        let m0 = c.mark(T, "product");
+        assert_eq!(c.since(T, "product", m0), Since::Nothing);
+        c.dashboard_changed(T, "product", span(10, 20));
+        c.dashboard_changed(T, "chat", None);
+        let m1 = c.mark(T, "product");
+        c.dashboard_changed(T, "product", span(30, 40));
+        assert_eq!(
+            c.since(T, "product", m0),
+            Since::Spans(vec![span(10, 20).unwrap(), span(30, 40).unwrap()])
+        );
+        assert_eq!(
+            c.since(T, "product", m1),
+            Since::Spans(vec![span(30, 40).unwrap()])
+        );
+        c.dashboard_changed(T, "product", None);
+        assert_eq!(c.since(T, "product", m1), Since::Everything);
+        let m2 = c.mark(T, "product");
+        assert_eq!(c.since(T, "product", m2), Since::Nothing);
+        c.team_changed(T);
+        assert_eq!(c.since(T, "product", m2), Since::Everything);
+        // Many more changes than are kept one by one: merged ones still cover the mark.
+        let other = TeamId(3);
+        c.dashboard_changed(other, "product", span(0, 1));
+        let m3 = c.mark(other, "product");
+        for i in 1..100 {
+            c.dashboard_changed(other, "product", span(i * 100, i * 100 + 1));
+        }
+        let Since::Spans(spans) = c.since(other, "product", m3) else {
+            panic!("spans expected");
+        };
+        for i in 1..100 {
+            assert!(
+                spans
+                    .iter()
+                    .any(|s| s.from_ms <= i * 100 && s.to_ms > i * 100)
+            );
         }
     }
 

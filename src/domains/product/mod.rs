@@ -7,5 +7,6 @@ pub mod filter;
 pub mod graphql;
 pub mod ingest;
 pub mod metrics;
+pub mod store;
 
 pub use graphql::ProductRoot;

@@ -8,6 +8,7 @@ use crate::kernel::{AppError, AppResult};
 use async_graphql::{InputObject, Json};
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Most events, and most memberships, one inline request may carry.
 pub const MAX_INLINE_ROWS: usize = 10_000;
@@ -105,7 +106,7 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
     }
     Ok(Telemetry {
         events,
-        memberships,
-        symbols,
+        memberships: Arc::new(memberships),
+        symbols: Arc::new(symbols),
     })
 }

@@ -111,15 +111,16 @@ impl Inner {
     /// The telemetry of the request: inline rows, or the stored rows read once (a future
     /// that owns what it reads).
     fn telemetry(&self) -> impl Future<Output = AppResult<Arc<Telemetry>>> + Send + 'static {
-        let (cell, db, q) = (
-            self.telemetry.clone(),
-            self.state.db.clone(),
-            self.q.clone(),
-        );
+        let (cell, state, q) = (self.telemetry.clone(), self.state.clone(), self.q.clone());
         async move {
             let rows = cell
                 .get_or_try_init(|| async {
-                    let load = async move { metrics::load(&db, &q.scope, &q.window).await };
+                    let load = async move {
+                        let store = &state.product_telemetry;
+                        store
+                            .telemetry(&state.db, &state.cache, &q.scope, &q.window)
+                            .await
+                    };
                     Ok::<_, AppError>(Arc::new(on_own_task(load).await?))
                 })
                 .await?;

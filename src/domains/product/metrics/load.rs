@@ -2,19 +2,22 @@
 //! (or the 62 days before the end, for DAU/WAU/MAU and their previous days, or the calendar
 //! bucket before the first, for growth segments, whichever is earliest) to a month after the
 //! end or now (D1, retention and activation look ahead, up to now), every `user_registered`
-//! event before that (users' attributes and "registered before"), and all memberships.
+//! event before that ("registered before" and users' attributes), each user's earliest events
+//! before it (the attributes of users without a registration), and all memberships.
 
 use super::growth::MAX_LOOKAHEAD_DAYS;
 use super::{Event, Membership, Props, Symbols, Telemetry};
 use crate::domains::product::entity::{ProductEvents as E, ProductMemberships as M};
 use crate::kernel::calendar::floor_previous;
+use crate::kernel::changes::TimeSpan;
 use crate::kernel::sql::{ms, rows_as};
 use crate::kernel::window::TimeWindow;
-use crate::kernel::{AppResult, TeamScope};
+use crate::kernel::{AppResult, TeamId, TeamScope};
 use chrono::Duration;
 use futures::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult, StreamTrait};
+use std::sync::Arc;
 
 /// How far past the window end (or now, if later) events are read: retention and activation
 /// count only events up to now, and D1 looks one day past the window.
@@ -35,7 +38,7 @@ struct EventRow {
 
 /// A membership as read.
 #[derive(FromQueryResult)]
-struct MembershipRow {
+pub struct MembershipRow {
     user_id: String,
     plan_type: String,
     start_at_ms: i64,
@@ -44,13 +47,9 @@ struct MembershipRow {
     amount: f64,
 }
 
-/// The team's telemetry a window's sections need.
-pub async fn load(
-    db: &DatabaseConnection,
-    scope: &TeamScope,
-    w: &TimeWindow,
-) -> AppResult<Telemetry> {
-    let team = scope.team_id().0;
+/// The instants a window's sections read: every event in `[from, to)` and every
+/// `user_registered` event before `from` (epoch ms).
+pub fn reads(w: &TimeWindow) -> (i64, i64) {
     let around = std::cmp::min(w.previous_start, w.end - Duration::days(62));
     let from = ms(std::cmp::min(
         around,
@@ -60,13 +59,81 @@ pub async fn load(
         std::cmp::max(w.end, w.now) + Duration::days(HORIZON_DAYS),
         w.end + Duration::days(LOOKAHEAD_DAYS),
     ));
-    let when = Expr::col(E::EventTimeMs)
-        .gte(from)
-        .and(Expr::col(E::EventTimeMs).lt(to))
-        .or(Expr::col(E::EventName)
-            .eq("user_registered")
-            .and(Expr::col(E::EventTimeMs).lt(from)));
-    let memberships = Query::select()
+    (from, to)
+}
+
+/// Which events to read: those from `from` on (before `to`, when set) and, before `from`, the
+/// registrations and each user's earliest events (their attributes when they have no
+/// registration: spec/product.md) — of them, only those inside `inside` (both ends included),
+/// when set. Sections read nothing else before `from`.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection {
+    pub from: i64,
+    pub to: Option<i64>,
+    pub inside: Option<TimeSpan>,
+}
+
+impl Selection {
+    fn condition(&self, team: TeamId) -> Expr {
+        let t = || Expr::col(E::EventTimeMs);
+        let inside = |e: Expr| match self.inside {
+            Some(span) => t().gte(span.from_ms).and(t().lte(span.to_ms)).and(e),
+            None => e,
+        };
+        let mut later = t().gte(self.from);
+        if let Some(to) = self.to {
+            later = later.and(t().lt(to));
+        }
+        // Every event at a user's earliest instant: the sort by id decides which is first.
+        let firsts = Query::select()
+            .column(E::Identity)
+            .expr(t().min())
+            .from(E::Table)
+            .and_where(Expr::col(E::TeamId).eq(team.0))
+            .and_where(inside(t().lt(self.from)))
+            .and_where(Expr::col(E::Identity).is_not_null())
+            .group_by_col(E::Identity)
+            .to_owned();
+        let first = Expr::tuple([Expr::col(E::Identity), t()]).in_subquery(firsts);
+        let earlier = t()
+            .lt(self.from)
+            .and(Expr::col(E::EventName).eq("user_registered").or(first));
+        inside(later.or(earlier))
+    }
+}
+
+/// The team's telemetry a window's sections need, read now.
+pub async fn load(
+    db: &DatabaseConnection,
+    scope: &TeamScope,
+    w: &TimeWindow,
+) -> AppResult<Telemetry> {
+    let team = scope.team_id();
+    let (from, to) = reads(w);
+    let mut symbols = Symbols::default();
+    let selection = Selection {
+        from,
+        to: Some(to),
+        inside: None,
+    };
+    let (events, memberships) = tokio::try_join!(
+        events(db, team, selection, &mut symbols),
+        membership_rows(db, team)
+    )?;
+    let memberships = interned(memberships, &mut symbols);
+    Ok(Telemetry {
+        events,
+        memberships: Arc::new(memberships),
+        symbols: Arc::new(symbols),
+    })
+}
+
+/// The team's memberships as read, not yet interned.
+pub async fn membership_rows(
+    db: &DatabaseConnection,
+    team: TeamId,
+) -> Result<Vec<MembershipRow>, DbErr> {
+    let query = Query::select()
         .columns([
             M::UserId,
             M::PlanType,
@@ -76,15 +143,14 @@ pub async fn load(
             M::Amount,
         ])
         .from(M::Table)
-        .and_where(Expr::col(M::TeamId).eq(team))
+        .and_where(Expr::col(M::TeamId).eq(team.0))
         .to_owned();
-    let mut symbols = Symbols::default();
-    let (events, memberships) = tokio::try_join!(
-        events(db, team, when, &mut symbols),
-        rows_as::<MembershipRow>(db, &memberships)
-    )?;
-    let memberships = memberships
-        .into_iter()
+    rows_as::<MembershipRow>(db, &query).await
+}
+
+/// Memberships with their users interned.
+pub fn interned(rows: Vec<MembershipRow>, symbols: &mut Symbols) -> Vec<Membership> {
+    rows.into_iter()
         .map(|r| Membership {
             user: symbols.intern(&r.user_id),
             plan_type: r.plan_type,
@@ -93,22 +159,17 @@ pub async fn load(
             status: r.status,
             amount: r.amount,
         })
-        .collect();
-    Ok(Telemetry {
-        events,
-        memberships,
-        symbols,
-    })
+        .collect()
 }
 
-/// The team's events matching `when`, sorted by time and then id (as the inline path sorts
+/// The team's events of `selection`, sorted by time and then id (as the inline path sorts
 /// them). They are decoded as they stream in (no buffer of raw rows) and sorted here: an
 /// `ORDER BY` made PostgreSQL walk the time index, one heap page per event, 4.5× slower than
 /// reading the team's pages in order.
-async fn events(
+pub async fn events(
     db: &DatabaseConnection,
-    team: i64,
-    when: Expr,
+    team: TeamId,
+    selection: Selection,
     symbols: &mut Symbols,
 ) -> Result<Vec<Event>, DbErr> {
     let query = Query::select()
@@ -120,8 +181,8 @@ async fn events(
             E::Properties,
         ])
         .from(E::Table)
-        .and_where(Expr::col(E::TeamId).eq(team))
-        .and_where(when)
+        .and_where(Expr::col(E::TeamId).eq(team.0))
+        .and_where(selection.condition(team))
         .to_owned();
     let mut rows = db.stream(&query).await?;
     let (mut out, mut keys) = (Vec::new(), Vec::new());

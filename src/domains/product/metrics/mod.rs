@@ -15,6 +15,7 @@ pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use growth::{GrowthSeries, activation, growth_series, retention};
 pub use learning::{LearningSection, learning};
 pub use load::load;
+pub(crate) use load::{Selection, events, interned, membership_rows, reads};
 pub use monetization::{MonetizationSection, monetization};
 pub use ops::{OpsSection, ops};
 
@@ -22,6 +23,7 @@ use super::filter::ProductFilter;
 use crate::domains::datasets::Row;
 use foldhash::{HashMap, HashMapExt, HashSet};
 use sea_orm::Value as SqlValue;
+use std::sync::Arc;
 
 /// A membership, as the metrics read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,8 +81,8 @@ pub enum TelemetrySource {
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
     pub events: Vec<Event>,
-    pub memberships: Vec<Membership>,
-    pub symbols: Symbols,
+    pub memberships: Arc<Vec<Membership>>,
+    pub symbols: Arc<Symbols>,
 }
 
 /// A user's channel, region and platform.

@@ -1,0 +1,276 @@
+//! Every team's product telemetry, decoded once and kept in memory (bounded by bytes, least
+//! used evicted), so a product request computes from memory instead of reading and decoding
+//! ~40 events per learner from the database each time.
+//!
+//! A team's kept telemetry is every event from an instant on (the earliest any request read)
+//! plus the registrations before it, and all memberships — always a superset of what a window
+//! reads (`metrics::reads`), cut to exactly that per request so the sections see the very rows
+//! a direct read would give. It stays current through the change log (`kernel::changes`):
+//! events are append-only, so a batch's rows all lie in its span and only the kept events in
+//! those spans are read again and spliced in; anything else (a membership change, a delete,
+//! an erasure, another instance's unannounced change, or age beyond the panel cache's TTL, for
+//! rows written by other systems) reads the team again. See ARCHITECTURE.md, "Product column
+//! cache".
+
+use super::metrics::{
+    self, Event, Membership, Selection, Symbols, Telemetry, events, interned, membership_rows,
+    reads,
+};
+use crate::kernel::cache::PanelCache;
+use crate::kernel::changes::{Mark, Since, TimeSpan};
+use crate::kernel::window::TimeWindow;
+use crate::kernel::{AppError, AppResult, TeamId, TeamScope};
+use moka::future::Cache;
+use moka::ops::compute::Op;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The change log's name for the product dashboard's data.
+const DASHBOARD: &str = "product";
+
+/// One team's kept telemetry.
+struct Kept {
+    /// Where the team's product data stood before it was read.
+    mark: Mark,
+    /// When the team was last read as a whole.
+    read_at: Instant,
+    /// Events from here on are all kept; before it, only registrations.
+    from_ms: i64,
+    /// By time, then id.
+    events: Vec<Event>,
+    memberships: Arc<Vec<Membership>>,
+    symbols: Arc<Symbols>,
+}
+
+impl Kept {
+    /// Bytes held, roughly.
+    fn weight(&self) -> u32 {
+        let bytes = self.events.capacity() * size_of::<Event>()
+            + self.memberships.len() * (size_of::<Membership>() + 24)
+            + self.symbols.bytes();
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
+
+    /// What a window reading `[from, to)` and the registrations before `from` gets.
+    fn cut(&self, from: i64, to: i64) -> Telemetry {
+        let lo = self.events.partition_point(|e| e.event_time_ms < from);
+        let hi = self
+            .events
+            .partition_point(|e| e.event_time_ms < to)
+            .max(lo);
+        // Before `from`: registrations and users' earliest events, all of which are kept (a
+        // few later ones too, which change nothing: a user's attributes come from the first).
+        let mut events = Vec::with_capacity(hi);
+        events.extend_from_slice(&self.events[..lo]);
+        events.extend_from_slice(&self.events[lo..hi]);
+        Telemetry {
+            events,
+            memberships: self.memberships.clone(),
+            symbols: self.symbols.clone(),
+        }
+    }
+}
+
+/// Every team's kept telemetry.
+pub struct TelemetryStore {
+    /// `None`: nothing is kept (`DASHGATE_PRODUCT_CACHE_MAX_BYTES=0`).
+    teams: Option<Cache<TeamId, Arc<Kept>>>,
+    /// A team is read again as a whole after this (rows written by other systems).
+    ttl: Duration,
+    /// Teams read as a whole, and kept telemetry brought up to date by splicing spans.
+    reads: Arc<AtomicU64>,
+    splices: Arc<AtomicU64>,
+}
+
+impl TelemetryStore {
+    /// Keeps up to `max_bytes` of telemetry; a team is read again as a whole after `ttl`.
+    pub fn new(max_bytes: u64, ttl: Duration) -> Self {
+        let teams = (max_bytes > 0).then(|| {
+            Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_: &TeamId, kept: &Arc<Kept>| kept.weight())
+                .time_to_idle(ttl)
+                .build()
+        });
+        TelemetryStore {
+            teams,
+            ttl,
+            reads: Arc::default(),
+            splices: Arc::default(),
+        }
+    }
+
+    /// How many times a team was read as a whole, and how many times kept telemetry was
+    /// brought up to date by reading only changed spans (for tests and the benchmark).
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.reads.load(Ordering::Relaxed),
+            self.splices.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Bytes kept (after pending evictions), for tests and the benchmark.
+    pub async fn weighted_bytes(&self) -> u64 {
+        match &self.teams {
+            Some(teams) => {
+                teams.run_pending_tasks().await;
+                teams.weighted_size()
+            }
+            None => 0,
+        }
+    }
+
+    /// The telemetry a window's sections read: from the kept rows brought up to date, or (when
+    /// nothing is kept) read now.
+    pub async fn telemetry(
+        &self,
+        db: &DatabaseConnection,
+        changes: &PanelCache,
+        scope: &TeamScope,
+        w: &TimeWindow,
+    ) -> AppResult<Telemetry> {
+        let Some(teams) = &self.teams else {
+            return metrics::load(db, scope, w).await;
+        };
+        let team = scope.team_id();
+        let (from, to) = reads(w);
+        let ttl = self.ttl;
+        let result = teams
+            .entry(team)
+            .and_try_compute_with(|entry| {
+                let old = entry.map(|e| e.into_value());
+                let old = old.filter(|k| k.from_ms <= from && k.read_at.elapsed() < ttl);
+                let counts = (self.reads.clone(), self.splices.clone());
+                brought_up_to_date(db, changes, team, from, old, counts)
+            })
+            .await?;
+        let kept = result
+            .into_entry()
+            .map(|e| e.into_value())
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("product telemetry not kept")))?;
+        Ok(kept.cut(from, to))
+    }
+}
+
+/// What becomes of a team's kept telemetry (`old`, unless too old or too short for `from`).
+async fn brought_up_to_date(
+    db: &DatabaseConnection,
+    changes: &PanelCache,
+    team: TeamId,
+    from: i64,
+    old: Option<Arc<Kept>>,
+    (reads, splices): (Arc<AtomicU64>, Arc<AtomicU64>),
+) -> AppResult<Op<Arc<Kept>>> {
+    // Before reading: a change landing meanwhile is still newer than the mark.
+    let mark = changes.mark(team, DASHBOARD);
+    let since = match &old {
+        Some(old) => changes.since(team, DASHBOARD, old.mark),
+        None => Since::Everything,
+    };
+    let kept = match (old, since) {
+        (Some(_), Since::Nothing) => return Ok(Op::Nop),
+        (Some(old), Since::Spans(spans)) => {
+            splices.fetch_add(1, Ordering::Relaxed);
+            splice(db, team, &old, spans, mark).await?
+        }
+        (old, _) => {
+            reads.fetch_add(1, Ordering::Relaxed);
+            let from = old.map_or(from, |o| o.from_ms.min(from));
+            read(db, team, from, mark).await?
+        }
+    };
+    Ok(Op::Put(Arc::new(kept)))
+}
+
+/// A team's telemetry from `from_ms` on, read now.
+async fn read(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -> AppResult<Kept> {
+    let read_at = Instant::now();
+    let mut symbols = Symbols::default();
+    let selection = Selection {
+        from: from_ms,
+        to: None,
+        inside: None,
+    };
+    let (events, memberships) = tokio::try_join!(
+        events(db, team, selection, &mut symbols),
+        membership_rows(db, team)
+    )?;
+    let memberships = interned(memberships, &mut symbols);
+    Ok(Kept {
+        mark,
+        read_at,
+        from_ms,
+        events,
+        memberships: Arc::new(memberships),
+        symbols: Arc::new(symbols),
+    })
+}
+
+/// `old` with its events inside `spans` read again (only events change by span: memberships
+/// are versioned, so their changes name no span and read the team again).
+async fn splice(
+    db: &DatabaseConnection,
+    team: TeamId,
+    old: &Kept,
+    spans: Vec<TimeSpan>,
+    mark: Mark,
+) -> AppResult<Kept> {
+    let mut symbols = (*old.symbols).clone();
+    let mut out = Vec::with_capacity(old.events.len() + 1024);
+    let mut rest = &old.events[..];
+    for span in disjoint(spans) {
+        let selection = Selection {
+            from: old.from_ms,
+            to: None,
+            inside: Some(span),
+        };
+        let fresh = events(db, team, selection, &mut symbols).await?;
+        let lo = rest.partition_point(|e| e.event_time_ms < span.from_ms);
+        let hi = rest
+            .partition_point(|e| e.event_time_ms <= span.to_ms)
+            .max(lo);
+        out.extend_from_slice(&rest[..lo]);
+        out.extend(fresh);
+        rest = &rest[hi..];
+    }
+    out.extend_from_slice(rest);
+    Ok(Kept {
+        mark,
+        read_at: old.read_at,
+        from_ms: old.from_ms,
+        events: out,
+        memberships: old.memberships.clone(),
+        symbols: Arc::new(symbols),
+    })
+}
+
+/// The spans sorted, overlapping ones joined.
+fn disjoint(mut spans: Vec<TimeSpan>) -> Vec<TimeSpan> {
+    spans.sort_by_key(|s| s.from_ms);
+    let mut out: Vec<TimeSpan> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.from_ms <= last.to_ms => *last = last.hull(s),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(from_ms: i64, to_ms: i64) -> TimeSpan {
+        TimeSpan { from_ms, to_ms }
+    }
+
+    #[test]
+    fn spans_are_sorted_and_joined() {
+        let got = disjoint(vec![span(50, 60), span(1, 5), span(4, 10), span(10, 12)]);
+        assert_eq!(got, vec![span(1, 12), span(50, 60)]);
+        assert_eq!(disjoint(Vec::new()), Vec::new());
+    }
+}
