@@ -35,11 +35,7 @@ fn telemetry(raw: &[(u8, u8, i64)], now: i64) -> Telemetry {
         })
         .collect();
     events.sort_by_key(|e| e.event_time_ms);
-    Telemetry {
-        events,
-        memberships: Default::default(),
-        symbols: std::sync::Arc::new(symbols),
-    }
+    Telemetry::new(events, Vec::new(), symbols)
 }
 
 proptest! {

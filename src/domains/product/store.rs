@@ -39,7 +39,7 @@ struct Kept {
     /// Events from here on are all kept; before it, only registrations.
     from_ms: i64,
     /// By time, then id.
-    events: Vec<Event>,
+    events: Arc<Vec<Event>>,
     memberships: Arc<Vec<Membership>>,
     symbols: Arc<Symbols>,
 }
@@ -53,23 +53,19 @@ impl Kept {
         u32::try_from(bytes).unwrap_or(u32::MAX)
     }
 
-    /// What a window reading `[from, to)` and the registrations before `from` gets.
-    fn cut(&self, from: i64, to: i64) -> Telemetry {
-        let lo = self.events.partition_point(|e| e.event_time_ms < from);
-        let hi = self
-            .events
-            .partition_point(|e| e.event_time_ms < to)
-            .max(lo);
-        // Before `from`: registrations and users' earliest events, all of which are kept (a
-        // few later ones too, which change nothing: a user's attributes come from the first).
-        let mut events = Vec::with_capacity(hi);
-        events.extend_from_slice(&self.events[..lo]);
-        events.extend_from_slice(&self.events[lo..hi]);
-        Telemetry {
-            events,
-            memberships: self.memberships.clone(),
-            symbols: self.symbols.clone(),
-        }
+    /// What a window reading `[from, to)` and what it needs before `from` gets: the kept
+    /// events before `to`, shared, not copied. Those before `from` are the registrations and
+    /// users' earliest events a direct read returns, and possibly more events, which change
+    /// nothing: sections read only their windows, registrations and users' first events (as
+    /// for inline rows, which have no cut at all).
+    fn cut(&self, to: i64) -> Telemetry {
+        let end = self.events.partition_point(|e| e.event_time_ms < to);
+        Telemetry::prefix(
+            self.events.clone(),
+            end,
+            self.memberships.clone(),
+            self.symbols.clone(),
+        )
     }
 }
 
@@ -150,7 +146,7 @@ impl TelemetryStore {
             .into_entry()
             .map(|e| e.into_value())
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("product telemetry not kept")))?;
-        Ok(kept.cut(from, to))
+        Ok(kept.cut(to))
     }
 }
 
@@ -202,7 +198,7 @@ async fn read(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -
         mark,
         read_at,
         from_ms,
-        events,
+        events: Arc::new(events),
         memberships: Arc::new(memberships),
         symbols: Arc::new(symbols),
     })
@@ -240,7 +236,7 @@ async fn splice(
         mark,
         read_at: old.read_at,
         from_ms: old.from_ms,
-        events: out,
+        events: Arc::new(out),
         memberships: old.memberships.clone(),
         symbols: Arc::new(symbols),
     })

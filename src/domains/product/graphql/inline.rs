@@ -8,7 +8,6 @@ use crate::kernel::{AppError, AppResult};
 use async_graphql::{InputObject, Json};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use std::sync::Arc;
 
 /// Most events, and most memberships, one inline request may carry.
 pub const MAX_INLINE_ROWS: usize = 10_000;
@@ -104,9 +103,5 @@ pub fn telemetry(input: InlineTelemetryInput, currency: &str) -> AppResult<Telem
             .map_err(|err| bad("memberships", i, &err.field, &err.message))?;
         memberships.push(Membership::from_row(&row, &mut symbols));
     }
-    Ok(Telemetry {
-        events,
-        memberships: Arc::new(memberships),
-        symbols: Arc::new(symbols),
-    })
+    Ok(Telemetry::new(events, memberships, symbols))
 }

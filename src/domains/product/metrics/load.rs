@@ -17,7 +17,6 @@ use chrono::Duration;
 use futures::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult, StreamTrait};
-use std::sync::Arc;
 
 /// How far past the window end (or now, if later) events are read: retention and activation
 /// count only events up to now, and D1 looks one day past the window.
@@ -121,11 +120,7 @@ pub async fn load(
         membership_rows(db, team)
     )?;
     let memberships = interned(memberships, &mut symbols);
-    Ok(Telemetry {
-        events,
-        memberships: Arc::new(memberships),
-        symbols: Arc::new(symbols),
-    })
+    Ok(Telemetry::new(events, memberships, symbols))
 }
 
 /// The team's memberships as read, not yet interned.

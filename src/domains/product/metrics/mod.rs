@@ -23,7 +23,7 @@ use super::filter::ProductFilter;
 use crate::domains::datasets::Row;
 use foldhash::{HashMap, HashMapExt, HashSet};
 use sea_orm::Value as SqlValue;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A membership, as the metrics read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,12 +77,67 @@ pub enum TelemetrySource {
 }
 
 /// The rows a product request computes from: events sorted by time (then id), memberships,
-/// and the texts both name.
+/// and the texts both name. The events may be the first `end` of a longer list shared with
+/// the product column cache (no copy per request).
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
-    pub events: Vec<Event>,
+    events: Arc<Vec<Event>>,
+    end: usize,
     pub memberships: Arc<Vec<Membership>>,
     pub symbols: Arc<Symbols>,
+    /// Every user's first registration instant, computed once for all the request's sections.
+    registered: OnceLock<Arc<HashMap<Sym, i64>>>,
+}
+
+impl Telemetry {
+    /// Telemetry of these rows (events sorted by time, then id).
+    pub fn new(events: Vec<Event>, memberships: Vec<Membership>, symbols: Symbols) -> Self {
+        let end = events.len();
+        Self::prefix(
+            Arc::new(events),
+            end,
+            Arc::new(memberships),
+            Arc::new(symbols),
+        )
+    }
+
+    /// Telemetry of the first `end` of `events`.
+    pub fn prefix(
+        events: Arc<Vec<Event>>,
+        end: usize,
+        memberships: Arc<Vec<Membership>>,
+        symbols: Arc<Symbols>,
+    ) -> Self {
+        Telemetry {
+            end: end.min(events.len()),
+            events,
+            memberships,
+            symbols,
+            registered: OnceLock::new(),
+        }
+    }
+
+    /// The events, by time.
+    pub fn events(&self) -> &[Event] {
+        &self.events[..self.end]
+    }
+
+    /// Every user's first registration instant.
+    fn registered(&self) -> Arc<HashMap<Sym, i64>> {
+        self.registered
+            .get_or_init(|| {
+                let mut registered = HashMap::new();
+                for e in self.events() {
+                    if e.event_name == names::USER_REGISTERED
+                        && let Some(user) = e.identity
+                    {
+                        registered.entry(user).or_insert(e.event_time_ms);
+                    }
+                }
+                Arc::new(registered)
+            })
+            .clone()
+    }
 }
 
 /// A user's channel, region and platform.
@@ -95,33 +150,35 @@ pub struct View<'a> {
     /// Set when a filter is: the events that pass it (`events` is then unused).
     passing: Option<Vec<Event>>,
     pub memberships: Vec<&'a Membership>,
-    pub registered: HashMap<Sym, i64>,
+    pub registered: Arc<HashMap<Sym, i64>>,
     pub symbols: &'a Symbols,
 }
 
 impl<'a> View<'a> {
     pub fn new(t: &'a Telemetry, filter: &ProductFilter) -> View<'a> {
+        let mut view = View {
+            events: t.events(),
+            passing: None,
+            memberships: t.memberships.iter().collect(),
+            registered: t.registered(),
+            symbols: &t.symbols,
+        };
+        if filter.is_empty() {
+            return view;
+        }
         let dims = |e: &Event| -> Attributes {
             let p = &e.props;
             (p.channel, p.region, p.platform)
         };
         let text = |s: Option<Sym>| s.map(|s| t.symbols.text(s));
         let passes = |a: &Attributes| filter.allows(text(a.0), text(a.1), text(a.2));
-        // A user's attributes: their registration event's, else their first event's (only
-        // read when a filter is set).
+        // A user's attributes: their registration event's, else their first event's.
         let mut attributes: HashMap<Sym, (bool, Attributes)> = HashMap::new();
-        let mut registered = HashMap::new();
-        for e in &t.events {
+        for e in t.events() {
             let Some(user) = e.identity else {
                 continue;
             };
             let is_registration = e.event_name == names::USER_REGISTERED;
-            if is_registration {
-                registered.entry(user).or_insert(e.event_time_ms);
-            }
-            if filter.is_empty() {
-                continue;
-            }
             match attributes.get(&user) {
                 Some((true, _)) => {}
                 Some((false, _)) if !is_registration => {}
@@ -130,18 +187,8 @@ impl<'a> View<'a> {
                 }
             }
         }
-        let mut view = View {
-            events: &t.events,
-            passing: None,
-            memberships: t.memberships.iter().collect(),
-            registered,
-            symbols: &t.symbols,
-        };
-        if filter.is_empty() {
-            return view;
-        }
         view.passing = Some(
-            t.events
+            t.events()
                 .iter()
                 .filter(|e| passes(&dims(e)))
                 .copied()
