@@ -13,6 +13,7 @@ pub mod gate;
 pub mod json_depth;
 pub mod kpi;
 pub mod lists;
+pub mod local_days;
 pub mod months;
 pub mod rate_limit;
 pub mod record;

@@ -7,13 +7,13 @@ use crate::domains::product::filter::ProductFilter;
 use crate::kernel::calendar::{floor, floor_previous, local_date, start_of_day};
 use crate::kernel::funnel::{FunnelStep, Progress, funnel};
 use crate::kernel::kpi::ratio;
+use crate::kernel::local_days::LocalDays;
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppError, AppResult};
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use std::collections::BTreeSet;
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 /// Largest retention offset and activation window, in days.
 pub const MAX_LOOKAHEAD_DAYS: i32 = 365;
@@ -208,14 +208,20 @@ pub fn retention(
         .into_iter()
         .map(|(u, at)| (u, at, date_of(w, at)))
         .collect();
-    let members: HashSet<Sym> = cohort.iter().map(|c| c.0).collect();
-    let mut active: HashMap<Sym, BTreeSet<NaiveDate>> = HashMap::new();
+    // Each member's registration day; then which (member, offset) days saw them active.
+    let members: HashMap<Sym, NaiveDate> = cohort.iter().map(|c| (c.0, c.2)).collect();
+    let mut active: HashSet<(Sym, usize)> = HashSet::new();
+    let mut days = LocalDays::new(w.tz);
     for ev in v.between(s, i64::MAX) {
-        if let Some(user) = ev.identity.filter(|u| members.contains(u)) {
-            active
-                .entry(user)
-                .or_default()
-                .insert(date_of(w, ev.event_time_ms));
+        if let Some((user, registered)) = ev.identity.and_then(|u| members.get_key_value(&u)) {
+            let after = (days.date(ev.event_time_ms) - *registered).num_days();
+            for (i, _) in offsets
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| i64::from(**o) == after)
+            {
+                active.insert((*user, i));
+            }
         }
     }
     w.buckets()
@@ -229,7 +235,8 @@ pub fn retention(
                 .collect();
             let cells = offsets
                 .iter()
-                .map(|&offset| {
+                .enumerate()
+                .map(|(i, &offset)| {
                     let (mut eligible, mut retained) = (0, 0);
                     for (user, day) in &members {
                         let target = *day + Duration::days(i64::from(offset));
@@ -237,8 +244,7 @@ pub fn retention(
                             continue;
                         }
                         eligible += 1;
-                        retained +=
-                            i32::from(active.get(user).is_some_and(|d| d.contains(&target)));
+                        retained += i32::from(active.contains(&(*user, i)));
                     }
                     RetentionCell {
                         offset_days: offset,

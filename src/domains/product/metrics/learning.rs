@@ -3,15 +3,14 @@
 
 use super::{Event, Sym, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
-use crate::kernel::calendar::local_date;
 use crate::kernel::funnel::{FunnelStep, funnel};
 use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
+use crate::kernel::local_days::LocalDays;
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use std::collections::BTreeSet;
+use foldhash::{HashMap, HashMapExt};
 
 /// The learning KPI cards.
 #[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -210,44 +209,58 @@ pub fn learning(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> Learni
 /// Distinct users: any event → `lesson_started` → `lesson_completed` → active on 3
 /// consecutive local days within the window; each step a subset of the one before.
 fn learning_funnel(v: &View<'_>, w: &TimeWindow, s: i64, e: i64) -> Vec<FunnelStep> {
-    let mut days: HashMap<Sym, BTreeSet<NaiveDate>> = HashMap::new();
-    let (mut started, mut completed) = (HashSet::new(), HashSet::new());
+    let mut users: HashMap<Sym, Activity> = HashMap::new();
+    let mut days = LocalDays::new(w.tz);
     for ev in v.between(s, e) {
         let Some(user) = ev.identity else {
             continue;
         };
-        let at = DateTime::from_timestamp_millis(ev.event_time_ms).unwrap_or_default();
-        days.entry(user).or_default().insert(local_date(w.tz, at));
-        match ev.event_name {
-            names::LESSON_STARTED => {
-                started.insert(user);
-            }
-            names::LESSON_COMPLETED => {
-                completed.insert(user);
-            }
-            _ => {}
+        let a = users.entry(user).or_default();
+        a.active_on(days.date(ev.event_time_ms));
+        a.started |= ev.event_name == names::LESSON_STARTED;
+        a.completed |= ev.event_name == names::LESSON_COMPLETED;
+    }
+    let step2 = users.values().filter(|a| a.started);
+    let step3 = step2.clone().filter(|a| a.completed);
+    funnel(vec![
+        ("any_event".into(), users.len(), None),
+        ("lesson_started".into(), step2.count(), None),
+        ("lesson_completed".into(), step3.clone().count(), None),
+        (
+            "active_3_consecutive_days".into(),
+            step3.filter(|a| a.streak).count(),
+            None,
+        ),
+    ])
+}
+
+/// A user's activity in the window, as the learning funnel follows it.
+#[derive(Default)]
+struct Activity {
+    /// The three latest distinct local days seen, ascending (`None` until seen).
+    recent: [Option<NaiveDate>; 3],
+    /// Three consecutive days were seen.
+    streak: bool,
+    started: bool,
+    completed: bool,
+}
+
+impl Activity {
+    /// Events come in time order, so days arrive in order — except that a clock set back
+    /// over midnight shows the day before again, for at most a day. The three latest days
+    /// then still hold a run of three whenever one was seen.
+    fn active_on(&mut self, day: NaiveDate) {
+        if self.recent.contains(&Some(day)) {
+            return;
+        }
+        if self.recent[0].is_some_and(|oldest| day < oldest) {
+            return;
+        }
+        // `None` sorts first: the new day replaces the oldest (or an empty place).
+        self.recent[0] = Some(day);
+        self.recent.sort_unstable();
+        if let [Some(a), Some(b), Some(c)] = self.recent {
+            self.streak |= b == a + Duration::days(1) && c == b + Duration::days(1);
         }
     }
-    let streak = |user: &Sym| {
-        let d: Vec<&NaiveDate> = days[user].iter().collect();
-        d.windows(3)
-            .any(|t| *t[1] == *t[0] + Duration::days(1) && *t[2] == *t[1] + Duration::days(1))
-    };
-    let step2: Vec<Sym> = days
-        .keys()
-        .copied()
-        .filter(|u| started.contains(u))
-        .collect();
-    let step3: Vec<Sym> = step2
-        .iter()
-        .copied()
-        .filter(|u| completed.contains(u))
-        .collect();
-    let step4 = step3.iter().filter(|u| streak(u)).count();
-    funnel(vec![
-        ("any_event".into(), days.len(), None),
-        ("lesson_started".into(), step2.len(), None),
-        ("lesson_completed".into(), step3.len(), None),
-        ("active_3_consecutive_days".into(), step4, None),
-    ])
 }
