@@ -126,13 +126,47 @@ pub struct Props {
     pub word: Option<Sym>,
     pub model: Option<Sym>,
     pub stage: Option<Sym>,
-    pub duration_seconds: Option<f64>,
-    pub latency_ms: Option<f64>,
-    pub cost: Option<f64>,
-    pub tokens: Option<f64>,
+    pub duration_seconds: Num,
+    pub latency_ms: Num,
+    pub cost: Num,
+    pub tokens: Num,
     pub correct: Option<bool>,
     /// `success` is true, or `status` (a string or a number) starts with "2".
     pub succeeded: bool,
+}
+
+/// A number that may be missing, in 8 bytes instead of `Option<f64>`'s 16 (NaN stands for
+/// missing: a JSON number is never NaN), so an event is 80 bytes.
+#[derive(Clone, Copy)]
+pub struct Num(f64);
+
+impl Num {
+    pub fn new(value: Option<f64>) -> Num {
+        Num(value.filter(|v| !v.is_nan()).unwrap_or(f64::NAN))
+    }
+
+    /// The number, if given.
+    pub fn get(self) -> Option<f64> {
+        (!self.0.is_nan()).then_some(self.0)
+    }
+}
+
+impl Default for Num {
+    fn default() -> Self {
+        Num(f64::NAN)
+    }
+}
+
+impl PartialEq for Num {
+    fn eq(&self, other: &Num) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::fmt::Debug for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 /// The properties as sent or stored, before interning.
@@ -176,10 +210,10 @@ impl RawProps {
             word: text(self.word),
             model: text(self.model),
             stage: text(self.stage),
-            duration_seconds: self.duration_seconds,
-            latency_ms: self.latency_ms,
-            cost: self.cost,
-            tokens: self.tokens,
+            duration_seconds: Num::new(self.duration_seconds),
+            latency_ms: Num::new(self.latency_ms),
+            cost: Num::new(self.cost),
+            tokens: Num::new(self.tokens),
             correct: self.correct,
             succeeded: self.success == Some(true) || status,
         }
@@ -210,4 +244,19 @@ pub struct Event {
     pub event_name: Sym,
     pub event_time_ms: i64,
     pub props: Props,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_eighty_bytes_and_missing_numbers_stay_missing() {
+        assert_eq!(size_of::<Event>(), 80);
+        let mut symbols = Symbols::default();
+        let p = Props::parse(r#"{"latency_ms": 12.5, "cost": 0}"#, &mut symbols);
+        assert_eq!((p.latency_ms.get(), p.cost.get()), (Some(12.5), Some(0.0)));
+        assert_eq!((p.tokens.get(), p.duration_seconds.get()), (None, None));
+        assert_eq!(Props::default(), Props::parse("{}", &mut symbols));
+    }
 }

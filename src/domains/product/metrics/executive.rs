@@ -112,7 +112,7 @@ impl<'v, 'a> Period<'v, 'a> {
                 e.event_name == names::STUDY_SESSION || e.event_name == names::LESSON_COMPLETED
             })
         };
-        let seconds: f64 = study().filter_map(|e| e.props.duration_seconds).sum();
+        let seconds: f64 = study().filter_map(|e| e.props.duration_seconds.get()).sum();
         let users = study().filter_map(|e| e.identity).collect::<HashSet<_>>();
         ratio(seconds / 60.0, users.len() as f64)
     }

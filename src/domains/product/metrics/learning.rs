@@ -71,7 +71,7 @@ pub struct LearningSection {
 }
 
 fn minutes(e: &Event) -> Option<f64> {
-    e.props.duration_seconds.map(|s| s / 60.0)
+    e.props.duration_seconds.get().map(|s| s / 60.0)
 }
 
 fn mean(values: &[f64]) -> Option<f64> {

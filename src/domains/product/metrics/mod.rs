@@ -10,7 +10,7 @@ mod load;
 pub mod monetization;
 pub mod ops;
 
-pub use event::{Event, Props, Sym, Symbols, names};
+pub use event::{Event, Num, Props, Sym, Symbols, names};
 pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use growth::{GrowthSeries, activation, growth_series, retention};
 pub use learning::{LearningSection, learning};

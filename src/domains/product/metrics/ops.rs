@@ -97,9 +97,9 @@ impl Calls {
         let p = &e.props;
         self.n += 1;
         self.ok += usize::from(p.succeeded);
-        self.latencies.extend(p.latency_ms);
-        self.cost += p.cost.unwrap_or(0.0);
-        self.tokens += p.tokens.unwrap_or(0.0);
+        self.latencies.extend(p.latency_ms.get());
+        self.cost += p.cost.get().unwrap_or(0.0);
+        self.tokens += p.tokens.get().unwrap_or(0.0);
     }
     fn merge(&mut self, other: Calls) {
         self.n += other.n;
