@@ -6,6 +6,7 @@ pub mod entity;
 pub mod filter;
 pub mod graphql;
 pub mod ingest;
+mod kept;
 pub mod metrics;
 pub mod store;
 

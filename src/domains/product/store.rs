@@ -12,9 +12,9 @@
 //! rows written by other systems) reads the team again. See ARCHITECTURE.md, "Product column
 //! cache".
 
+use super::kept::Kept;
 use super::metrics::{
-    self, Event, Membership, Selection, Symbols, Telemetry, events, interned, membership_rows,
-    reads,
+    self, Selection, Symbols, Telemetry, events, interned, membership_rows, reads,
 };
 use crate::kernel::cache::PanelCache;
 use crate::kernel::changes::{Mark, Since, TimeSpan};
@@ -29,45 +29,6 @@ use std::time::{Duration, Instant};
 
 /// The change log's name for the product dashboard's data.
 const DASHBOARD: &str = "product";
-
-/// One team's kept telemetry.
-struct Kept {
-    /// Where the team's product data stood before it was read.
-    mark: Mark,
-    /// When the team was last read as a whole.
-    read_at: Instant,
-    /// Events from here on are all kept; before it, only registrations.
-    from_ms: i64,
-    /// By time, then id.
-    events: Arc<Vec<Event>>,
-    memberships: Arc<Vec<Membership>>,
-    symbols: Arc<Symbols>,
-}
-
-impl Kept {
-    /// Bytes held, roughly.
-    fn weight(&self) -> u32 {
-        let bytes = self.events.capacity() * size_of::<Event>()
-            + self.memberships.len() * (size_of::<Membership>() + 24)
-            + self.symbols.bytes();
-        u32::try_from(bytes).unwrap_or(u32::MAX)
-    }
-
-    /// What a window reading `[from, to)` and what it needs before `from` gets: the kept
-    /// events before `to`, shared, not copied. Those before `from` are the registrations and
-    /// users' earliest events a direct read returns, and possibly more events, which change
-    /// nothing: sections read only their windows, registrations and users' first events (as
-    /// for inline rows, which have no cut at all).
-    fn cut(&self, to: i64) -> Telemetry {
-        let end = self.events.partition_point(|e| e.event_time_ms < to);
-        Telemetry::prefix(
-            self.events.clone(),
-            end,
-            self.memberships.clone(),
-            self.symbols.clone(),
-        )
-    }
-}
 
 /// Every team's kept telemetry.
 pub struct TelemetryStore {
@@ -194,14 +155,8 @@ async fn read(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -
         membership_rows(db, team)
     )?;
     let memberships = interned(memberships, &mut symbols);
-    Ok(Kept {
-        mark,
-        read_at,
-        from_ms,
-        events: Arc::new(events),
-        memberships: Arc::new(memberships),
-        symbols: Arc::new(symbols),
-    })
+    let at = (mark, read_at, from_ms);
+    Ok(Kept::new(at, events, memberships, symbols))
 }
 
 /// `old` with its events inside `spans` read again (only events change by span: memberships
@@ -214,32 +169,17 @@ async fn splice(
     mark: Mark,
 ) -> AppResult<Kept> {
     let mut symbols = (*old.symbols).clone();
-    let mut out = Vec::with_capacity(old.events.len() + 1024);
-    let mut rest = &old.events[..];
-    for span in disjoint(spans) {
+    let spans = disjoint(spans);
+    let mut fresh = Vec::with_capacity(spans.len());
+    for span in &spans {
         let selection = Selection {
             from: old.from_ms,
             to: None,
-            inside: Some(span),
+            inside: Some(*span),
         };
-        let fresh = events(db, team, selection, &mut symbols).await?;
-        let lo = rest.partition_point(|e| e.event_time_ms < span.from_ms);
-        let hi = rest
-            .partition_point(|e| e.event_time_ms <= span.to_ms)
-            .max(lo);
-        out.extend_from_slice(&rest[..lo]);
-        out.extend(fresh);
-        rest = &rest[hi..];
+        fresh.push(events(db, team, selection, &mut symbols).await?);
     }
-    out.extend_from_slice(rest);
-    Ok(Kept {
-        mark,
-        read_at: old.read_at,
-        from_ms: old.from_ms,
-        events: Arc::new(out),
-        memberships: old.memberships.clone(),
-        symbols: Arc::new(symbols),
-    })
+    Ok(old.spliced(&spans, fresh, symbols, mark))
 }
 
 /// The spans sorted, overlapping ones joined.

@@ -23,6 +23,8 @@ use super::filter::ProductFilter;
 use crate::domains::datasets::Row;
 use foldhash::{HashMap, HashMapExt, HashSet};
 use sea_orm::Value as SqlValue;
+use std::iter::Chain;
+use std::slice;
 use std::sync::{Arc, OnceLock};
 
 /// A membership, as the metrics read it.
@@ -76,41 +78,66 @@ pub enum TelemetrySource {
     Inline,
 }
 
-/// The rows a product request computes from: events sorted by time (then id), memberships,
-/// and the texts both name. The events may be the first `end` of a longer list shared with
-/// the product column cache (no copy per request).
+/// Events by time (then id), in two runs — every event of `newer` later than every event of
+/// `older` — each possibly the first part of a longer list shared with the product column
+/// cache (no copy per request; an append touches only the short newer run).
 #[derive(Debug, Clone, Default)]
-pub struct Telemetry {
+pub struct Run {
     events: Arc<Vec<Event>>,
     end: usize,
+}
+
+impl Run {
+    /// The first `end` of `events`.
+    pub fn new(events: Arc<Vec<Event>>, end: usize) -> Run {
+        Run {
+            end: end.min(events.len()),
+            events,
+        }
+    }
+
+    fn slice(&self) -> &[Event] {
+        &self.events[..self.end]
+    }
+}
+
+/// The rows a product request computes from: events by time (then id), memberships, and the
+/// texts both name.
+#[derive(Debug, Clone, Default)]
+pub struct Telemetry {
+    older: Run,
+    newer: Run,
     pub memberships: Arc<Vec<Membership>>,
     pub symbols: Arc<Symbols>,
     /// Every user's first registration instant, computed once for all the request's sections.
     registered: OnceLock<Arc<HashMap<Sym, i64>>>,
 }
 
+/// Events of a telemetry or view, in time order.
+pub type Events<'a> = Chain<slice::Iter<'a, Event>, slice::Iter<'a, Event>>;
+
 impl Telemetry {
     /// Telemetry of these rows (events sorted by time, then id).
     pub fn new(events: Vec<Event>, memberships: Vec<Membership>, symbols: Symbols) -> Self {
         let end = events.len();
-        Self::prefix(
-            Arc::new(events),
-            end,
+        Self::of_runs(
+            Run::new(Arc::new(events), end),
+            Run::default(),
             Arc::new(memberships),
             Arc::new(symbols),
         )
     }
 
-    /// Telemetry of the first `end` of `events`.
-    pub fn prefix(
-        events: Arc<Vec<Event>>,
-        end: usize,
+    /// Telemetry of two runs of events, `newer` wholly after `older`.
+    pub fn of_runs(
+        older: Run,
+        newer: Run,
         memberships: Arc<Vec<Membership>>,
         symbols: Arc<Symbols>,
     ) -> Self {
         Telemetry {
-            end: end.min(events.len()),
-            events,
+            older,
+            newer,
             memberships,
             symbols,
             registered: OnceLock::new(),
@@ -118,8 +145,8 @@ impl Telemetry {
     }
 
     /// The events, by time.
-    pub fn events(&self) -> &[Event] {
-        &self.events[..self.end]
+    pub fn events(&self) -> Events<'_> {
+        self.older.slice().iter().chain(self.newer.slice())
     }
 
     /// Every user's first registration instant.
@@ -146,7 +173,7 @@ type Attributes = (Option<Sym>, Option<Sym>, Option<Sym>);
 /// The telemetry seen through a filter: the events that pass (by their own properties), the
 /// memberships of users whose attributes pass, and every user's registration instant.
 pub struct View<'a> {
-    pub events: &'a [Event],
+    events: [&'a [Event]; 2],
     /// Set when a filter is: the events that pass it (`events` is then unused).
     passing: Option<Vec<Event>>,
     pub memberships: Vec<&'a Membership>,
@@ -157,7 +184,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     pub fn new(t: &'a Telemetry, filter: &ProductFilter) -> View<'a> {
         let mut view = View {
-            events: t.events(),
+            events: [t.older.slice(), t.newer.slice()],
             passing: None,
             memberships: t.memberships.iter().collect(),
             registered: t.registered(),
@@ -187,21 +214,18 @@ impl<'a> View<'a> {
                 }
             }
         }
-        view.passing = Some(
-            t.events()
-                .iter()
-                .filter(|e| passes(&dims(e)))
-                .copied()
-                .collect(),
-        );
+        view.passing = Some(t.events().filter(|e| passes(&dims(e))).copied().collect());
         view.memberships
             .retain(|m| attributes.get(&m.user).is_some_and(|(_, a)| passes(a)));
         view
     }
 
-    /// The events that pass the filter, by time.
-    fn events(&self) -> &[Event] {
-        self.passing.as_deref().unwrap_or(self.events)
+    /// The events that pass the filter, by time, in two runs.
+    fn runs(&self) -> [&[Event]; 2] {
+        match &self.passing {
+            Some(passing) => [passing, &[]],
+            None => self.events,
+        }
     }
 
     /// Memberships started in `[from, to)` (epoch ms).
@@ -224,10 +248,13 @@ impl<'a> View<'a> {
     }
 
     /// Events in `[from, to)` (epoch ms).
-    pub fn between(&self, from: i64, to: i64) -> std::slice::Iter<'_, Event> {
-        let events = self.events();
-        let lo = events.partition_point(|e| e.event_time_ms < from);
-        let hi = events.partition_point(|e| e.event_time_ms < to);
-        events[lo..hi.max(lo)].iter()
+    pub fn between(&self, from: i64, to: i64) -> Events<'_> {
+        fn cut(events: &[Event], from: i64, to: i64) -> &[Event] {
+            let lo = events.partition_point(|e| e.event_time_ms < from);
+            let hi = events.partition_point(|e| e.event_time_ms < to);
+            &events[lo..hi.max(lo)]
+        }
+        let [older, newer] = self.runs();
+        cut(older, from, to).iter().chain(cut(newer, from, to))
     }
 }
