@@ -226,3 +226,55 @@ both_dbs_with! { |s: &mut dashgate::config::Settings| s.cache_max_bytes = 0;
         assert!(app.state.product_telemetry.weighted_bytes().await > 0);
     }
 }
+
+/// Practices in the test clock's last 7 days, through one instance's router.
+async fn practices(router: &axum::Router, token: &str) -> f64 {
+    let q = r#"{ product(window: {preset: LAST_7_DAYS}) { learning { kpis { practiceCount { value } } } } }"#;
+    let req = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::from(json!({ "query": q }).to_string()))
+        .unwrap();
+    let res = Box::pin(tower::ServiceExt::oneshot(router.clone(), req))
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    let value = &v["data"]["product"]["learning"]["kpis"]["practiceCount"]["value"];
+    value.as_f64().unwrap_or_else(|| panic!("{v}"))
+}
+
+fn practice(id: &str) -> Value {
+    json!({"id": id, "user_id": "u1", "event_name": "practice_done",
+           "event_time": "2026-03-09T10:00:00Z", "properties": {"word": "hola"}})
+}
+
+/// Another instance keeps its own product telemetry and brings it up to date from this
+/// instance's announcements: a batch through A shows on B, read by span, not whole.
+#[tokio::test]
+async fn another_instance_s_kept_telemetry_follows_announced_batches() {
+    let Some(a) = TestApp::spawn(crate::support::Backend::Postgres).await else {
+        eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (b_state, b) = a.another_instance().await;
+    let p = a.team("acme", "UTC", Role::Editor).await;
+    let token = a.token(&p);
+    assert_eq!(practices(&b, &token).await, 0.0);
+    for (n, id) in [(1.0, "e1"), (2.0, "e2")] {
+        a.ingest_into(&p, "product_events", &[practice(id)]).await;
+        let started = std::time::Instant::now();
+        while practices(&b, &token).await != n {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "B never showed A's batch {id}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    let (reads, splices) = b_state.product_telemetry.counts();
+    assert_eq!(reads, 1, "B read the team whole once");
+    assert!(splices >= 2, "and spliced A's batches in ({splices})");
+}
