@@ -16,13 +16,13 @@ use std::sync::Arc;
 pub struct Sym(NonZeroU32);
 
 impl Sym {
-    const fn nth(i: u32) -> Sym {
+    pub(super) const fn nth(i: u32) -> Sym {
         match NonZeroU32::new(i + 1) {
             Some(n) => Sym(n),
             None => panic!("symbol index overflow"),
         }
     }
-    fn index(self) -> usize {
+    pub(super) fn index(self) -> usize {
         self.0.get() as usize - 1
     }
 }

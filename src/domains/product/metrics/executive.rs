@@ -1,7 +1,7 @@
 //! The product `executive` section: activity, DAU/WAU/MAU, registrations, memberships,
 //! revenue, study time and D1 retention, with series and registrations by channel.
 
-use super::{Sym, Telemetry, View, names};
+use super::{Sym, SymSet, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::calendar::{local_date, start_of_day};
@@ -10,7 +10,7 @@ use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, FixedOffset};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 
 /// The executive KPI cards of the product dashboard.
 #[derive(SimpleObject, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -85,7 +85,7 @@ struct Period<'v, 'a> {
 }
 
 impl<'v, 'a> Period<'v, 'a> {
-    fn users(&self) -> HashSet<Sym> {
+    fn users(&self) -> SymSet {
         self.v
             .between(self.from, self.to)
             .filter_map(|e| e.identity)
@@ -113,7 +113,7 @@ impl<'v, 'a> Period<'v, 'a> {
             })
         };
         let seconds: f64 = study().filter_map(|e| e.props.duration_seconds.get()).sum();
-        let users = study().filter_map(|e| e.identity).collect::<HashSet<_>>();
+        let users = study().filter_map(|e| e.identity).collect::<SymSet>();
         ratio(seconds / 60.0, users.len() as f64)
     }
 }
@@ -296,7 +296,7 @@ fn d1(v: &View<'_>, w: &TimeWindow, from: i64, to: i64) -> Option<f64> {
     next_day.retain(|_, day| day.1 > 0);
     let lo = next_day.values().map(|d| d.0).min().unwrap_or(0);
     let hi = next_day.values().map(|d| d.1).max().unwrap_or(0);
-    let mut retained: HashSet<Sym> = HashSet::new();
+    let mut retained = SymSet::default();
     for ev in v.between(lo, hi) {
         if let Some((user, (start, end))) = ev.identity.and_then(|u| next_day.get_key_value(&u))
             && (*start..*end).contains(&ev.event_time_ms)

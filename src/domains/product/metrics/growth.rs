@@ -2,7 +2,7 @@
 //! bucket; retention of registration cohorts; the activation funnel with the users still in
 //! progress.
 
-use super::{Sym, Telemetry, View, names};
+use super::{Sym, SymSet, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::calendar::{floor, floor_previous, local_date, start_of_day};
 use crate::kernel::funnel::{FunnelStep, Progress, funnel};
@@ -122,7 +122,7 @@ pub fn check_window_days(days: i32) -> AppResult<()> {
     }
 }
 
-fn users(v: &View<'_>, from: i64, to: i64) -> HashSet<Sym> {
+fn users(v: &View<'_>, from: i64, to: i64) -> SymSet {
     v.between(from, to).filter_map(|e| e.identity).collect()
 }
 
@@ -149,10 +149,10 @@ pub fn growth_series(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> G
         );
         let active = users(&v, from, to);
         let (mut new, mut returning, mut resurrected, mut unregistered) = (0, 0, 0, 0);
-        for user in &active {
-            match v.registered.get(user) {
+        for user in active.iter() {
+            match v.registered.get(&user) {
                 Some(r) if (from..to).contains(r) => new += 1,
-                _ if before.contains(user) => returning += 1,
+                _ if before.contains(&user) => returning += 1,
                 Some(r) if *r < from => resurrected += 1,
                 _ => unregistered += 1,
             }
@@ -174,7 +174,7 @@ pub fn growth_series(t: &Telemetry, w: &TimeWindow, filter: &ProductFilter) -> G
 /// Users whose first registration falls in `[from, to)` (their registration event passing
 /// the filter), with that instant.
 fn registered_in(v: &View<'_>, from: i64, to: i64) -> Vec<(Sym, i64)> {
-    let mut seen = HashSet::new();
+    let mut seen = SymSet::default();
     v.between(from, to)
         .filter(|e| e.event_name == names::USER_REGISTERED)
         .filter_map(|e| {

@@ -9,6 +9,7 @@ pub mod learning;
 mod load;
 pub mod monetization;
 pub mod ops;
+mod sym_set;
 
 pub use event::{Event, Num, Props, Sym, Symbols, names};
 pub use executive::{ExecutiveSection, ProductPoint, executive};
@@ -18,10 +19,11 @@ pub use load::load;
 pub(crate) use load::{Selection, events, interned, membership_rows, reads};
 pub use monetization::{MonetizationSection, monetization};
 pub use ops::{OpsSection, ops};
+pub use sym_set::SymSet;
 
 use super::filter::ProductFilter;
 use crate::domains::datasets::Row;
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::{HashMap, HashMapExt};
 use sea_orm::Value as SqlValue;
 use std::iter::Chain;
 use std::slice;
@@ -243,7 +245,7 @@ impl<'a> View<'a> {
 
     /// Distinct users starting a membership in `[from, to)`.
     pub fn payers(&self, from: i64, to: i64) -> usize {
-        let users: HashSet<Sym> = self.started(from, to).map(|m| m.user).collect();
+        let users: SymSet = self.started(from, to).map(|m| m.user).collect();
         users.len()
     }
 

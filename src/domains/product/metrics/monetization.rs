@@ -1,7 +1,7 @@
 //! The product `monetization` section: revenue, MRR, ARPPU, churn and renewals over
 //! memberships; the plan mix; revenue and cumulative revenue per bucket; the paywall funnel.
 
-use super::{Membership, Sym, Telemetry, View, names};
+use super::{Membership, Sym, SymSet, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::funnel::{FunnelStep, funnel};
 use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
@@ -9,7 +9,7 @@ use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, FixedOffset};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeMap;
 
 /// A successor starting within this long of a membership's end renews it.
@@ -213,17 +213,17 @@ fn paywall_funnel(v: &View<'_>, s: i64, e: i64) -> Vec<FunnelStep> {
         names::PAYWALL_CTA_CLICK,
         names::PAY_SUCCESS,
     ];
-    let mut reached: Vec<HashSet<Sym>> = vec![HashSet::new(); STEPS.len()];
+    let mut reached: Vec<SymSet> = vec![SymSet::default(); STEPS.len()];
     for ev in v.between(s, e) {
         if let (Some(i), Some(user)) = (STEPS.iter().position(|n| *n == ev.event_name), ev.identity)
         {
             reached[i].insert(user);
         }
     }
-    let mut kept: HashSet<Sym> = reached[0].clone();
+    let mut kept = reached[0].clone();
     let mut steps = Vec::new();
     for (i, name) in STEPS.iter().enumerate() {
-        kept.retain(|u| reached[i].contains(u));
+        kept.intersect(&reached[i]);
         steps.push((v.symbols.text(*name).to_string(), kept.len(), None));
     }
     funnel(steps)
