@@ -13,9 +13,7 @@
 //! cache".
 
 use super::kept::Kept;
-use super::metrics::{
-    self, Selection, Symbols, Telemetry, events, interned, membership_rows, reads,
-};
+use super::metrics::{self, Selection, Telemetry, events, reads, rows};
 use crate::kernel::cache::PanelCache;
 use crate::kernel::changes::{Mark, Since, TimeSpan};
 use crate::kernel::window::TimeWindow;
@@ -144,17 +142,12 @@ async fn brought_up_to_date(
 /// A team's telemetry from `from_ms` on, read now.
 async fn read(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -> AppResult<Kept> {
     let read_at = Instant::now();
-    let mut symbols = Symbols::default();
     let selection = Selection {
         from: from_ms,
         to: None,
         inside: None,
     };
-    let (events, memberships) = tokio::try_join!(
-        events(db, team, selection, &mut symbols),
-        membership_rows(db, team)
-    )?;
-    let memberships = interned(memberships, &mut symbols);
+    let (events, memberships, symbols) = rows(db, team, selection).await?;
     let at = (mark, read_at, from_ms);
     Ok(Kept::new(at, events, memberships, symbols))
 }

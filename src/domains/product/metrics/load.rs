@@ -107,24 +107,33 @@ pub async fn load(
     scope: &TeamScope,
     w: &TimeWindow,
 ) -> AppResult<Telemetry> {
-    let team = scope.team_id();
     let (from, to) = reads(w);
-    let mut symbols = Symbols::default();
     let selection = Selection {
         from,
         to: Some(to),
         inside: None,
     };
+    let (events, memberships, symbols) = rows(db, scope.team_id(), selection).await?;
+    Ok(Telemetry::new(events, memberships, symbols))
+}
+
+/// The team's events of `selection` and all its memberships, with the texts they name.
+pub async fn rows(
+    db: &DatabaseConnection,
+    team: TeamId,
+    selection: Selection,
+) -> Result<(Vec<Event>, Vec<Membership>, Symbols), DbErr> {
+    let mut symbols = Symbols::default();
     let (events, memberships) = tokio::try_join!(
         events(db, team, selection, &mut symbols),
         membership_rows(db, team)
     )?;
     let memberships = interned(memberships, &mut symbols);
-    Ok(Telemetry::new(events, memberships, symbols))
+    Ok((events, memberships, symbols))
 }
 
 /// The team's memberships as read, not yet interned.
-pub async fn membership_rows(
+async fn membership_rows(
     db: &DatabaseConnection,
     team: TeamId,
 ) -> Result<Vec<MembershipRow>, DbErr> {
@@ -144,7 +153,7 @@ pub async fn membership_rows(
 }
 
 /// Memberships with their users interned.
-pub fn interned(rows: Vec<MembershipRow>, symbols: &mut Symbols) -> Vec<Membership> {
+fn interned(rows: Vec<MembershipRow>, symbols: &mut Symbols) -> Vec<Membership> {
     rows.into_iter()
         .map(|r| Membership {
             user: symbols.intern(&r.user_id),

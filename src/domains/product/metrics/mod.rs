@@ -16,7 +16,7 @@ pub use executive::{ExecutiveSection, ProductPoint, executive};
 pub use growth::{GrowthSeries, activation, growth_series, retention};
 pub use learning::{LearningSection, learning};
 pub use load::load;
-pub(crate) use load::{Selection, events, interned, membership_rows, reads};
+pub(crate) use load::{Selection, events, reads, rows};
 pub use monetization::{MonetizationSection, monetization};
 pub use ops::{OpsSection, ops};
 pub use sym_set::SymSet;
