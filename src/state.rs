@@ -188,6 +188,7 @@ impl AppState {
         let product_telemetry = Arc::new(TelemetryStore::new(
             settings.product_cache_max_bytes,
             Duration::from_secs(settings.cache_ttl_seconds),
+            metrics.clone(),
         ));
         Ok(AppState {
             db,

@@ -50,6 +50,11 @@ struct PoolState {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoadKind {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Limit {
     limit: String,
 }
@@ -72,6 +77,8 @@ pub struct Metrics {
     computations: Family<PoolState, Gauge>,
     rate_limited: Family<Limit, Counter>,
     connections_refused: Counter,
+    column_cache_bytes: Gauge,
+    column_cache_loads: Family<LoadKind, Counter>,
 }
 
 impl Default for Metrics {
@@ -94,6 +101,8 @@ impl Metrics {
             computations: Family::default(),
             rate_limited: Family::default(),
             connections_refused: Counter::default(),
+            column_cache_bytes: Gauge::default(),
+            column_cache_loads: Family::default(),
         };
         let families = (
             m.http_requests.clone(),
@@ -158,6 +167,21 @@ impl Metrics {
             "Panel computations: running, waiting for a turn, and max running (DASHGATE_MAX_CONCURRENT_COMPUTATIONS)",
             families.9,
         );
+        registry.register(
+            "product_column_cache_bytes",
+            "Bytes of decoded product telemetry kept (DASHGATE_PRODUCT_CACHE_MAX_BYTES), read when scraped",
+            m.column_cache_bytes.clone(),
+        );
+        registry.register(
+            "product_column_cache_loads",
+            "Kept product telemetry brought up to date: read whole, or spliced by the spans of later batches",
+            m.column_cache_loads.clone(),
+        );
+        for kind in ["whole", "splice"] {
+            let _ = m.column_cache_loads.get_or_create(&LoadKind {
+                kind: kind.to_string(),
+            });
+        }
         // Known limits start at zero, so the family is there before anything is refused.
         for limit in [
             "requests",
@@ -257,6 +281,21 @@ impl Metrics {
                 })
                 .set(n as i64);
         }
+    }
+
+    /// A team's kept product telemetry was read whole (`whole`) or spliced (`splice`).
+    pub fn column_cache_loaded(&self, kind: &'static str) {
+        self.column_cache_loads
+            .get_or_create(&LoadKind {
+                kind: kind.to_string(),
+            })
+            .inc();
+    }
+
+    /// Sets the bytes of kept product telemetry (read when scraped).
+    pub fn set_column_cache_bytes(&self, bytes: u64) {
+        self.column_cache_bytes
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// Everything in the OpenMetrics text format (which Prometheus reads).

@@ -18,6 +18,7 @@ use crate::kernel::cache::PanelCache;
 use crate::kernel::changes::{Mark, Since, TimeSpan};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppError, AppResult, TeamId, TeamScope};
+use crate::telemetry::Metrics;
 use moka::future::Cache;
 use moka::ops::compute::Op;
 use sea_orm::DatabaseConnection;
@@ -37,11 +38,12 @@ pub struct TelemetryStore {
     /// Teams read as a whole, and kept telemetry brought up to date by splicing spans.
     reads: Arc<AtomicU64>,
     splices: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
 }
 
 impl TelemetryStore {
     /// Keeps up to `max_bytes` of telemetry; a team is read again as a whole after `ttl`.
-    pub fn new(max_bytes: u64, ttl: Duration) -> Self {
+    pub fn new(max_bytes: u64, ttl: Duration, metrics: Arc<Metrics>) -> Self {
         let teams = (max_bytes > 0).then(|| {
             Cache::builder()
                 .max_capacity(max_bytes)
@@ -54,6 +56,7 @@ impl TelemetryStore {
             ttl,
             reads: Arc::default(),
             splices: Arc::default(),
+            metrics,
         }
     }
 
@@ -97,7 +100,11 @@ impl TelemetryStore {
             .and_try_compute_with(|entry| {
                 let old = entry.map(|e| e.into_value());
                 let old = old.filter(|k| k.from_ms <= from && k.read_at.elapsed() < ttl);
-                let counts = (self.reads.clone(), self.splices.clone());
+                let counts = Counts {
+                    reads: self.reads.clone(),
+                    splices: self.splices.clone(),
+                    metrics: self.metrics.clone(),
+                };
                 brought_up_to_date(db, changes, team, from, old, counts)
             })
             .await?;
@@ -109,6 +116,13 @@ impl TelemetryStore {
     }
 }
 
+/// Where loads are counted.
+struct Counts {
+    reads: Arc<AtomicU64>,
+    splices: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
+}
+
 /// What becomes of a team's kept telemetry (`old`, unless too old or too short for `from`).
 async fn brought_up_to_date(
     db: &DatabaseConnection,
@@ -116,7 +130,7 @@ async fn brought_up_to_date(
     team: TeamId,
     from: i64,
     old: Option<Arc<Kept>>,
-    (reads, splices): (Arc<AtomicU64>, Arc<AtomicU64>),
+    counts: Counts,
 ) -> AppResult<Op<Arc<Kept>>> {
     // Before reading: a change landing meanwhile is still newer than the mark.
     let mark = changes.mark(team, DASHBOARD);
@@ -127,11 +141,13 @@ async fn brought_up_to_date(
     let kept = match (old, since) {
         (Some(_), Since::Nothing) => return Ok(Op::Nop),
         (Some(old), Since::Spans(spans)) => {
-            splices.fetch_add(1, Ordering::Relaxed);
+            counts.splices.fetch_add(1, Ordering::Relaxed);
+            counts.metrics.column_cache_loaded("splice");
             splice(db, team, &old, spans, mark).await?
         }
         (old, _) => {
-            reads.fetch_add(1, Ordering::Relaxed);
+            counts.reads.fetch_add(1, Ordering::Relaxed);
+            counts.metrics.column_cache_loaded("whole");
             let from = old.map_or(from, |o| o.from_ms.min(from));
             read(db, team, from, mark).await?
         }
