@@ -70,7 +70,7 @@ impl AppState {
     /// anywhere in time): the cached panels of the dashboards that read them — those of them
     /// whose range the span reaches — are no longer read here; the team's other dashboards
     /// keep theirs. Other instances hear the same (the change feed carries dashboards and
-    /// spans); the shared Redis tier starts the team over.
+    /// spans); the shared Redis tier starts those dashboards over.
     pub async fn datasets_changed(&self, team: TeamId, datasets: &[(&str, Option<TimeSpan>)]) {
         // A dataset no dashboard owns: anything of the team (no dashboards named).
         let reached: Vec<(&str, Option<TimeSpan>)> = datasets
@@ -87,7 +87,8 @@ impl AppState {
     async fn announce_change(&self, team: TeamId, dashboards: &[(&str, Option<TimeSpan>)]) {
         // Before announcing it: an instance that hears of the change reads the new generation.
         if let Some(redis) = &self.redis {
-            redis.bump_generation(team).await;
+            let names: Vec<&str> = dashboards.iter().map(|(d, _)| *d).collect();
+            redis.bump_generation(team, &names).await;
         }
         let wrote = match &self.replica {
             Some(replica) => {

@@ -380,10 +380,21 @@ async fn a_panel_computed_on_one_instance_is_a_hit_on_the_other() {
     }
     eprintln!("cross-instance hit ratio: {hits}/20");
     assert_eq!(hits, 20);
-    // A change bumps the shared generation: the next read anywhere computes anew.
+    // A batch into another dashboard's data leaves the shared panel in place: a third
+    // instance, with an empty cache of its own, still finds it in Redis.
+    let event = json!({"id": "e1", "user_id": "u1", "event_name": "app_open",
+                       "event_time": "2026-03-01T10:00:00Z"});
+    a.ingest_into(&editor, "product_events", &[event]).await;
+    let (_c_state, c) = a.another_instance().await;
+    let (value, cache) = total(&c, &token).await;
+    assert_eq!((value, cache["hits"].clone()), (2.0, json!(1)), "{cache}");
+    // A change to its own data bumps its shared generation: the next read anywhere computes.
     a.ingest(&editor, &[row("r3")]).await;
     let (value, cache) = total(&a.router, &token).await;
     assert_eq!((value, cache["misses"].clone()), (3.0, json!(1)), "{cache}");
+    let (_d_state, d) = a.another_instance().await;
+    let (value, cache) = total(&d, &token).await;
+    assert_eq!((value, cache["hits"].clone()), (3.0, json!(1)), "{cache}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,15 +115,26 @@ impl SharedRedis {
         self.run::<(u64,)>(&pipe).await.map(|(n,)| n)
     }
 
-    /// Bumps `team`'s data generation shared by the instances (after a change it wrote).
-    pub async fn bump_generation(&self, team: TeamId) {
+    /// Bumps the generations shared by the instances of these dashboards of `team` — or,
+    /// with none named, of the team as a whole (after a change this instance wrote).
+    pub async fn bump_generation(&self, team: TeamId, dashboards: &[&str]) {
         let mut pipe = redis::pipe();
-        pipe.incr(self.generation_key(team), 1u64);
-        let _ = self.run::<(u64,)>(&pipe).await;
+        if dashboards.is_empty() {
+            pipe.incr(self.generation_key(team, None), 1u64).ignore();
+        }
+        for dashboard in dashboards {
+            pipe.incr(self.generation_key(team, Some(dashboard)), 1u64)
+                .ignore();
+        }
+        let _ = self.run::<()>(&pipe).await;
     }
 
-    fn generation_key(&self, team: TeamId) -> String {
-        format!("{}:gen:{}", self.prefix, team.0)
+    /// The key of the team's generation, or of one of its dashboards'.
+    fn generation_key(&self, team: TeamId, dashboard: Option<&str>) -> String {
+        match dashboard {
+            None => format!("{}:gen:{}", self.prefix, team.0),
+            Some(d) => format!("{}:gen:{}:{d}", self.prefix, team.0),
+        }
     }
 
     /// A `PING` for `/readyz`.
@@ -147,13 +158,17 @@ impl SharedRedis {
 }
 
 impl SharedTier for SharedRedis {
-    fn generation(&self, team: TeamId) -> BoxFuture<'_, Option<u64>> {
+    fn generation(&self, team: TeamId, dashboard: &str) -> BoxFuture<'_, Option<(u64, u64)>> {
+        let keys = [
+            self.generation_key(team, None),
+            self.generation_key(team, Some(dashboard)),
+        ];
         Box::pin(async move {
             let mut pipe = redis::pipe();
-            pipe.get(self.generation_key(team));
-            self.run::<(Option<u64>,)>(&pipe)
+            pipe.get(&keys[0]).get(&keys[1]);
+            self.run::<(Option<u64>, Option<u64>)>(&pipe)
                 .await
-                .map(|(g,)| g.unwrap_or(0))
+                .map(|(whole, own)| (whole.unwrap_or(0), own.unwrap_or(0)))
         })
     }
 

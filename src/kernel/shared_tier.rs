@@ -1,9 +1,11 @@
 //! The cache tier several instances share (Redis, `db::redis`), behind each instance's own
 //! panel cache: on a local miss an instance reads the panel there before computing it, an
 //! instance that computes a panel puts it there, and only one instance computes a cold panel
-//! while the others wait for it briefly. Keys carry the team's generation as kept in the
-//! shared tier, which every change bumps. Every failure means "not there": the instance
-//! computes as if alone.
+//! while the others wait for it briefly. Keys carry the generations kept in the shared tier
+//! of the team as a whole (bumped by changes that may touch anything: erasure, deletes of
+//! unowned data) and of the panel's dashboard (bumped by batches into the datasets it reads),
+//! so a batch into `chat_messages` leaves shared `apiUsage` panels in place. Every failure
+//! means "not there": the instance computes as if alone.
 
 use super::tenancy::TeamId;
 use chrono::{DateTime, Utc};
@@ -15,8 +17,9 @@ use std::time::{Duration, Instant};
 
 /// A store shared by the instances.
 pub trait SharedTier: Send + Sync {
-    /// The team's generation there (`None`: unavailable).
-    fn generation(&self, team: TeamId) -> BoxFuture<'_, Option<u64>>;
+    /// The generations there of the team as a whole and of one of its dashboards (`None`:
+    /// unavailable).
+    fn generation(&self, team: TeamId, dashboard: &str) -> BoxFuture<'_, Option<(u64, u64)>>;
     /// The bytes under `key`, if any.
     fn get(&self, key: String) -> BoxFuture<'_, Option<Vec<u8>>>;
     /// Stores `value` under `key` for `ttl`.
@@ -53,10 +56,11 @@ impl Slot {
         panel: &str,
         args: &str,
     ) -> Option<Slot> {
-        let generation = tier.generation(team).await?;
+        let dashboard = panel.split('.').next().unwrap_or(panel);
+        let (whole, own) = tier.generation(team, dashboard).await?;
         let digest = Sha256::digest(args.as_bytes());
         let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        let key = format!("panel:{}:{generation}:{panel}:{hash}", team.0);
+        let key = format!("panel:{}:{whole}.{own}:{panel}:{hash}", team.0);
         Some(Slot { tier, key })
     }
 
