@@ -116,6 +116,22 @@ pub async fn percentiles<C: ConnectionTrait>(
         .collect())
 }
 
+/// PostgreSQL's exact `percentile_cont` of column `v` (NULLs ignored) at `per_mille`, for a
+/// query that wants it beside other aggregates of the same rows (one scan instead of two);
+/// `None` on SQLite, which has no such aggregate (use `percentiles`).
+pub fn native_percentile(backend: sea_orm::DbBackend, per_mille: i64) -> Option<Expr> {
+    (backend == sea_orm::DbBackend::Postgres).then(|| percentile_cont(per_mille))
+}
+
+fn percentile_cont(per_mille: i64) -> Expr {
+    // Fixed integers only: the per-mille values are constants of the caller.
+    Expr::cust(format!(
+        "percentile_cont({}.{:03}) WITHIN GROUP (ORDER BY v)",
+        per_mille / 1000,
+        per_mille % 1000
+    ))
+}
+
 async fn percentiles_native<C: ConnectionTrait>(
     db: &C,
     inner: SelectStatement,
@@ -124,13 +140,7 @@ async fn percentiles_native<C: ConnectionTrait>(
     let mut stmt = sea_orm::sea_query::Query::select();
     stmt.column(Alias::new("b"));
     for p in per_mille {
-        // Fixed integers only: the per-mille values are constants of the caller.
-        let f = format!(
-            "percentile_cont({}.{:03}) WITHIN GROUP (ORDER BY v)",
-            p / 1000,
-            p % 1000
-        );
-        stmt.expr(Expr::cust(f));
+        stmt.expr(percentile_cont(*p));
     }
     stmt.from_subquery(inner, Alias::new("t"))
         .group_by_col(Alias::new("b"));
