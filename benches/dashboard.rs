@@ -337,6 +337,12 @@ const EXECUTIVE: &str = r#"{ executive(window: {preset: LAST_12_MONTHS}) {
   alerts { severity kpi value }
   qualityGates { name p95Ms samples passed } } }"#;
 
+/// A day's token for `user` of team `slug`.
+fn token_for(state: &AppState, slug: &str, user: &str, role: Role) -> String {
+    let expires = state.clock.now().timestamp() + 86_400;
+    state.jwt.mint(slug, user, role, expires).unwrap()
+}
+
 /// Where and how fast `ingest_live` sends rows while a level is measured.
 struct Live<'a> {
     addr: std::net::SocketAddr,
@@ -652,10 +658,7 @@ async fn main() {
         role: Role::Viewer,
     };
     let scope = TeamScope::require(Some(&principal), Role::Viewer).unwrap();
-    let mut token = state
-        .jwt
-        .mint("bench", "bench", Role::Viewer, now.timestamp() + 86_400)
-        .unwrap();
+    let mut token = token_for(&state, "bench", "bench", Role::Viewer);
 
     // The product team's slug, for its live-ingest runs.
     let mut product_slug = None;
@@ -679,10 +682,7 @@ async fn main() {
             dashgate::demo::generate_publishing(videos, now, 120, 11)
         })
         .await;
-        token = state
-            .jwt
-            .mint(&slug, "bench", Role::Viewer, now.timestamp() + 86_400)
-            .unwrap();
+        token = token_for(&state, &slug, "bench", Role::Viewer);
         println!(
             "database: {}  publish logs: {rows}  window: LAST_30_DAYS (DAY buckets)",
             args.database_url
@@ -691,15 +691,7 @@ async fn main() {
     } else if args.dashboard == "product" {
         let (p, events) = product_team(&state, args.learners).await;
         product_slug = Some(p.team.slug.clone());
-        token = state
-            .jwt
-            .mint(
-                &p.team.slug,
-                "bench",
-                Role::Viewer,
-                now.timestamp() + 86_400,
-            )
-            .unwrap();
+        token = token_for(&state, &p.team.slug, "bench", Role::Viewer);
         println!(
             "database: {}  learners: {}  product events: {events}  window: LAST_30_DAYS (DAY buckets)",
             args.database_url, args.learners
@@ -775,15 +767,7 @@ async fn main() {
         levels.push(measure("warm", warm_addr, (&token, query), c, args.seconds).await);
     }
     // An editor of the bench team, for the live-ingest runs.
-    let editor = state
-        .jwt
-        .mint(
-            "bench",
-            "bench-ingest",
-            Role::Editor,
-            now.timestamp() + 86_400,
-        )
-        .unwrap();
+    let editor = token_for(&state, "bench", "bench-ingest", Role::Editor);
     let live = Live {
         addr: warm_addr,
         editor: &editor,
@@ -839,15 +823,7 @@ async fn main() {
         // Reads while learners' events arrive (each batch invalidates the product panels):
         // before, every recomputation reads the team's rows; after, it splices the batch's span
         // into the kept columns.
-        let editor = state
-            .jwt
-            .mint(
-                &slug,
-                "bench-ingest",
-                Role::Editor,
-                now.timestamp() + 86_400,
-            )
-            .unwrap();
+        let editor = token_for(&state, &slug, "bench-ingest", Role::Editor);
         for (mode, addr) in [
             (
                 "warm, events arriving, rows read per request (before)",

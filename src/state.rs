@@ -11,7 +11,7 @@ use crate::db::redis::SharedRedis;
 use crate::db::replica::Replica;
 use crate::db::statistics::Statistics;
 use crate::db::writers::{WriteTurn, Writers};
-use crate::domains::product::store::TelemetryStore;
+use crate::domains::product::columns::TelemetryStore;
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
 use crate::kernel::cache::{Lifetimes, PanelCache};

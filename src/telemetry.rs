@@ -292,6 +292,15 @@ impl Metrics {
             .inc();
     }
 
+    /// How many times kept product telemetry was loaded so (`whole` or `splice`).
+    pub fn column_cache_loads(&self, kind: &'static str) -> u64 {
+        self.column_cache_loads
+            .get_or_create(&LoadKind {
+                kind: kind.to_string(),
+            })
+            .get()
+    }
+
     /// Sets the bytes of kept product telemetry (read when scraped).
     pub fn set_column_cache_bytes(&self, bytes: u64) {
         self.column_cache_bytes

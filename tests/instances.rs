@@ -13,7 +13,7 @@ use tower::ServiceExt;
 const TOTAL: &str = r#"{ apiUsage(window: {start: "2026-03-01T00:00:00Z", end: "2026-03-02T00:00:00Z"}) { kpis { totalRequests { value } } } }"#;
 
 /// A GraphQL answer through one instance's router.
-async fn ask(router: &axum::Router, token: &str, query: &str) -> Value {
+pub async fn ask(router: &axum::Router, token: &str, query: &str) -> Value {
     let req = Request::post("/graphql")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))

@@ -13,7 +13,8 @@ use dashgate::kernel::calendar::Granularity;
 use dashgate::kernel::window::{RangePreset, TimeWindow, WindowInput};
 use proptest::prelude::*;
 
-const ZONES: [&str; 4] = ["UTC", "Asia/Kathmandu", "America/St_Johns", "Europe/London"];
+/// Zones with whole, :45 and :30 offsets, and a DST zone.
+pub const ZONES: [&str; 4] = ["UTC", "Asia/Kathmandu", "America/St_Johns", "Europe/London"];
 const NAMES: [&str; 5] = [
     "user_registered",
     "app_open",

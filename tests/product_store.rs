@@ -10,6 +10,7 @@
 
 use crate::both_dbs_with;
 use crate::fuzz_graphql::{cases, seed};
+use crate::product_properties::ZONES;
 use crate::support::product_fixture::{inline_telemetry, product};
 use crate::support::{TestApp, test_now};
 use chrono::Duration;
@@ -19,7 +20,6 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const ZONES: [&str; 4] = ["UTC", "Asia/Kathmandu", "America/St_Johns", "Europe/London"];
 const NAMES: [&str; 8] = [
     "user_registered",
     "app_open",
@@ -241,18 +241,7 @@ both_dbs_with! { |s: &mut dashgate::config::Settings| s.cache_max_bytes = 0;
 /// Practices in the test clock's last 7 days, through one instance's router.
 async fn practices(router: &axum::Router, token: &str) -> f64 {
     let q = r#"{ product(window: {preset: LAST_7_DAYS}) { learning { kpis { practiceCount { value } } } } }"#;
-    let req = axum::http::Request::post("/graphql")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::from(json!({ "query": q }).to_string()))
-        .unwrap();
-    let res = Box::pin(tower::ServiceExt::oneshot(router.clone(), req))
-        .await
-        .unwrap();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    let v = crate::instances::ask(router, token, q).await;
     let value = &v["data"]["product"]["learning"]["kpis"]["practiceCount"]["value"];
     value.as_f64().unwrap_or_else(|| panic!("{v}"))
 }

@@ -101,10 +101,29 @@ pub struct Mark {
 pub enum Since {
     /// Nothing.
     Nothing,
-    /// Only rows inside these spans (changes of old rows merged into hulls: a superset).
+    /// Only rows inside these spans (sorted, none overlapping; changes of old rows merged
+    /// into hulls: a superset).
     Spans(Vec<TimeSpan>),
     /// Anything (the team as a whole, or a change without a span).
     Everything,
+}
+
+/// The dashboard of a panel named `<dashboard>.<name>`.
+pub fn dashboard_of(panel: &str) -> &str {
+    panel.split('.').next().unwrap_or(panel)
+}
+
+/// The spans sorted, overlapping ones joined.
+fn disjoint(mut spans: Vec<TimeSpan>) -> Vec<TimeSpan> {
+    spans.sort_by_key(|s| s.from_ms);
+    let mut out: Vec<TimeSpan> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.from_ms <= last.to_ms => *last = last.hull(s),
+            _ => out.push(s),
+        }
+    }
+    out
 }
 
 /// Every team's change counters.
@@ -152,7 +171,7 @@ impl Changes {
     /// The generation of what `panel` (named `<dashboard>.<name>`) reads: the latest change
     /// of its dashboard's data that may touch `reads`.
     pub fn panel(&self, team: TeamId, panel: &str, reads: Option<Reads>) -> u64 {
-        let dashboard = panel.split('.').next().unwrap_or(panel);
+        let dashboard = dashboard_of(panel);
         self.dashboards
             .read()
             .ok()
@@ -198,7 +217,7 @@ impl Changes {
         match spans {
             None => Since::Everything,
             Some(s) if s.is_empty() => Since::Nothing,
-            Some(s) => Since::Spans(s),
+            Some(s) => Since::Spans(disjoint(s)),
         }
     }
 }
@@ -321,6 +340,14 @@ mod tests {
                     .any(|s| s.from_ms <= i * 100 && s.to_ms > i * 100)
             );
         }
+    }
+
+    #[test]
+    fn spans_are_sorted_and_joined() {
+        let s = |a, b| span(a, b).unwrap();
+        let got = disjoint(vec![s(50, 60), s(1, 5), s(4, 10), s(10, 12)]);
+        assert_eq!(got, vec![s(1, 12), s(50, 60)]);
+        assert_eq!(disjoint(Vec::new()), Vec::new());
     }
 
     #[test]

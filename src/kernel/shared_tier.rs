@@ -7,6 +7,7 @@
 //! so a batch into `chat_messages` leaves shared `apiUsage` panels in place. Every failure
 //! means "not there": the instance computes as if alone.
 
+use super::changes::dashboard_of;
 use super::tenancy::TeamId;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -56,8 +57,7 @@ impl Slot {
         panel: &str,
         args: &str,
     ) -> Option<Slot> {
-        let dashboard = panel.split('.').next().unwrap_or(panel);
-        let (whole, own) = tier.generation(team, dashboard).await?;
+        let (whole, own) = tier.generation(team, dashboard_of(panel)).await?;
         let digest = Sha256::digest(args.as_bytes());
         let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         let key = format!("panel:{}:{whole}.{own}:{panel}:{hash}", team.0);

@@ -2,12 +2,11 @@
 //! (spec/product.md). Every section is computed in Rust from one `Telemetry` — the team's
 //! stored rows around the window, or rows posted inline with the request — by the same code.
 
+pub mod columns;
 pub mod entity;
 pub mod filter;
 pub mod graphql;
 pub mod ingest;
-mod kept;
 pub mod metrics;
-pub mod store;
 
 pub use graphql::ProductRoot;

@@ -37,7 +37,7 @@ struct EventRow {
 
 /// A membership as read.
 #[derive(FromQueryResult)]
-pub struct MembershipRow {
+struct MembershipRow {
     user_id: String,
     plan_type: String,
     start_at_ms: i64,
@@ -46,8 +46,8 @@ pub struct MembershipRow {
     amount: f64,
 }
 
-/// The instants a window's sections read: every event in `[from, to)` and every
-/// `user_registered` event before `from` (epoch ms).
+/// The instants a window's sections read (epoch ms): every event in `[from, to)`, and before
+/// `from` only registrations and users' earliest events (see `Selection`).
 pub fn reads(w: &TimeWindow) -> (i64, i64) {
     let around = std::cmp::min(w.previous_start, w.end - Duration::days(62));
     let from = ms(std::cmp::min(

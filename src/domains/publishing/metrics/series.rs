@@ -103,22 +103,23 @@ pub async fn publications_and_processing(
         .from_subquery(bucketed(q, L::CreatedAtMs, &bounds), Alias::new("t"))
         .group_by_col(Alias::new("b"))
         .to_owned();
-    let p95 = Query::select()
-        .column(Alias::new("b"))
-        .column(Alias::new("v"))
-        .from_subquery(success, Alias::new("t"))
-        .and_where(Expr::col(Alias::new("v")).is_not_null())
-        .to_owned();
-    let p95 = async {
-        match native {
-            Some(_) => Ok(Default::default()),
-            None => Ok::<_, crate::kernel::AppError>(percentiles(db, p95, &[P95]).await?),
+    // SQLite ranks the values in a statement of their own.
+    let ranked = async {
+        if native.is_some() {
+            return Ok(Default::default());
         }
+        let values = Query::select()
+            .column(Alias::new("b"))
+            .column(Alias::new("v"))
+            .from_subquery(success, Alias::new("t"))
+            .and_where(Expr::col(Alias::new("v")).is_not_null())
+            .to_owned();
+        Ok::<_, crate::kernel::AppError>(percentiles(db, values, &[P95]).await?)
     };
-    let (succeeded, made, p95) = tokio::try_join!(
+    let (succeeded, made, ranked) = tokio::try_join!(
         async { Ok(buckets_as::<Succeeded>(db, n, &success_counts).await?) },
         async { Ok(buckets_as::<Made>(db, n, &created).await?) },
-        p95
+        ranked
     )?;
     let mut publications = Vec::with_capacity(n);
     let mut processing = Vec::with_capacity(n);
@@ -138,7 +139,7 @@ pub async fn publications_and_processing(
             avg_ms: succeeded[i].avg_ms,
             p95_ms: succeeded[i]
                 .p95_ms
-                .or_else(|| p95.get(&(i as i32)).and_then(|v| v.first().copied())),
+                .or_else(|| ranked.get(&(i as i32)).and_then(|v| v.first().copied())),
         });
     }
     Ok((publications, processing))

@@ -1,33 +1,38 @@
-//! Every team's product telemetry, decoded once and kept in memory (bounded by bytes, least
-//! used evicted), so a product request computes from memory instead of reading and decoding
-//! ~40 events per learner from the database each time.
+//! The product column cache: every team's product telemetry, decoded once and kept in memory
+//! (bounded by bytes, least used evicted), so a product request computes from memory instead
+//! of reading and decoding ~40 events per learner from the database each time. It is what
+//! rollups are to the other dashboards.
 //!
-//! A team's kept telemetry is every event from an instant on (the earliest any request read)
-//! plus the registrations before it, and all memberships — always a superset of what a window
-//! reads (`metrics::reads`), cut to exactly that per request so the sections see the very rows
-//! a direct read would give. It stays current through the change log (`kernel::changes`):
+//! A team's kept telemetry is every event from an instant on (the earliest any request read),
+//! the registrations and users' earliest events before it, and all memberships — a superset of
+//! what a window reads (`metrics::reads`) which changes no answer (`kept::Kept::cut`). It stays
+//! current through the change log (`kernel::changes`):
 //! events are append-only, so a batch's rows all lie in its span and only the kept events in
 //! those spans are read again and spliced in; anything else (a membership change, a delete,
 //! an erasure, another instance's unannounced change, or age beyond the panel cache's TTL, for
 //! rows written by other systems) reads the team again. See ARCHITECTURE.md, "Product column
 //! cache".
 
-use super::kept::Kept;
+mod kept;
+
 use super::metrics::{self, Selection, Telemetry, events, reads, rows};
 use crate::kernel::cache::PanelCache;
 use crate::kernel::changes::{Mark, Since, TimeSpan};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppError, AppResult, TeamId, TeamScope};
 use crate::telemetry::Metrics;
+use kept::Kept;
 use moka::future::Cache;
 use moka::ops::compute::Op;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The change log's name for the product dashboard's data.
 const DASHBOARD: &str = "product";
+/// How kept telemetry was brought up to date (the `kind` of the loads metric).
+const WHOLE: &str = "whole";
+const SPLICE: &str = "splice";
 
 /// Every team's kept telemetry.
 pub struct TelemetryStore {
@@ -35,9 +40,7 @@ pub struct TelemetryStore {
     teams: Option<Cache<TeamId, Arc<Kept>>>,
     /// A team is read again as a whole after this (rows written by other systems).
     ttl: Duration,
-    /// Teams read as a whole, and kept telemetry brought up to date by splicing spans.
-    reads: Arc<AtomicU64>,
-    splices: Arc<AtomicU64>,
+    /// Where whole reads and splices are counted.
     metrics: Arc<Metrics>,
 }
 
@@ -54,8 +57,6 @@ impl TelemetryStore {
         TelemetryStore {
             teams,
             ttl,
-            reads: Arc::default(),
-            splices: Arc::default(),
             metrics,
         }
     }
@@ -63,10 +64,8 @@ impl TelemetryStore {
     /// How many times a team was read as a whole, and how many times kept telemetry was
     /// brought up to date by reading only changed spans (for tests and the benchmark).
     pub fn counts(&self) -> (u64, u64) {
-        (
-            self.reads.load(Ordering::Relaxed),
-            self.splices.load(Ordering::Relaxed),
-        )
+        let loads = |kind| self.metrics.column_cache_loads(kind);
+        (loads(WHOLE), loads(SPLICE))
     }
 
     /// Bytes kept (after pending evictions), for tests and the benchmark.
@@ -100,12 +99,7 @@ impl TelemetryStore {
             .and_try_compute_with(|entry| {
                 let old = entry.map(|e| e.into_value());
                 let old = old.filter(|k| k.from_ms <= from && k.read_at.elapsed() < ttl);
-                let counts = Counts {
-                    reads: self.reads.clone(),
-                    splices: self.splices.clone(),
-                    metrics: self.metrics.clone(),
-                };
-                brought_up_to_date(db, changes, team, from, old, counts)
+                brought_up_to_date(db, changes, team, from, old, &self.metrics)
             })
             .await?;
         let kept = result
@@ -116,13 +110,6 @@ impl TelemetryStore {
     }
 }
 
-/// Where loads are counted.
-struct Counts {
-    reads: Arc<AtomicU64>,
-    splices: Arc<AtomicU64>,
-    metrics: Arc<Metrics>,
-}
-
 /// What becomes of a team's kept telemetry (`old`, unless too old or too short for `from`).
 async fn brought_up_to_date(
     db: &DatabaseConnection,
@@ -130,7 +117,7 @@ async fn brought_up_to_date(
     team: TeamId,
     from: i64,
     old: Option<Arc<Kept>>,
-    counts: Counts,
+    metrics: &Metrics,
 ) -> AppResult<Op<Arc<Kept>>> {
     // Before reading: a change landing meanwhile is still newer than the mark.
     let mark = changes.mark(team, DASHBOARD);
@@ -141,13 +128,11 @@ async fn brought_up_to_date(
     let kept = match (old, since) {
         (Some(_), Since::Nothing) => return Ok(Op::Nop),
         (Some(old), Since::Spans(spans)) => {
-            counts.splices.fetch_add(1, Ordering::Relaxed);
-            counts.metrics.column_cache_loaded("splice");
+            metrics.column_cache_loaded(SPLICE);
             splice(db, team, &old, spans, mark).await?
         }
         (old, _) => {
-            counts.reads.fetch_add(1, Ordering::Relaxed);
-            counts.metrics.column_cache_loaded("whole");
+            metrics.column_cache_loaded(WHOLE);
             let from = old.map_or(from, |o| o.from_ms.min(from));
             read(db, team, from, mark).await?
         }
@@ -168,7 +153,7 @@ async fn read(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -
     Ok(Kept::new(at, events, memberships, symbols))
 }
 
-/// `old` with its events inside `spans` read again (only events change by span: memberships
+/// `old` with its events inside `spans` (sorted, disjoint) read again (only events change by span: memberships
 /// are versioned, so their changes name no span and read the team again).
 async fn splice(
     db: &DatabaseConnection,
@@ -178,7 +163,6 @@ async fn splice(
     mark: Mark,
 ) -> AppResult<Kept> {
     let mut symbols = (*old.symbols).clone();
-    let spans = disjoint(spans);
     let mut fresh = Vec::with_capacity(spans.len());
     for span in &spans {
         let selection = Selection {
@@ -189,33 +173,4 @@ async fn splice(
         fresh.push(events(db, team, selection, &mut symbols).await?);
     }
     Ok(old.spliced(&spans, fresh, symbols, mark))
-}
-
-/// The spans sorted, overlapping ones joined.
-fn disjoint(mut spans: Vec<TimeSpan>) -> Vec<TimeSpan> {
-    spans.sort_by_key(|s| s.from_ms);
-    let mut out: Vec<TimeSpan> = Vec::with_capacity(spans.len());
-    for s in spans {
-        match out.last_mut() {
-            Some(last) if s.from_ms <= last.to_ms => *last = last.hull(s),
-            _ => out.push(s),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn span(from_ms: i64, to_ms: i64) -> TimeSpan {
-        TimeSpan { from_ms, to_ms }
-    }
-
-    #[test]
-    fn spans_are_sorted_and_joined() {
-        let got = disjoint(vec![span(50, 60), span(1, 5), span(4, 10), span(10, 12)]);
-        assert_eq!(got, vec![span(1, 12), span(50, 60)]);
-        assert_eq!(disjoint(Vec::new()), Vec::new());
-    }
 }

@@ -1,9 +1,9 @@
-//! One team's kept product telemetry (see `store`): its events in two runs — `older`, read
+//! One team's kept product telemetry (see `columns`): its events in two runs — `older`, read
 //! whole, and `newer`, every event after `boundary_ms` — so a batch of new events, which lands
 //! after the boundary, copies only the short newer run; anything earlier, or a newer run grown
 //! long, joins both into one older run.
 
-use super::metrics::{Event, Membership, Run, Symbols, Telemetry};
+use crate::domains::product::metrics::{Event, Membership, Run, Symbols, Telemetry};
 use crate::kernel::changes::{Mark, TimeSpan};
 use std::sync::Arc;
 use std::time::Instant;
