@@ -253,6 +253,19 @@ async fn ingest_live(
     sent
 }
 
+/// Posts NDJSON `rows` into `dataset` as `token`.
+async fn post(addr: std::net::SocketAddr, token: &str, dataset: &str, rows: String) {
+    let mut sender = connect(addr).await;
+    let req = hyper::Request::post(format!("/v1/ingest/{dataset}"))
+        .header("host", "bench")
+        .header("content-type", "application/x-ndjson")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(rows)))
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
 /// The `n`th live row of `dataset` (a request log, or a learner's event), happening `at`.
 fn live_row(
     dataset: &str,
@@ -261,6 +274,10 @@ fn live_row(
     at: chrono::DateTime<chrono::Utc>,
 ) -> serde_json::Value {
     let at = at.to_rfc3339();
+    if dataset == "chat_messages" {
+        return serde_json::json!({"id": id, "session_id": format!("live-s-{}", n % 50),
+            "message_type": if n.is_multiple_of(2) { "human" } else { "ai" }, "created_at": at});
+    }
     if dataset == "product_events" {
         let name = [
             "app_open",
@@ -614,12 +631,22 @@ async fn main() {
         cache_max_bytes: 0,
         rollups: false,
         product_cache_max_bytes: 0,
+        chat_cache_max_bytes: 0,
         ..settings.clone()
     })
     .await;
-    // Product before kept telemetry: every computation reads the team's rows.
+    // Product and chat before kept columns: every computation reads the team's rows (chat:
+    // from rollups).
     let (unkept_addr, _) = serve(Settings {
         product_cache_max_bytes: 0,
+        chat_cache_max_bytes: 0,
+        ..settings.clone()
+    })
+    .await;
+    let (rollups_addr, _) = serve(Settings {
+        cache_max_bytes: 0,
+        product_cache_max_bytes: 0,
+        chat_cache_max_bytes: 0,
         ..settings
     })
     .await;
@@ -739,6 +766,7 @@ async fn main() {
     // Product has no rollups: its "after" is the kept column form of its telemetry.
     let (raw_mode, cold_mode) = match args.dashboard.as_str() {
         "product" => ("cold, rows read per request", "cold, kept columns"),
+        "chat" => ("cold raw rows", "cold, kept columns"),
         _ => ("cold raw rows", "cold rollups"),
     };
     let variants: [(
@@ -746,14 +774,19 @@ async fn main() {
         &'static str,
         std::net::SocketAddr,
         &'static str,
-    ); 4] = [
+    ); 5] = [
         (raw_mode, "all", raw_addr, query),
+        ("cold rollups, no kept columns", "all", rollups_addr, query),
         (cold_mode, "all", cold_addr, query),
         (raw_mode, "no percentiles", raw_addr, without_percentiles),
         (cold_mode, "no percentiles", cold_addr, without_percentiles),
     ];
     for (mode, fields, addr, q) in variants {
         if fields != "all" && q == query {
+            continue;
+        }
+        // Only chat has both rollups and kept columns.
+        if addr == rollups_addr && args.dashboard != "chat" {
             continue;
         }
         for &c in &args.concurrency {
@@ -818,6 +851,46 @@ async fn main() {
             );
             levels.push(l);
         }
+    }
+    if args.dashboard == "chat" && args.live_rows_per_second > 0 {
+        // Readers of chat while messages arrive into their conversations (each batch reaches
+        // the chat panels): before, every recomputation reads rollups; after, it splices the
+        // batch's span into the kept conversations.
+        let sessions: String = (0..50)
+            .map(|k| {
+                let row = serde_json::json!({"id": format!("live-s-{k}"), "experiment_id": "bot-1",
+                    "participant_id": format!("p-{k:05}"), "platform": "web", "status": "active",
+                    "created_at": (now - chrono::Duration::hours(2)).to_rfc3339()});
+                format!("{row}\n")
+            })
+            .collect();
+        post(warm_addr, &editor, "chat_sessions", sessions).await;
+        for (mode, addr) in [
+            ("warm, messages arriving, rollups (before)", unkept_addr),
+            ("warm, messages arriving, kept columns (after)", warm_addr),
+        ] {
+            let live = Live {
+                addr,
+                dataset: "chat_messages",
+                ..live
+            };
+            for &c in &args.concurrency {
+                let (l, rows) =
+                    measure_while_ingesting(&live, None, mode, (&token, query), c, args.seconds)
+                        .await;
+                println!(
+                    "{mode}, concurrency {c}: {rows} messages in {} s",
+                    args.seconds
+                );
+                levels.push(l);
+            }
+        }
+        let bytes = state.chat_conversations.weighted_bytes().await;
+        let (reads, splices) = state.chat_conversations.counts();
+        println!(
+            "kept chat conversations: {:.1} MiB; {reads} whole reads, {splices} splices",
+            bytes as f64 / (1 << 20) as f64,
+        );
     }
     if let Some(slug) = product_slug.filter(|_| args.live_rows_per_second > 0) {
         // Reads while learners' events arrive (each batch invalidates the product panels):

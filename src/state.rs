@@ -11,6 +11,7 @@ use crate::db::redis::SharedRedis;
 use crate::db::replica::Replica;
 use crate::db::statistics::Statistics;
 use crate::db::writers::{WriteTurn, Writers};
+use crate::domains::chat::columns::ConversationStore;
 use crate::domains::product::columns::TelemetryStore;
 use crate::domains::{registry, rollups};
 use crate::kernel::TeamId;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub reach: Arc<Reach>,
     /// Every team's decoded product telemetry (`DASHGATE_PRODUCT_CACHE_MAX_BYTES`).
     pub product_telemetry: Arc<TelemetryStore>,
+    /// Every team's kept chat conversations (`DASHGATE_CHAT_CACHE_MAX_BYTES`).
+    pub chat_conversations: Arc<ConversationStore>,
 }
 
 impl AppState {
@@ -191,10 +194,16 @@ impl AppState {
             Duration::from_secs(settings.cache_ttl_seconds),
             metrics.clone(),
         ));
+        let chat_conversations = Arc::new(ConversationStore::new(
+            settings.chat_cache_max_bytes,
+            Duration::from_secs(settings.cache_ttl_seconds),
+            metrics.clone(),
+        ));
         Ok(AppState {
             db,
             reach,
             product_telemetry,
+            chat_conversations,
             writers,
             cache,
             changes,

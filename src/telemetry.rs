@@ -77,9 +77,28 @@ pub struct Metrics {
     computations: Family<PoolState, Gauge>,
     rate_limited: Family<Limit, Counter>,
     connections_refused: Counter,
-    column_cache_bytes: Gauge,
-    column_cache_loads: Family<LoadKind, Counter>,
+    /// Per column cache (`product`, `chat`).
+    column_caches: [ColumnCache; 2],
 }
+
+/// The metrics of one column cache.
+#[derive(Default)]
+struct ColumnCache {
+    bytes: Gauge,
+    loads: Family<LoadKind, Counter>,
+}
+
+/// The column caches, in `Metrics::column_caches` order.
+const COLUMN_CACHES: [(&str, &str); 2] = [
+    (
+        "product",
+        "decoded product telemetry kept (DASHGATE_PRODUCT_CACHE_MAX_BYTES)",
+    ),
+    (
+        "chat",
+        "kept chat conversations (DASHGATE_CHAT_CACHE_MAX_BYTES)",
+    ),
+];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -101,8 +120,7 @@ impl Metrics {
             computations: Family::default(),
             rate_limited: Family::default(),
             connections_refused: Counter::default(),
-            column_cache_bytes: Gauge::default(),
-            column_cache_loads: Family::default(),
+            column_caches: Default::default(),
         };
         let families = (
             m.http_requests.clone(),
@@ -167,20 +185,22 @@ impl Metrics {
             "Panel computations: running, waiting for a turn, and max running (DASHGATE_MAX_CONCURRENT_COMPUTATIONS)",
             families.9,
         );
-        registry.register(
-            "product_column_cache_bytes",
-            "Bytes of decoded product telemetry kept (DASHGATE_PRODUCT_CACHE_MAX_BYTES), read when scraped",
-            m.column_cache_bytes.clone(),
-        );
-        registry.register(
-            "product_column_cache_loads",
-            "Kept product telemetry brought up to date: read whole, or spliced by the spans of later batches",
-            m.column_cache_loads.clone(),
-        );
-        for kind in ["whole", "splice"] {
-            let _ = m.column_cache_loads.get_or_create(&LoadKind {
-                kind: kind.to_string(),
-            });
+        for ((name, what), cache) in COLUMN_CACHES.iter().zip(&m.column_caches) {
+            registry.register(
+                format!("{name}_column_cache_bytes"),
+                format!("Bytes of {what}, read when scraped"),
+                cache.bytes.clone(),
+            );
+            registry.register(
+                format!("{name}_column_cache_loads"),
+                format!("Kept {name} rows brought up to date: read whole, or spliced by the spans of later batches"),
+                cache.loads.clone(),
+            );
+            for kind in ["whole", "splice"] {
+                let _ = cache.loads.get_or_create(&LoadKind {
+                    kind: kind.to_string(),
+                });
+            }
         }
         // Known limits start at zero, so the family is there before anything is refused.
         for limit in [
@@ -283,27 +303,39 @@ impl Metrics {
         }
     }
 
-    /// A team's kept product telemetry was read whole (`whole`) or spliced (`splice`).
-    pub fn column_cache_loaded(&self, kind: &'static str) {
-        self.column_cache_loads
+    fn column_cache(&self, cache: &str) -> &ColumnCache {
+        let i = COLUMN_CACHES
+            .iter()
+            .position(|(n, _)| *n == cache)
+            .unwrap_or(0);
+        &self.column_caches[i]
+    }
+
+    /// A team's kept rows of column cache `cache` (`product`, `chat`) were read whole
+    /// (`whole`) or spliced (`splice`).
+    pub fn column_cache_loaded(&self, cache: &str, kind: &'static str) {
+        self.column_cache(cache)
+            .loads
             .get_or_create(&LoadKind {
                 kind: kind.to_string(),
             })
             .inc();
     }
 
-    /// How many times kept product telemetry was loaded so (`whole` or `splice`).
-    pub fn column_cache_loads(&self, kind: &'static str) -> u64 {
-        self.column_cache_loads
+    /// How many times kept rows of `cache` were loaded so (`whole` or `splice`).
+    pub fn column_cache_loads(&self, cache: &str, kind: &'static str) -> u64 {
+        self.column_cache(cache)
+            .loads
             .get_or_create(&LoadKind {
                 kind: kind.to_string(),
             })
             .get()
     }
 
-    /// Sets the bytes of kept product telemetry (read when scraped).
-    pub fn set_column_cache_bytes(&self, bytes: u64) {
-        self.column_cache_bytes
+    /// Sets the bytes kept by `cache` (read when scraped).
+    pub fn set_column_cache_bytes(&self, cache: &str, bytes: u64) {
+        self.column_cache(cache)
+            .bytes
             .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 

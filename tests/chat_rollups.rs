@@ -11,6 +11,7 @@ use crate::rollups::{assert_rollups_match_raw, close_opt, origin, pick, random_w
 use crate::support::TestApp;
 use axum::http::StatusCode;
 use chrono::Duration;
+use dashgate::domains::chat::columns::Columns;
 use dashgate::domains::chat::filter::ChatFilter;
 use dashgate::domains::chat::ingest::{CHAT_MESSAGE_ROLLUP, CHAT_TRACE_ROLLUP};
 use dashgate::domains::chat::metrics::{self, ChatQuery};
@@ -49,9 +50,9 @@ async fn ingest_universe(app: &TestApp, p: &Principal) {
     })
     .collect();
     app.ingest_into(p, "chat_participants", &participants).await;
-    let tags: Vec<Value> = ["t1", "t2"]
+    let tags: Vec<Value> = [("t1", ""), ("t2", ""), ("t3", "experiment_version")]
         .iter()
-        .map(|id| json!({"id": id, "name": id, "category": ""}))
+        .map(|(id, category)| json!({"id": id, "name": id, "category": category}))
         .collect();
     app.ingest_into(p, "chat_tags", &tags).await;
 }
@@ -74,11 +75,24 @@ async fn ids(app: &TestApp, p: &Principal, table: &str) -> Vec<String> {
         .collect()
 }
 
-/// New sessions, messages (on any session), traces and tag links.
-async fn insert_some(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, next: &mut usize) {
-    ingest_universe(app, p).await;
+/// New sessions, messages (on any session), traces and tag links; with `events_only`,
+/// messages and traces alone (append-only rows: kept conversations splice them in).
+async fn insert_some(
+    app: &TestApp,
+    p: &Principal,
+    rng: &mut ChaCha8Rng,
+    next: &mut usize,
+    events_only: bool,
+) {
+    if !events_only {
+        ingest_universe(app, p).await;
+    }
     let mut sessions = Vec::new();
-    for _ in 0..rng.random_range(0..6) {
+    for _ in 0..if events_only {
+        0
+    } else {
+        rng.random_range(0..6)
+    } {
         *next += 1;
         let created =
             origin() + Duration::milliseconds(rng.random_range(-86_400_000..3 * 86_400_000));
@@ -95,7 +109,9 @@ async fn insert_some(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, next: &
         }
         sessions.push(s);
     }
-    app.ingest_into(p, "chat_sessions", &sessions).await;
+    if !sessions.is_empty() {
+        app.ingest_into(p, "chat_sessions", &sessions).await;
+    }
     let known = ids(app, p, "chat_sessions").await;
     if known.is_empty() {
         return;
@@ -115,15 +131,33 @@ async fn insert_some(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, next: &
         }
     }
     app.ingest_into(p, "chat_messages", &messages).await;
-    app.ingest_into(p, "chat_traces", &traces).await;
+    if !traces.is_empty() {
+        app.ingest_into(p, "chat_traces", &traces).await;
+    }
+    if events_only {
+        return;
+    }
     let mut links = Vec::new();
     for m in &messages {
         if rng.random_bool(0.2) {
             *next += 1;
-            links.push(json!({"id": format!("l{next}"), "tag_id": pick(rng, &["t1", "t2"]), "message_id": m["id"]}));
+            links.push(json!({"id": format!("l{next}"), "tag_id": pick(rng, &["t1", "t2", "t3"]), "message_id": m["id"]}));
         }
     }
     app.ingest_into(p, "chat_message_tags", &links).await;
+    let mut session_tags = Vec::new();
+    for s in &known {
+        if !rng.random_bool(0.1) {
+            continue;
+        }
+        *next += 1;
+        session_tags.push(
+            json!({"id": format!("st{next}"), "tag_id": pick(rng, &["t1", "t2"]), "session_id": s}),
+        );
+    }
+    if !session_tags.is_empty() {
+        app.ingest_into(p, "chat_session_tags", &session_tags).await;
+    }
 }
 
 async fn delete(app: &TestApp, p: &Principal, path: &str, doomed: &[String]) {
@@ -150,7 +184,7 @@ fn random_filter(rng: &mut ChaCha8Rng) -> ChatFilter {
         experiment_ids: some(&["x1", "x2"]),
         platforms: some(&["web", "whatsapp"]),
         participant_ids: some(&["p1", "p2", "p3"]),
-        tag_ids: some(&["t1", "t2"]),
+        tag_ids: some(&["t1", "t2", "t3"]),
     }
 }
 
@@ -167,6 +201,9 @@ async fn scans(app: &TestApp, q: &ChatQuery) -> (Vec<String>, Vec<Option<f64>>) 
     let bounds = q.window.bucket_bounds();
     let activity = metrics::activity(db, q, &bounds, true).await.unwrap();
     sessions.push(format!("{activity:?}"));
+    let mut tags = metrics::tag_counts(db, q).await.unwrap();
+    tags.sort_by(|a, b| a.tag_id.cmp(&b.tag_id));
+    sessions.push(format!("{tags:?}"));
     let traces = metrics::traces_in(db, q, &bounds).await.unwrap();
     let numbers = traces
         .iter()
@@ -183,27 +220,36 @@ async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, w
         let now = origin() + Duration::hours(60);
         let window = TimeWindow::resolve(&input, chrono_tz::UTC, now, 1000).unwrap();
         let filter = random_filter(rng);
-        let query = |rolled| ChatQuery {
-            scope: scope.clone(),
-            window: window.clone(),
-            filter: filter.clone(),
-            rollups: rolled,
+        let query = |rolled, kept: bool| {
+            let mut q = ChatQuery {
+                scope: scope.clone(),
+                window: window.clone(),
+                filter: filter.clone(),
+                rollups: rolled,
+                columns: None,
+            };
+            if kept {
+                let s = &app.state;
+                q.columns =
+                    Columns::of(&s.chat_conversations, &s.db, &s.cache, &scope, q.earliest());
+            }
+            q
         };
-        let (rolled, raw) = (
-            scans(app, &query(true)).await,
-            scans(app, &query(false)).await,
-        );
-        assert_eq!(
-            rolled.0, raw.0,
-            "{what}: window {input:?}, filter {filter:?}"
-        );
-        assert_eq!(rolled.1.len(), raw.1.len(), "{what}: window {input:?}");
-        assert!(
-            rolled.1.iter().zip(&raw.1).all(|(a, b)| close_opt(*a, *b)),
-            "{what}: traces {:?} vs {:?}",
-            rolled.1,
-            raw.1
-        );
+        let raw = scans(app, &query(false, false)).await;
+        for (mode, q) in [("rollups", query(true, false)), ("kept", query(true, true))] {
+            let answer = scans(app, &q).await;
+            assert_eq!(
+                answer.0, raw.0,
+                "{what}, {mode}: window {input:?}, filter {filter:?}"
+            );
+            assert_eq!(answer.1.len(), raw.1.len(), "{what}: window {input:?}");
+            assert!(
+                answer.1.iter().zip(&raw.1).all(|(a, b)| close_opt(*a, *b)),
+                "{what}, {mode}: traces {:?} vs {:?}",
+                answer.1,
+                raw.1
+            );
+        }
     }
 }
 
@@ -214,9 +260,9 @@ both_dbs! {
         for case in 0..cases(3) {
             let p = app.team(&format!("c{case}"), "UTC", Role::Admin).await;
             let mut next = 0;
-            for step in 0..5 {
+            for step in 0..6 {
                 let what = format!("seed {seed}, case {case}, step {step}");
-                match rng.random_range(0..5) {
+                match rng.random_range(0..6) {
                     0 => {
                         let mut messages = ids(&app, &p, "chat_messages").await;
                         messages.shuffle(&mut rng);
@@ -234,11 +280,14 @@ both_dbs! {
                         let (status, r) = app.http("POST", "/v1/erase", Some(&app.token(&p)), body).await;
                         assert_eq!(status, StatusCode::OK, "{r}");
                     }
-                    _ => insert_some(&app, &p, &mut rng, &mut next).await,
+                    3 => insert_some(&app, &p, &mut rng, &mut next, false).await,
+                    _ => insert_some(&app, &p, &mut rng, &mut next, true).await,
                 }
                 assert_consistent(&app, &p, &mut rng, &what).await;
             }
         }
+        let (whole, spliced) = app.state.chat_conversations.counts();
+        assert!(whole > 0 && spliced > 0, "kept conversations were read whole {whole} and spliced {spliced} times");
     }
 }
 
@@ -262,6 +311,7 @@ async fn the_session_scan_looks_sessions_up_by_key_on_sqlite() {
             window: window.clone(),
             filter: ChatFilter::default(),
             rollups: rolled,
+            columns: None,
         };
         let (start, end) = q.span();
         let stmt = q.session_activity(

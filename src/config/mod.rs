@@ -64,6 +64,17 @@ pub struct Settings {
         default_value_t = 512 << 20
     )]
     pub product_cache_max_bytes: u64,
+    /// Bytes of chat conversations kept in memory, per team (sessions with their tags, and
+    /// the counted messages, traces and message tag links from the earliest window read on);
+    /// least-used teams are evicted beyond it. Kept conversations follow ingested messages and
+    /// traces; 0 computes every chat request with SQL over rollups and rows.
+    #[arg(
+        long,
+        global = true,
+        env = "DASHGATE_CHAT_CACHE_MAX_BYTES",
+        default_value_t = 512 << 20
+    )]
+    pub chat_cache_max_bytes: u64,
     /// Seconds a cached panel stays valid (data written by other systems shows up after this).
     #[arg(
         long,

@@ -64,7 +64,9 @@ pub async fn metrics(State(http): State<HttpState>) -> Response {
     let (size, idle) = pool_size(&app.db);
     app.metrics.set_pool(idle, size.saturating_sub(idle), max);
     let kept = app.product_telemetry.weighted_bytes().await;
-    app.metrics.set_column_cache_bytes(kept);
+    app.metrics.set_column_cache_bytes("product", kept);
+    let kept = app.chat_conversations.weighted_bytes().await;
+    app.metrics.set_column_cache_bytes("chat", kept);
     let mut response = app.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

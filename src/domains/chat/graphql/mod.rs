@@ -11,6 +11,7 @@ pub use breakdowns::{ChannelBreakdown, TagCategory, category_label};
 pub use kpis::ChatKpis;
 pub use series::{ActiveParticipantsPoint, MessageVolumePoint, ResponseTimePoint, SessionsPoint};
 
+use super::columns::Columns;
 use super::filter::{ChatFilter, ChatFilterInput};
 use super::loaders::{ChatObjects, chat_objects};
 use super::metrics::{
@@ -58,6 +59,21 @@ impl ChatRoot {
         let saved = |p: &Preset| p.chat_filter().map(|f| f.clone().into_input());
         let opened = open(ctx, args, saved, ChatFilterInput::overlay).await?;
         let db = opened.state.db.clone();
+        let mut q = ChatQuery {
+            scope: opened.scope.clone(),
+            window: opened.window.clone(),
+            filter: ChatFilter::from_input(opened.filter.clone())?,
+            rollups: opened.state.settings.rollups,
+            columns: None,
+        };
+        let state = &opened.state;
+        q.columns = Columns::of(
+            &state.chat_conversations,
+            &db,
+            &state.cache,
+            &q.scope,
+            q.earliest(),
+        );
         Ok(Chat {
             objects: Arc::new(chat_objects(db.clone(), opened.scope.clone())),
             panels: opened.panels(),
@@ -66,12 +82,7 @@ impl ChatRoot {
             kpis_selected: ctx.look_ahead().field("kpis").exists(),
             traces: Arc::default(),
             sessions: Arc::default(),
-            q: Arc::new(ChatQuery {
-                scope: opened.scope,
-                window: opened.window,
-                filter: ChatFilter::from_input(opened.filter)?,
-                rollups: opened.state.settings.rollups,
-            }),
+            q: Arc::new(q),
         })
     }
 }

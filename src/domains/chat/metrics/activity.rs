@@ -6,7 +6,7 @@
 use super::{ActiveSession, ChatQuery};
 use crate::domains::chat::entity::{ChatExperiments as E, ChatSessions as S};
 use crate::kernel::AppResult;
-use crate::kernel::sql::{buckets_as, count_if, sum_i64};
+use crate::kernel::sql::{buckets_as, count_if, rows_as, sum_i64};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::HashSet;
@@ -69,6 +69,13 @@ pub async fn activity(
     bounds: &[i64],
     session_stats: bool,
 ) -> AppResult<Vec<ActivityCounts>> {
+    if let Some((kept, passing)) = q.kept().await? {
+        let experiments = match session_stats {
+            true => Some(filtered_experiments(db, q).await?),
+            false => None,
+        };
+        return Ok(kept.activity(&passing, bounds, experiments.as_ref()));
+    }
     let mut columns = vec![(Expr::col((S::Table, S::ParticipantId)), "pid")];
     if session_stats {
         let ended = Expr::col((S::Table, S::EndedAtMs)).is_not_null();
@@ -113,6 +120,24 @@ pub async fn activity(
     stmt.from_subquery(inner, Alias::new("s"))
         .group_by_col(Alias::new("b"));
     Ok(buckets_as(db, bounds.len() - 1, &stmt).await?)
+}
+
+/// The ids of the filtered experiments.
+pub async fn filtered_experiments(
+    db: &DatabaseConnection,
+    q: &ChatQuery,
+) -> AppResult<HashSet<String>> {
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: String,
+    }
+    let stmt = Query::select()
+        .column((E::Table, E::Id))
+        .from(E::Table)
+        .cond_where(q.filter.experiments(q.team()))
+        .to_owned();
+    let rows = rows_as::<Id>(db, &stmt).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// The window's activity per bucket, and the previous window's when asked for.

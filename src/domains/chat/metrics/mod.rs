@@ -22,18 +22,20 @@ pub use response::{TraceSums, traces_in};
 pub use sessions::{ActiveSession, active_sessions};
 pub use tags::{TagCount, tag_counts};
 
+use super::columns::{Columns, Conversations, Passing};
 use super::entity::ChatSessions as S;
 use super::filter::ChatFilter;
 use super::ingest::{CHAT_MESSAGE_ROLLUP, CHAT_TRACE_ROLLUP};
 use crate::domains::rollups::{self, Rollup};
-use crate::kernel::TeamScope;
 use crate::kernel::sql::{ms, sum_i64};
 use crate::kernel::window::TimeWindow;
+use crate::kernel::{AppResult, TeamScope};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, SelectStatement, WithClause,
 };
 use sea_orm::{Condition, DatabaseBackend};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Messages that count: `human` (participant) and `ai` (bot); `system` never counts.
 pub const COUNTED: [&str; 2] = ["human", "ai"];
@@ -48,11 +50,35 @@ pub struct ChatQuery {
     /// Read rollups where they cover the window (`DASHGATE_ROLLUPS`).
     #[serde(skip)]
     pub rollups: bool,
+    /// The team's kept conversations (`DASHGATE_CHAT_CACHE_MAX_BYTES`): when set, the scans
+    /// compute from memory instead of SQL.
+    #[serde(skip)]
+    pub columns: Option<Arc<Columns>>,
 }
 
 impl ChatQuery {
     pub fn team(&self) -> i64 {
         self.scope.team_id().0
+    }
+
+    /// The kept conversations and the sessions passing the filter, when they are kept.
+    pub async fn kept(&self) -> AppResult<Option<(Arc<Conversations>, Passing)>> {
+        let Some(columns) = &self.columns else {
+            return Ok(None);
+        };
+        let conversations = columns.get().await?;
+        let passing = conversations.passing(&self.filter);
+        Ok(Some((conversations, passing)))
+    }
+
+    /// The earliest instant a request reads: the previous window's start (or the first
+    /// bucket's, when earlier).
+    pub fn earliest(&self) -> i64 {
+        let bounds = self.window.bucket_bounds();
+        Ord::min(
+            ms(self.window.previous_start),
+            bounds.first().copied().unwrap_or(i64::MAX),
+        )
     }
 
     /// `[start, end)` of the window in epoch ms.

@@ -29,6 +29,9 @@ pub async fn traces_in(
     q: &ChatQuery,
     bounds: &[i64],
 ) -> AppResult<Vec<TraceSums>> {
+    if let Some((kept, passing)) = q.kept().await? {
+        return Ok(kept.traces(&passing, bounds));
+    }
     let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
     let backend = db.get_database_backend();
     let active = Query::select()

@@ -46,6 +46,9 @@ pub async fn active_sessions(
     q: &ChatQuery,
 ) -> AppResult<Vec<ActiveSession>> {
     let (start, end) = q.span();
+    if let Some((kept, passing)) = q.kept().await? {
+        return Ok(kept.active_sessions(&passing, start, end));
+    }
     let platform = Func::coalesce([Expr::col((S::Table, S::Platform)), Expr::val("unknown")]);
     let length = Expr::col((S::Table, S::EndedAtMs)).sub(Expr::col((S::Table, S::CreatedAtMs)));
     let stmt = q.session_activity(

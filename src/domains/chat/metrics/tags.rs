@@ -23,6 +23,9 @@ pub struct TagCount {
 /// Every tag used in the window with its count (unordered).
 pub async fn tag_counts(db: &DatabaseConnection, q: &ChatQuery) -> AppResult<Vec<TagCount>> {
     let (start, end) = q.span();
+    if let Some((kept, passing)) = q.kept().await? {
+        return Ok(kept.tag_counts(&passing, start, end));
+    }
     let team = q.team();
     let sessions = Query::select()
         .column((S::Table, S::Id))

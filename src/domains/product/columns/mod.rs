@@ -64,7 +64,7 @@ impl TelemetryStore {
     /// How many times a team was read as a whole, and how many times kept telemetry was
     /// brought up to date by reading only changed spans (for tests and the benchmark).
     pub fn counts(&self) -> (u64, u64) {
-        let loads = |kind| self.metrics.column_cache_loads(kind);
+        let loads = |kind| self.metrics.column_cache_loads(DASHBOARD, kind);
         (loads(WHOLE), loads(SPLICE))
     }
 
@@ -128,11 +128,11 @@ async fn brought_up_to_date(
     let kept = match (old, since) {
         (Some(_), Since::Nothing) => return Ok(Op::Nop),
         (Some(old), Since::Spans(spans)) => {
-            metrics.column_cache_loaded(SPLICE);
+            metrics.column_cache_loaded(DASHBOARD, SPLICE);
             splice(db, team, &old, spans, mark).await?
         }
         (old, _) => {
-            metrics.column_cache_loaded(WHOLE);
+            metrics.column_cache_loaded(DASHBOARD, WHOLE);
             let from = old.map_or(from, |o| o.from_ms.min(from));
             read(db, team, from, mark).await?
         }
