@@ -21,6 +21,7 @@ use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 fn at(rng: &mut ChaCha8Rng) -> String {
     (origin() + Duration::milliseconds(rng.random_range(0..4 * 86_400_000))).to_rfc3339()
@@ -205,14 +206,33 @@ async fn scans(app: &TestApp, q: &ChatQuery) -> (Vec<String>, Vec<Option<f64>>) 
     tags.sort_by(|a, b| a.tag_id.cmp(&b.tag_id));
     sessions.push(format!("{tags:?}"));
     let traces = metrics::traces_in(db, q, &bounds).await.unwrap();
-    let numbers = traces
+    let mut numbers: Vec<Option<f64>> = traces
         .iter()
         .flat_map(|t| [Some(t.count as f64), Some(t.total_ms)])
         .collect();
+    // Every KPI, over the window and the previous one.
+    let keys = metrics::ChatKpiKey::ALL.into_iter().collect();
+    let shared = metrics::Shared {
+        sessions: async { metrics::active_sessions(db, q).await.map(Arc::new) },
+        activity: async { metrics::window_activity(db, q, true).await.map(Arc::new) },
+        traces: async { metrics::traces_in(db, q, &bounds).await.map(Arc::new) },
+    };
+    let kpis = metrics::kpi_values(db, q, &keys, shared).await.unwrap();
+    for pair in kpis.values() {
+        numbers.extend([pair.current, pair.previous]);
+    }
     (sessions, numbers)
 }
 
-async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, what: &str) {
+/// `wide`: the kept conversations are asked for from before any window the test reads (so a
+/// later batch of messages is spliced in rather than widening what is kept).
+async fn assert_consistent(
+    app: &TestApp,
+    p: &Principal,
+    rng: &mut ChaCha8Rng,
+    what: &str,
+    wide: bool,
+) {
     assert_rollups_match_raw(app, p, &[&CHAT_MESSAGE_ROLLUP, &CHAT_TRACE_ROLLUP], what).await;
     let scope = TeamScope::require(Some(p), Role::Viewer).unwrap();
     for _ in 0..4 {
@@ -230,8 +250,9 @@ async fn assert_consistent(app: &TestApp, p: &Principal, rng: &mut ChaCha8Rng, w
             };
             if kept {
                 let s = &app.state;
-                q.columns =
-                    Columns::of(&s.chat_conversations, &s.db, &s.cache, &scope, q.earliest());
+                let before_all = (origin() - Duration::days(5)).timestamp_millis();
+                let from = if wide { before_all } else { q.earliest() };
+                q.columns = Columns::of(&s.chat_conversations, &s.db, &s.cache, &scope, from);
             }
             q
         };
@@ -283,8 +304,11 @@ both_dbs! {
                     3 => insert_some(&app, &p, &mut rng, &mut next, false).await,
                     _ => insert_some(&app, &p, &mut rng, &mut next, true).await,
                 }
-                assert_consistent(&app, &p, &mut rng, &what).await;
+                assert_consistent(&app, &p, &mut rng, &what, step > 0).await;
             }
+            // Messages and traces alone, into what is kept: spliced in.
+            insert_some(&app, &p, &mut rng, &mut next, true).await;
+            assert_consistent(&app, &p, &mut rng, &format!("seed {seed}, case {case}, last"), true).await;
         }
         let (whole, spliced) = app.state.chat_conversations.counts();
         assert!(whole > 0 && spliced > 0, "kept conversations were read whole {whole} and spliced {spliced} times");

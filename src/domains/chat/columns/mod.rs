@@ -12,27 +12,19 @@
 
 mod compute;
 mod read;
+mod store;
 
 pub use compute::Passing;
+pub use store::ConversationStore;
 
+use super::filter::ChatFilter;
 use crate::kernel::cache::PanelCache;
-use crate::kernel::changes::{Mark, Since, TimeSpan};
 use crate::kernel::{AppError, AppResult, TeamId, TeamScope};
-use crate::telemetry::Metrics;
-use moka::future::Cache;
-use moka::ops::compute::Op;
 use read::Interners;
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
-
-/// The change log's name for the chat dashboard's data.
-const DASHBOARD: &str = "chat";
-/// How kept conversations were brought up to date (the `kind` of the loads metric).
-const WHOLE: &str = "whole";
-const SPLICE: &str = "splice";
 
 /// One session: dense numbers into the team's texts.
 #[derive(Debug, Clone)]
@@ -49,12 +41,39 @@ struct Session {
     tags: Vec<u32>,
 }
 
-/// One `human` or `ai` message.
+/// One `human` or `ai` message (16 bytes: its session's writer is kept beside it, so a
+/// scan over messages touches sessions only once per session and bucket).
 #[derive(Debug, Clone, Copy)]
 struct Message {
     ms: i64,
     session: u32,
-    human: bool,
+    /// The session's participant, shifted left once; the low bit says `human`.
+    writer: u32,
+}
+
+impl Message {
+    fn new(ms: i64, session: u32, participant: u32, human: bool) -> Self {
+        Message {
+            ms,
+            session,
+            writer: participant << 1 | u32::from(human),
+        }
+    }
+
+    fn human(&self) -> bool {
+        self.writer & 1 == 1
+    }
+
+    fn participant(&self) -> usize {
+        (self.writer >> 1) as usize
+    }
+}
+
+/// A participant: its platform and when it was created (the all-time participants KPI).
+#[derive(Debug, Clone, Copy)]
+struct Participant {
+    platform: Option<u32>,
+    created_ms: i64,
 }
 
 /// One trace (a bot turn).
@@ -80,15 +99,23 @@ struct Tag {
     category: String,
 }
 
-/// A team's conversations as kept.
-pub struct Conversations {
+/// What a team's conversations are made of, besides messages and traces: read whole, shared
+/// by every splice.
+struct Base {
     sessions: Vec<Session>,
     /// Session id → its number.
     ids: HashMap<Arc<str>, u32>,
     texts: Interners,
+    /// By participant number (`texts.participants`).
+    participants: Vec<Participant>,
     tags: Vec<Tag>,
     /// Message tag links from the kept instant on, by time.
     links: Vec<Link>,
+}
+
+/// A team's conversations as kept.
+pub struct Conversations {
+    base: Arc<Base>,
     /// Counted messages from the kept instant on, by time.
     messages: Vec<Message>,
     /// Traces from the kept instant on, by time.
@@ -98,211 +125,21 @@ pub struct Conversations {
 impl Conversations {
     /// Bytes held, roughly (the cache's weight).
     fn bytes(&self) -> u64 {
-        let tags: usize = self.sessions.iter().map(|s| s.tags.capacity() * 4).sum();
+        let b = &self.base;
+        let tags: usize = b.sessions.iter().map(|s| s.tags.capacity() * 4).sum();
         let texts = |i: &read::Interner| i.texts.iter().map(|t| t.len() + 48).sum::<usize>();
-        let t = &self.texts;
-        (self.sessions.len() * (std::mem::size_of::<Session>() + 48)
+        let t = &b.texts;
+        (b.sessions.len() * (std::mem::size_of::<Session>() + 48)
             + tags
-            + self.ids.keys().map(|k| k.len() + 40).sum::<usize>()
+            + b.ids.keys().map(|k| k.len() + 40).sum::<usize>()
             + texts(&t.participants)
             + texts(&t.experiments)
             + texts(&t.platforms)
-            + self.links.len() * std::mem::size_of::<Link>()
+            + b.participants.len() * std::mem::size_of::<Participant>()
+            + b.links.len() * std::mem::size_of::<Link>()
             + self.messages.len() * std::mem::size_of::<Message>()
             + self.traces.len() * std::mem::size_of::<Trace>()) as u64
     }
-}
-
-/// Kept conversations and where they stood when read.
-struct Kept {
-    conversations: Arc<Conversations>,
-    mark: Mark,
-    read_at: Instant,
-    /// Messages, traces and links are kept from this instant on.
-    from_ms: i64,
-}
-
-/// Every team's kept conversations.
-pub struct ConversationStore {
-    /// `None`: nothing is kept (`DASHGATE_CHAT_CACHE_MAX_BYTES=0`).
-    teams: Option<Cache<TeamId, Arc<Kept>>>,
-    ttl: Duration,
-    metrics: Arc<Metrics>,
-}
-
-impl ConversationStore {
-    /// Keeps up to `max_bytes`; a team is read again as a whole after `ttl`.
-    pub fn new(max_bytes: u64, ttl: Duration, metrics: Arc<Metrics>) -> Self {
-        let teams = (max_bytes > 0).then(|| {
-            Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|_: &TeamId, kept: &Arc<Kept>| {
-                    kept.conversations.bytes().min(u32::MAX as u64) as u32
-                })
-                .time_to_idle(ttl)
-                .build()
-        });
-        ConversationStore {
-            teams,
-            ttl,
-            metrics,
-        }
-    }
-
-    /// Whether conversations are kept at all.
-    pub fn enabled(&self) -> bool {
-        self.teams.is_some()
-    }
-
-    /// How many times a team was read whole, and brought up to date by splicing spans.
-    pub fn counts(&self) -> (u64, u64) {
-        let loads = |kind| self.metrics.column_cache_loads(DASHBOARD, kind);
-        (loads(WHOLE), loads(SPLICE))
-    }
-
-    /// Bytes kept (after pending evictions).
-    pub async fn weighted_bytes(&self) -> u64 {
-        match &self.teams {
-            Some(teams) => {
-                teams.run_pending_tasks().await;
-                teams.weighted_size()
-            }
-            None => 0,
-        }
-    }
-
-    /// The team's conversations with messages and traces from `from_ms` on, brought up to date.
-    async fn conversations(
-        &self,
-        db: &DatabaseConnection,
-        changes: &PanelCache,
-        team: TeamId,
-        from_ms: i64,
-    ) -> AppResult<Arc<Conversations>> {
-        let teams = self
-            .teams
-            .as_ref()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("chat columns are off")))?;
-        let ttl = self.ttl;
-        let result = teams
-            .entry(team)
-            .and_try_compute_with(|entry| {
-                let old = entry.map(|e| e.into_value());
-                let old = old.filter(|k| k.from_ms <= from_ms && k.read_at.elapsed() < ttl);
-                brought_up_to_date(db, changes, team, from_ms, old, &self.metrics)
-            })
-            .await?;
-        let kept = result
-            .into_entry()
-            .map(|e| e.into_value())
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("chat conversations not kept")))?;
-        Ok(kept.conversations.clone())
-    }
-}
-
-/// What becomes of a team's kept conversations (`old`, unless too old or too short).
-async fn brought_up_to_date(
-    db: &DatabaseConnection,
-    changes: &PanelCache,
-    team: TeamId,
-    from_ms: i64,
-    old: Option<Arc<Kept>>,
-    metrics: &Metrics,
-) -> AppResult<Op<Arc<Kept>>> {
-    // Before reading: a change landing meanwhile is still newer than the mark.
-    let mark = changes.mark(team, DASHBOARD);
-    let since = match &old {
-        Some(old) => changes.since(team, DASHBOARD, old.mark),
-        None => Since::Everything,
-    };
-    let kept = match (old, since) {
-        (Some(_), Since::Nothing) => return Ok(Op::Nop),
-        (Some(old), Since::Spans(spans)) => match splice(db, team, &old, &spans, mark).await? {
-            Some(kept) => {
-                metrics.column_cache_loaded(DASHBOARD, SPLICE);
-                kept
-            }
-            None => {
-                metrics.column_cache_loaded(DASHBOARD, WHOLE);
-                whole(db, team, old.from_ms.min(from_ms), mark).await?
-            }
-        },
-        (old, _) => {
-            metrics.column_cache_loaded(DASHBOARD, WHOLE);
-            let from_ms = old.map_or(from_ms, |o| o.from_ms.min(from_ms));
-            whole(db, team, from_ms, mark).await?
-        }
-    };
-    Ok(Op::Put(Arc::new(kept)))
-}
-
-/// A team's conversations read now.
-async fn whole(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -> AppResult<Kept> {
-    let read_at = Instant::now();
-    let parts = read::whole(db, team.0, from_ms).await?;
-    let (messages, traces) = read::events(db, team.0, &parts.1.index, from_ms, None)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a message names no session")))?;
-    Ok(Kept {
-        conversations: Arc::new(read::conversations(parts, messages, traces)),
-        mark,
-        read_at,
-        from_ms,
-    })
-}
-
-/// `rows` with those inside `[from, to]` replaced by `fresh` (sorted by `ms`).
-fn replaced<T: Copy>(
-    rows: &[T],
-    ms: impl Fn(&T) -> i64,
-    (from, to): (i64, i64),
-    fresh: Vec<T>,
-) -> Vec<T> {
-    let a = rows.partition_point(|r| ms(r) < from);
-    let b = rows.partition_point(|r| ms(r) <= to);
-    let mut out = Vec::with_capacity(rows.len() - (b - a) + fresh.len());
-    out.extend_from_slice(&rows[..a]);
-    out.extend(fresh);
-    out.extend_from_slice(&rows[b..]);
-    out
-}
-
-/// `old` with its messages and traces inside `spans` read again (`None`: a row names a
-/// session not kept — read the team whole).
-async fn splice(
-    db: &DatabaseConnection,
-    team: TeamId,
-    old: &Kept,
-    spans: &[TimeSpan],
-    mark: Mark,
-) -> AppResult<Option<Kept>> {
-    let c = &old.conversations;
-    let (mut messages, mut traces) = (c.messages.clone(), c.traces.clone());
-    for span in spans {
-        let Some(range) = read::clipped(*span, old.from_ms) else {
-            continue;
-        };
-        let Some((m, t)) = read::events(db, team.0, &c.ids, range.0, Some(range.1)).await? else {
-            return Ok(None);
-        };
-        messages = replaced(&messages, |m| m.ms, range, m);
-        traces = replaced(&traces, |t| t.ms, range, t);
-    }
-    let conversations = Conversations {
-        sessions: c.sessions.clone(),
-        ids: c.ids.clone(),
-        texts: c.texts.clone(),
-        tags: c.tags.clone(),
-        links: c.links.clone(),
-        messages,
-        traces,
-    };
-    Ok(Some(Kept {
-        conversations: Arc::new(conversations),
-        mark,
-        read_at: old.read_at,
-        from_ms: old.from_ms,
-    }))
 }
 
 /// One request's view of the kept conversations: fetched on first use (a request whose
@@ -314,7 +151,7 @@ pub struct Columns {
     team: TeamId,
     /// The earliest instant the request reads (the previous window's start).
     from_ms: i64,
-    cell: OnceCell<Arc<Conversations>>,
+    cell: OnceCell<(Arc<Conversations>, Arc<Passing>)>,
 }
 
 impl std::fmt::Debug for Columns {
@@ -344,12 +181,17 @@ impl Columns {
         })
     }
 
-    /// The kept conversations, brought up to date once per request.
-    pub async fn get(&self) -> AppResult<Arc<Conversations>> {
+    /// The kept conversations, brought up to date once per request, and the sessions
+    /// passing the request's `filter`.
+    pub async fn get(&self, filter: &ChatFilter) -> AppResult<(Arc<Conversations>, Arc<Passing>)> {
         self.cell
-            .get_or_try_init(|| {
-                self.store
+            .get_or_try_init(|| async {
+                let store = &self.store;
+                let kept = store
                     .conversations(&self.db, &self.changes, self.team, self.from_ms)
+                    .await?;
+                let passing = Arc::new(kept.passing(filter));
+                Ok::<_, AppError>((kept, passing))
             })
             .await
             .cloned()

@@ -2,10 +2,10 @@
 //! its messages carry), the counted messages and traces from an instant on, and the message
 //! tag links with their message's instant and session.
 
-use super::{Conversations, Link, Message, Session, Tag, Trace};
+use super::{Base, Link, Message, Participant, Session, Tag, Trace};
 use crate::domains::chat::entity::{
-    ChatMessageTags as Mt, ChatMessages as M, ChatSessionTags as St, ChatSessions as S,
-    ChatTags as T, ChatTraces as Tr,
+    ChatMessageTags as Mt, ChatMessages as M, ChatParticipants as P, ChatSessionTags as St,
+    ChatSessions as S, ChatTags as T, ChatTraces as Tr,
 };
 use crate::domains::chat::filter::EVALUATIONS;
 use crate::kernel::AppResult;
@@ -25,6 +25,13 @@ struct SessionRow {
     status: String,
     created_at_ms: i64,
     ended_at_ms: Option<i64>,
+}
+
+#[derive(FromQueryResult)]
+struct ParticipantRow {
+    id: String,
+    platform: Option<String>,
+    created_at_ms: i64,
 }
 
 #[derive(FromQueryResult)]
@@ -121,7 +128,7 @@ fn traces(team: i64, from: i64, to: Option<i64>) -> SelectStatement {
 pub(super) async fn events(
     db: &DatabaseConnection,
     team: i64,
-    sessions: &HashMap<Arc<str>, u32>,
+    base: &Base,
     from: i64,
     to: Option<i64>,
 ) -> AppResult<Option<(Vec<Message>, Vec<Trace>)>> {
@@ -129,19 +136,16 @@ pub(super) async fn events(
     let (m, t) = tokio::try_join!(rows_as::<MessageRow>(db, &m), rows_as::<TraceRow>(db, &t),)?;
     let mut out_m = Vec::with_capacity(m.len());
     for r in m {
-        let Some(&session) = sessions.get(r.session_id.as_str()) else {
+        let Some(&session) = base.ids.get(r.session_id.as_str()) else {
             return Ok(None);
         };
         let human = r.message_type == "human";
-        out_m.push(Message {
-            ms: r.created_at_ms,
-            session,
-            human,
-        });
+        let participant = base.sessions[session as usize].participant;
+        out_m.push(Message::new(r.created_at_ms, session, participant, human));
     }
     let mut out_t = Vec::with_capacity(t.len());
     for r in t {
-        let Some(&session) = sessions.get(r.session_id.as_str()) else {
+        let Some(&session) = base.ids.get(r.session_id.as_str()) else {
             return Ok(None);
         };
         out_t.push(Trace {
@@ -161,11 +165,12 @@ pub(super) fn clipped(span: TimeSpan, from_ms: i64) -> Option<(i64, i64)> {
 }
 
 /// A team's conversations, with messages and traces from `from_ms` on.
-pub(super) async fn whole(
-    db: &DatabaseConnection,
-    team: i64,
-    from_ms: i64,
-) -> AppResult<(Vec<Session>, Interner, Vec<Tag>, Vec<Link>, Interners)> {
+pub(super) async fn whole(db: &DatabaseConnection, team: i64, from_ms: i64) -> AppResult<Base> {
+    let participants_q = Query::select()
+        .columns([P::Id, P::Platform, P::CreatedAtMs])
+        .from(P::Table)
+        .and_where(Expr::col(P::TeamId).eq(team))
+        .to_owned();
     let sessions_q = Query::select()
         .columns([
             S::Id,
@@ -204,7 +209,8 @@ pub(super) async fn whole(
         )
         .and_where(Expr::col((Mt::Table, Mt::TeamId)).eq(team))
         .to_owned();
-    let (session_rows, tag_rows, session_tags, link_rows) = tokio::try_join!(
+    let (participant_rows, session_rows, tag_rows, session_tags, link_rows) = tokio::try_join!(
+        rows_as::<ParticipantRow>(db, &participants_q),
         rows_as::<SessionRow>(db, &sessions_q),
         rows_as::<TagRow>(db, &tags_q),
         rows_as::<SessionTagRow>(db, &session_tags_q),
@@ -212,6 +218,14 @@ pub(super) async fn whole(
     )?;
     let mut ids = Interner::default();
     let mut texts = Interners::default();
+    let mut participants = Vec::with_capacity(participant_rows.len());
+    for r in participant_rows {
+        texts.participants.of(r.id);
+        participants.push(Participant {
+            platform: r.platform.map(|p| texts.platforms.of(p)),
+            created_ms: r.created_at_ms,
+        });
+    }
     let mut sessions = Vec::with_capacity(session_rows.len());
     for r in session_rows {
         ids.of(r.id);
@@ -265,7 +279,22 @@ pub(super) async fn whole(
         s.tags.shrink_to_fit();
     }
     links.sort_by_key(|l| l.ms);
-    Ok((sessions, ids, tags, links, texts))
+    // (Every session names a stored participant; one read meanwhile gets a placeholder.)
+    participants.resize(
+        texts.participants.texts.len(),
+        Participant {
+            platform: None,
+            created_ms: i64::MAX,
+        },
+    );
+    Ok(Base {
+        sessions,
+        ids: ids.index,
+        texts,
+        participants,
+        tags,
+        links,
+    })
 }
 
 /// The texts sessions refer to.
@@ -274,22 +303,4 @@ pub(super) struct Interners {
     pub(super) participants: Interner,
     pub(super) experiments: Interner,
     pub(super) platforms: Interner,
-}
-
-/// Builds the kept form from what `whole` and `events` read.
-pub(super) fn conversations(
-    parts: (Vec<Session>, Interner, Vec<Tag>, Vec<Link>, Interners),
-    messages: Vec<Message>,
-    traces: Vec<Trace>,
-) -> Conversations {
-    let (sessions, ids, tags, links, texts) = parts;
-    Conversations {
-        sessions,
-        ids: ids.index,
-        texts,
-        tags,
-        links,
-        messages,
-        traces,
-    }
 }

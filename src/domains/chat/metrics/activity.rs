@@ -35,8 +35,8 @@ impl ActivityCounts {
         sessions: &[ActiveSession],
         filtered_experiments: &HashSet<String>,
     ) -> ActivityCounts {
-        let mut writers = HashSet::new();
-        let mut experiments = HashSet::new();
+        let mut writers = foldhash::HashSet::default();
+        let mut experiments = foldhash::HashSet::default();
         let mut out = ActivityCounts {
             sessions: sessions.len() as i64,
             ..ActivityCounts::default()

@@ -5,9 +5,9 @@ use crate::domains::chat::entity::ChatExperiments as E;
 use crate::kernel::AppResult;
 use crate::kernel::kpi::ratio;
 use crate::kernel::sql::rows_as;
+use foldhash::{HashMap, HashSet};
 use sea_orm::sea_query::Query;
 use sea_orm::{DatabaseConnection, FromQueryResult};
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ pub async fn bot_rows(
         ended: i64,
         length_ms: i64,
     }
-    let mut stats: HashMap<&str, Stats> = HashMap::new();
+    let mut stats: HashMap<&str, Stats> = HashMap::default();
     for s in sessions.iter() {
         let e = stats.entry(&s.experiment_id).or_default();
         e.sessions += 1;

@@ -2,7 +2,8 @@
 //! per session platform (`unknown` when a session has none).
 
 use super::ActiveSession;
-use std::collections::{BTreeMap, HashSet};
+use foldhash::HashSet;
+use std::collections::BTreeMap;
 
 /// One platform's share of the window.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -26,7 +27,7 @@ pub struct ChannelTotals {
 /// Rows per platform (by platform name) and the totals.
 pub fn channels(sessions: &[ActiveSession]) -> (Vec<ChannelRow>, ChannelTotals) {
     let mut by_platform: BTreeMap<&str, (i64, i64, HashSet<&str>)> = BTreeMap::new();
-    let mut everyone = HashSet::new();
+    let mut everyone = HashSet::default();
     for s in sessions {
         let entry = by_platform.entry(&s.platform).or_default();
         entry.0 += 1;

@@ -2,7 +2,7 @@
 //! distribution of session lengths.
 
 use super::ActiveSession;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// One participant's activity in the window.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -23,31 +23,39 @@ pub fn participant_activity(
     most_active: bool,
     limit: usize,
 ) -> Vec<ParticipantActivity> {
-    let mut by_participant: HashMap<&str, ParticipantActivity> = HashMap::new();
+    // (messages, sessions, latest human message) per participant.
+    let mut by_participant: HashMap<&str, (i64, i64, i64)> = HashMap::default();
     for s in sessions.iter().filter(|s| s.human > 0) {
         let p = by_participant
             .entry(&s.participant_id)
-            .or_insert_with(|| ParticipantActivity {
-                participant_id: s.participant_id.clone(),
-                messages: 0,
-                sessions: 0,
-                last_active_ms: i64::MIN,
-            });
-        p.messages += s.human;
-        p.sessions += 1;
-        p.last_active_ms = p.last_active_ms.max(s.last_human_ms.unwrap_or(i64::MIN));
+            .or_insert((0, 0, i64::MIN));
+        p.0 += s.human;
+        p.1 += 1;
+        p.2 = p.2.max(s.last_human_ms.unwrap_or(i64::MIN));
     }
-    let mut rows: Vec<ParticipantActivity> = by_participant.into_values().collect();
-    rows.sort_by(|a, b| {
+    let mut rows: Vec<(&str, (i64, i64, i64))> = by_participant.into_iter().collect();
+    let order = |a: &(&str, (i64, i64, i64)), b: &(&str, (i64, i64, i64))| {
         let by_messages = if most_active {
-            b.messages.cmp(&a.messages)
+            b.1.0.cmp(&a.1.0)
         } else {
-            a.messages.cmp(&b.messages)
+            a.1.0.cmp(&b.1.0)
         };
-        by_messages.then_with(|| a.participant_id.cmp(&b.participant_id))
-    });
-    rows.truncate(limit);
-    rows
+        by_messages.then_with(|| a.0.cmp(b.0))
+    };
+    // Only the first `limit` are ordered (the order is total: ids are unique).
+    if limit < rows.len() {
+        rows.select_nth_unstable_by(limit, order);
+        rows.truncate(limit);
+    }
+    rows.sort_unstable_by(order);
+    rows.into_iter()
+        .map(|(id, (messages, sessions, last))| ParticipantActivity {
+            participant_id: id.to_string(),
+            messages,
+            sessions,
+            last_active_ms: last,
+        })
+        .collect()
 }
 
 /// One bin of the session-length histogram, in minutes.

@@ -113,6 +113,10 @@ where
         if !wants(&[Participants]) {
             return Ok([None, None]);
         }
+        if let Some((kept, _)) = q.kept().await? {
+            let [now, before] = kept.participants(&q.filter, start);
+            return Ok([Some(now as f64), Some(before as f64)]);
+        }
         let cond = q.filter.participants(team);
         all_time(db, P::Table, (P::Table, P::CreatedAtMs), cond, start).await
     };

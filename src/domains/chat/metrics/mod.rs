@@ -62,13 +62,11 @@ impl ChatQuery {
     }
 
     /// The kept conversations and the sessions passing the filter, when they are kept.
-    pub async fn kept(&self) -> AppResult<Option<(Arc<Conversations>, Passing)>> {
-        let Some(columns) = &self.columns else {
-            return Ok(None);
-        };
-        let conversations = columns.get().await?;
-        let passing = conversations.passing(&self.filter);
-        Ok(Some((conversations, passing)))
+    pub async fn kept(&self) -> AppResult<Option<(Arc<Conversations>, Arc<Passing>)>> {
+        match &self.columns {
+            Some(columns) => Ok(Some(columns.get(&self.filter).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The earliest instant a request reads: the previous window's start (or the first
