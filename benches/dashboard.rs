@@ -49,6 +49,9 @@ struct Args {
     /// Which dashboard to load: `api-usage`, `chat`, `publishing`, `executive` or `product`.
     #[arg(long, default_value = "api-usage")]
     dashboard: String,
+    /// The `apiUsage` window's preset (`LAST_7_DAYS`, `LAST_24_HOURS`, …).
+    #[arg(long, default_value = "LAST_7_DAYS")]
+    preset: String,
     /// Chat participants to seed for `--dashboard chat` (sessions: 11 a day per 300).
     #[arg(long, default_value_t = 30_000)]
     chat_participants: usize,
@@ -753,7 +756,8 @@ async fn main() {
             percentile(&sequential, 0.5),
             percentile(&sequential, 0.95)
         );
-        (DASHBOARD, Some((parallel, sequential)))
+        let query: &'static str = DASHBOARD.replace("LAST_7_DAYS", &args.preset).leak();
+        (query, Some((parallel, sequential)))
     };
 
     let mut levels = Vec::new();

@@ -1,6 +1,8 @@
 //! Latency percentiles: exact (`percentile_cont`) over raw rows while a request's window holds
 //! at most `EXACT_UP_TO` rows, from the latency sketch rollup above that (relative error
-//! ≤ 1/128 ≈ 0.78 %, see `rollups::sketch`). Under a filter, or with rollups off, always exact.
+//! ≤ 1/128 ≈ 0.78 %, see `rollups::sketch`). Under a filter, with rollups off, or when no range
+//! holds a whole UTC day (the sketch is kept per day: it would be computed from every raw row,
+//! slower than the exact answer), always exact.
 
 use super::ApiUsageQuery;
 use crate::domains::api_usage::entity::Column;
@@ -22,7 +24,7 @@ pub async fn latency_percentiles(
     bounds: &[i64],
     per_mille: &[i64],
 ) -> AppResult<BTreeMap<i32, Vec<f64>>> {
-    if q.rolled() {
+    if q.rolled() && holds_a_day(bounds) {
         let bins = sketch_bins(db, q, bounds).await?;
         let rows: i64 = bins.values().flat_map(|b| b.values()).sum();
         if rows > EXACT_UP_TO {
@@ -39,6 +41,14 @@ pub async fn latency_percentiles(
         .from_subquery(inner, Alias::new("s"))
         .to_owned();
     Ok(sql::percentiles(db, ranked, per_mille).await?)
+}
+
+/// Whether a range between consecutive `bounds` holds a whole UTC day.
+fn holds_a_day(bounds: &[i64]) -> bool {
+    const DAY: i64 = 86_400_000;
+    bounds
+        .windows(2)
+        .any(|r| (r[0] + DAY - 1).div_euclid(DAY) * DAY + DAY <= r[1])
 }
 
 /// Latency counts per sketch bin, per range.
