@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod changes;
 pub mod choices;
 pub mod clock;
+pub mod columns;
 pub mod error;
 pub mod funnel;
 pub mod gate;

@@ -124,7 +124,7 @@ pub struct Conversations {
 
 impl Conversations {
     /// Bytes held, roughly (the cache's weight).
-    fn bytes(&self) -> u64 {
+    pub(super) fn bytes(&self) -> u64 {
         let b = &self.base;
         let tags: usize = b.sessions.iter().map(|s| s.tags.capacity() * 4).sum();
         let texts = |i: &read::Interner| i.texts.iter().map(|t| t.len() + 48).sum::<usize>();

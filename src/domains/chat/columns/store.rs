@@ -1,25 +1,18 @@
-//! Every team's kept conversations (moka, weighed in bytes), brought up to date through the
-//! change log: read whole, or spliced by the spans of later message and trace batches.
+//! Every team's kept conversations (a `kernel::columns::ColumnStore`): read whole, or brought
+//! up to date by re-reading the spans of later message and trace batches.
 
 use super::{Conversations, read};
 use crate::kernel::cache::PanelCache;
-use crate::kernel::changes::{Mark, Since, TimeSpan};
+use crate::kernel::changes::{Mark, TimeSpan};
+use crate::kernel::columns::{ColumnStore, KeptRows};
 use crate::kernel::{AppError, AppResult, TeamId};
 use crate::telemetry::Metrics;
-use moka::future::Cache;
-use moka::ops::compute::Op;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The change log's name for the chat dashboard's data.
-const DASHBOARD: &str = "chat";
-/// How kept conversations were brought up to date (the `kind` of the loads metric).
-const WHOLE: &str = "whole";
-const SPLICE: &str = "splice";
-
 /// Kept conversations and where they stood when read.
-struct Kept {
+pub(super) struct Kept {
     conversations: Arc<Conversations>,
     mark: Mark,
     read_at: Instant,
@@ -27,53 +20,46 @@ struct Kept {
     from_ms: i64,
 }
 
-/// Every team's kept conversations.
-pub struct ConversationStore {
-    /// `None`: nothing is kept (`DASHGATE_CHAT_CACHE_MAX_BYTES=0`).
-    teams: Option<Cache<TeamId, Arc<Kept>>>,
-    ttl: Duration,
-    metrics: Arc<Metrics>,
+impl KeptRows for Kept {
+    fn mark(&self) -> Mark {
+        self.mark
+    }
+
+    fn read_at(&self) -> Instant {
+        self.read_at
+    }
+
+    fn kept_from_ms(&self) -> i64 {
+        self.from_ms
+    }
+
+    fn weight(&self) -> u32 {
+        self.conversations.bytes().min(u32::MAX as u64) as u32
+    }
 }
 
+/// Every team's kept conversations.
+pub struct ConversationStore(ColumnStore<Kept>);
+
 impl ConversationStore {
-    /// Keeps up to `max_bytes`; a team is read again as a whole after `ttl`.
+    /// Keeps up to `max_bytes` (0: nothing); a team is read whole again after `ttl`.
     pub fn new(max_bytes: u64, ttl: Duration, metrics: Arc<Metrics>) -> Self {
-        let teams = (max_bytes > 0).then(|| {
-            Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|_: &TeamId, kept: &Arc<Kept>| {
-                    kept.conversations.bytes().min(u32::MAX as u64) as u32
-                })
-                .time_to_idle(ttl)
-                .build()
-        });
-        ConversationStore {
-            teams,
-            ttl,
-            metrics,
-        }
+        ConversationStore(ColumnStore::new("chat", max_bytes, ttl, metrics))
     }
 
     /// Whether conversations are kept at all.
     pub fn enabled(&self) -> bool {
-        self.teams.is_some()
+        self.0.enabled()
     }
 
     /// How many times a team was read whole, and brought up to date by splicing spans.
     pub fn counts(&self) -> (u64, u64) {
-        let loads = |kind| self.metrics.column_cache_loads(DASHBOARD, kind);
-        (loads(WHOLE), loads(SPLICE))
+        self.0.counts()
     }
 
     /// Bytes kept (after pending evictions).
     pub async fn weighted_bytes(&self) -> u64 {
-        match &self.teams {
-            Some(teams) => {
-                teams.run_pending_tasks().await;
-                teams.weighted_size()
-            }
-            None => 0,
-        }
+        self.0.weighted_bytes().await
     }
 
     /// The team's conversations with messages and traces from `from_ms` on, brought up to date.
@@ -84,61 +70,15 @@ impl ConversationStore {
         team: TeamId,
         from_ms: i64,
     ) -> AppResult<Arc<Conversations>> {
-        let teams = self
-            .teams
-            .as_ref()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("chat columns are off")))?;
-        let ttl = self.ttl;
-        let result = teams
-            .entry(team)
-            .and_try_compute_with(|entry| {
-                let old = entry.map(|e| e.into_value());
-                let old = old.filter(|k| k.from_ms <= from_ms && k.read_at.elapsed() < ttl);
-                brought_up_to_date(db, changes, team, from_ms, old, &self.metrics)
-            })
-            .await?;
-        let kept = result
-            .into_entry()
-            .map(|e| e.into_value())
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("chat conversations not kept")))?;
+        let read = |from, mark| whole(db, team, from, mark);
+        let spliced = |old: Arc<Kept>, spans: Vec<TimeSpan>, mark| async move {
+            splice(db, team, &old, &spans, mark).await
+        };
+        let kept = self.0.get(changes, team, from_ms, read, spliced).await?;
+        let kept =
+            kept.ok_or_else(|| AppError::internal(anyhow::anyhow!("chat columns are off")))?;
         Ok(kept.conversations.clone())
     }
-}
-
-/// What becomes of a team's kept conversations (`old`, unless too old or too short).
-async fn brought_up_to_date(
-    db: &DatabaseConnection,
-    changes: &PanelCache,
-    team: TeamId,
-    from_ms: i64,
-    old: Option<Arc<Kept>>,
-    metrics: &Metrics,
-) -> AppResult<Op<Arc<Kept>>> {
-    // Before reading: a change landing meanwhile is still newer than the mark.
-    let mark = changes.mark(team, DASHBOARD);
-    let since = match &old {
-        Some(old) => changes.since(team, DASHBOARD, old.mark),
-        None => Since::Everything,
-    };
-    let kept = match (old, since) {
-        (Some(_), Since::Nothing) => return Ok(Op::Nop),
-        (Some(old), Since::Spans(spans)) => match splice(db, team, &old, &spans, mark).await? {
-            Some(kept) => {
-                metrics.column_cache_loaded(DASHBOARD, SPLICE);
-                kept
-            }
-            None => {
-                metrics.column_cache_loaded(DASHBOARD, WHOLE);
-                whole(db, team, old.from_ms.min(from_ms), mark).await?
-            }
-        },
-        (old, _) => {
-            metrics.column_cache_loaded(DASHBOARD, WHOLE);
-            let from_ms = old.map_or(from_ms, |o| o.from_ms.min(from_ms));
-            whole(db, team, from_ms, mark).await?
-        }
-    };
-    Ok(Op::Put(Arc::new(kept)))
 }
 
 /// A team's conversations read now.

@@ -17,66 +17,53 @@ mod kept;
 
 use super::metrics::{self, Selection, Telemetry, events, reads, rows};
 use crate::kernel::cache::PanelCache;
-use crate::kernel::changes::{Mark, Since, TimeSpan};
+use crate::kernel::changes::{Mark, TimeSpan};
+use crate::kernel::columns::{ColumnStore, KeptRows};
 use crate::kernel::window::TimeWindow;
-use crate::kernel::{AppError, AppResult, TeamId, TeamScope};
+use crate::kernel::{AppResult, TeamId, TeamScope};
 use crate::telemetry::Metrics;
 use kept::Kept;
-use moka::future::Cache;
-use moka::ops::compute::Op;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The change log's name for the product dashboard's data.
-const DASHBOARD: &str = "product";
-/// How kept telemetry was brought up to date (the `kind` of the loads metric).
-const WHOLE: &str = "whole";
-const SPLICE: &str = "splice";
-
 /// Every team's kept telemetry.
-pub struct TelemetryStore {
-    /// `None`: nothing is kept (`DASHGATE_PRODUCT_CACHE_MAX_BYTES=0`).
-    teams: Option<Cache<TeamId, Arc<Kept>>>,
-    /// A team is read again as a whole after this (rows written by other systems).
-    ttl: Duration,
-    /// Where whole reads and splices are counted.
-    metrics: Arc<Metrics>,
+pub struct TelemetryStore(ColumnStore<Kept>);
+
+impl KeptRows for Kept {
+    fn mark(&self) -> Mark {
+        self.mark
+    }
+
+    fn read_at(&self) -> Instant {
+        self.read_at
+    }
+
+    fn kept_from_ms(&self) -> i64 {
+        self.from_ms
+    }
+
+    fn weight(&self) -> u32 {
+        Kept::weight(self)
+    }
 }
 
 impl TelemetryStore {
-    /// Keeps up to `max_bytes` of telemetry; a team is read again as a whole after `ttl`.
+    /// Keeps up to `max_bytes` of telemetry (0: nothing); a team is read again as a whole
+    /// after `ttl`.
     pub fn new(max_bytes: u64, ttl: Duration, metrics: Arc<Metrics>) -> Self {
-        let teams = (max_bytes > 0).then(|| {
-            Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|_: &TeamId, kept: &Arc<Kept>| kept.weight())
-                .time_to_idle(ttl)
-                .build()
-        });
-        TelemetryStore {
-            teams,
-            ttl,
-            metrics,
-        }
+        TelemetryStore(ColumnStore::new("product", max_bytes, ttl, metrics))
     }
 
     /// How many times a team was read as a whole, and how many times kept telemetry was
     /// brought up to date by reading only changed spans (for tests and the benchmark).
     pub fn counts(&self) -> (u64, u64) {
-        let loads = |kind| self.metrics.column_cache_loads(DASHBOARD, kind);
-        (loads(WHOLE), loads(SPLICE))
+        self.0.counts()
     }
 
     /// Bytes kept (after pending evictions), for tests and the benchmark.
     pub async fn weighted_bytes(&self) -> u64 {
-        match &self.teams {
-            Some(teams) => {
-                teams.run_pending_tasks().await;
-                teams.weighted_size()
-            }
-            None => 0,
-        }
+        self.0.weighted_bytes().await
     }
 
     /// The telemetry a window's sections read: from the kept rows brought up to date, or (when
@@ -88,56 +75,17 @@ impl TelemetryStore {
         scope: &TeamScope,
         w: &TimeWindow,
     ) -> AppResult<Telemetry> {
-        let Some(teams) = &self.teams else {
-            return metrics::load(db, scope, w).await;
-        };
         let team = scope.team_id();
         let (from, to) = reads(w);
-        let ttl = self.ttl;
-        let result = teams
-            .entry(team)
-            .and_try_compute_with(|entry| {
-                let old = entry.map(|e| e.into_value());
-                let old = old.filter(|k| k.from_ms <= from && k.read_at.elapsed() < ttl);
-                brought_up_to_date(db, changes, team, from, old, &self.metrics)
-            })
-            .await?;
-        let kept = result
-            .into_entry()
-            .map(|e| e.into_value())
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("product telemetry not kept")))?;
-        Ok(kept.cut(to))
+        let whole = |from, mark| read(db, team, from, mark);
+        let spliced = |old: Arc<Kept>, spans, mark| async move {
+            Ok(Some(splice(db, team, &old, spans, mark).await?))
+        };
+        match self.0.get(changes, team, from, whole, spliced).await? {
+            Some(kept) => Ok(kept.cut(to)),
+            None => metrics::load(db, scope, w).await,
+        }
     }
-}
-
-/// What becomes of a team's kept telemetry (`old`, unless too old or too short for `from`).
-async fn brought_up_to_date(
-    db: &DatabaseConnection,
-    changes: &PanelCache,
-    team: TeamId,
-    from: i64,
-    old: Option<Arc<Kept>>,
-    metrics: &Metrics,
-) -> AppResult<Op<Arc<Kept>>> {
-    // Before reading: a change landing meanwhile is still newer than the mark.
-    let mark = changes.mark(team, DASHBOARD);
-    let since = match &old {
-        Some(old) => changes.since(team, DASHBOARD, old.mark),
-        None => Since::Everything,
-    };
-    let kept = match (old, since) {
-        (Some(_), Since::Nothing) => return Ok(Op::Nop),
-        (Some(old), Since::Spans(spans)) => {
-            metrics.column_cache_loaded(DASHBOARD, SPLICE);
-            splice(db, team, &old, spans, mark).await?
-        }
-        (old, _) => {
-            metrics.column_cache_loaded(DASHBOARD, WHOLE);
-            let from = old.map_or(from, |o| o.from_ms.min(from));
-            read(db, team, from, mark).await?
-        }
-    };
-    Ok(Op::Put(Arc::new(kept)))
 }
 
 /// A team's telemetry from `from_ms` on, read now.
