@@ -209,10 +209,11 @@ fn counter(json: &[u8], name: &[u8]) -> u64 {
 }
 
 /// Posts `per_second` fresh request logs a second (ten batches) to `addr` until `deadline`,
-/// timestamped within the last hour before `now`; returns the rows ingested.
+/// timestamped within the last hour (or, `recent`, minute) before `now`; returns the rows
+/// ingested.
 async fn ingest_live(
     addr: std::net::SocketAddr,
-    dataset: &'static str,
+    (dataset, recent): (&'static str, bool),
     token: String,
     per_second: usize,
     now: chrono::DateTime<chrono::Utc>,
@@ -233,7 +234,10 @@ async fn ingest_live(
         let mut body = String::new();
         for i in 0..batch {
             let n = sent + i;
-            let at = now - chrono::Duration::milliseconds((n as i64 * 7_919) % 3_600_000);
+            // Spread over the last hour (late rows: a batch's span is wide), or — chat messages
+            // with `--live-recent` — over the last minute, as a live conversation writes them.
+            let spread = if recent { 60_000 } else { 3_600_000 };
+            let at = now - chrono::Duration::milliseconds((n as i64 * 7_919) % spread);
             body.push_str(&live_row(dataset, &format!("live-{run}-{n}"), n, at).to_string());
             body.push('\n');
         }
@@ -256,10 +260,12 @@ async fn ingest_live(
     sent
 }
 
-/// Posts NDJSON `rows` into `dataset` as `token`.
-async fn post(addr: std::net::SocketAddr, token: &str, dataset: &str, rows: String) {
+/// Sends NDJSON `rows` to `/v1/ingest/{path}` with `method` as `token`.
+async fn send(addr: std::net::SocketAddr, token: &str, method: &str, path: &str, rows: String) {
     let mut sender = connect(addr).await;
-    let req = hyper::Request::post(format!("/v1/ingest/{dataset}"))
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(format!("/v1/ingest/{path}"))
         .header("host", "bench")
         .header("content-type", "application/x-ndjson")
         .header("authorization", format!("Bearer {token}"))
@@ -371,6 +377,8 @@ struct Live<'a> {
     dataset: &'static str,
     rows_per_second: usize,
     now: chrono::DateTime<chrono::Utc>,
+    /// Rows within the last minute (a live conversation), not the last hour (late rows).
+    recent: bool,
 }
 
 /// `measure` while `ingest_live` sends request logs for as long (`after_batch` runs after each
@@ -386,7 +394,7 @@ async fn measure_while_ingesting(
     let deadline = Instant::now() + Duration::from_secs(secs);
     let ingest = tokio::spawn(ingest_live(
         live.addr,
-        live.dataset,
+        (live.dataset, live.recent),
         live.editor.to_string(),
         live.rows_per_second,
         live.now,
@@ -811,6 +819,7 @@ async fn main() {
         dataset: "request_logs",
         rows_per_second: args.live_rows_per_second,
         now,
+        recent: false,
     };
     if matches!(args.dashboard.as_str(), "chat" | "executive") && args.live_rows_per_second > 0 {
         // Readers of this dashboard while request logs (another dashboard's data) arrive for
@@ -860,6 +869,19 @@ async fn main() {
         // Readers of chat while messages arrive into their conversations (each batch reaches
         // the chat panels): before, every recomputation reads rollups; after, it splices the
         // batch's span into the kept conversations.
+        // Earlier runs' live conversations go first (with their messages, through the API, so
+        // rollups follow): every run starts from the same data.
+        let ids: String = (0..50)
+            .map(|k| format!("{}\n", serde_json::json!({"id": format!("live-s-{k}")})))
+            .collect();
+        send(warm_addr, &editor, "DELETE", "chat_sessions?cascade=true", ids).await;
+        if args.database_url.starts_with("postgres") {
+            // Autovacuum is off here: the deleted rows would otherwise stay in every scan.
+            for table in ["chat_messages", "chat_message_rollups", "chat_sessions"] {
+                let vacuum = format!("VACUUM ANALYZE {table}");
+                state.db.execute_unprepared(&vacuum).await.unwrap();
+            }
+        }
         let sessions: String = (0..50)
             .map(|k| {
                 let row = serde_json::json!({"id": format!("live-s-{k}"), "experiment_id": "bot-1",
@@ -868,14 +890,25 @@ async fn main() {
                 format!("{row}\n")
             })
             .collect();
-        post(warm_addr, &editor, "chat_sessions", sessions).await;
-        for (mode, addr) in [
-            ("warm, messages arriving, rollups (before)", unkept_addr),
-            ("warm, messages arriving, kept columns (after)", warm_addr),
+        send(warm_addr, &editor, "POST", "chat_sessions", sessions).await;
+        for (mode, addr, recent) in [
+            ("warm, messages arriving, rollups (before)", unkept_addr, false),
+            ("warm, messages arriving, kept columns (after)", warm_addr, false),
+            (
+                "warm, messages of the last minute arriving, rollups (before)",
+                unkept_addr,
+                true,
+            ),
+            (
+                "warm, messages of the last minute arriving, kept columns (after)",
+                warm_addr,
+                true,
+            ),
         ] {
             let live = Live {
                 addr,
                 dataset: "chat_messages",
+                recent,
                 ..live
             };
             for &c in &args.concurrency {
