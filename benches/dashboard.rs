@@ -874,7 +874,14 @@ async fn main() {
         let ids: String = (0..50)
             .map(|k| format!("{}\n", serde_json::json!({"id": format!("live-s-{k}")})))
             .collect();
-        send(warm_addr, &editor, "DELETE", "chat_sessions?cascade=true", ids).await;
+        send(
+            warm_addr,
+            &editor,
+            "DELETE",
+            "chat_sessions?cascade=true",
+            ids,
+        )
+        .await;
         if args.database_url.starts_with("postgres") {
             // Autovacuum is off here: the deleted rows would otherwise stay in every scan.
             for table in ["chat_messages", "chat_message_rollups", "chat_sessions"] {
@@ -892,8 +899,16 @@ async fn main() {
             .collect();
         send(warm_addr, &editor, "POST", "chat_sessions", sessions).await;
         for (mode, addr, recent) in [
-            ("warm, messages arriving, rollups (before)", unkept_addr, false),
-            ("warm, messages arriving, kept columns (after)", warm_addr, false),
+            (
+                "warm, messages arriving, rollups (before)",
+                unkept_addr,
+                false,
+            ),
+            (
+                "warm, messages arriving, kept columns (after)",
+                warm_addr,
+                false,
+            ),
             (
                 "warm, messages of the last minute arriving, rollups (before)",
                 unkept_addr,

@@ -379,3 +379,61 @@ async fn the_session_scan_looks_sessions_up_by_key_on_sqlite() {
         );
     }
 }
+
+/// Human messages of the test clock's last 7 days, through one instance's router.
+async fn human_messages(router: &axum::Router, token: &str) -> f64 {
+    let q = r#"{ chat(window: {preset: LAST_7_DAYS}) { messageVolume { participantMessages } } }"#;
+    let v = crate::instances::ask(router, token, q).await;
+    let points = v["data"]["chat"]["messageVolume"].as_array().cloned();
+    let points = points.unwrap_or_else(|| panic!("{v}"));
+    points
+        .iter()
+        .filter_map(|p| p["participantMessages"].as_f64())
+        .sum()
+}
+
+/// Another instance keeps its own chat conversations and brings them up to date from this
+/// instance's announcements: a batch of messages through A shows on B, read by span.
+#[tokio::test]
+async fn another_instance_s_kept_conversations_follow_announced_batches() {
+    let Some(a) = TestApp::spawn(crate::support::Backend::Postgres).await else {
+        eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (b_state, b) = a.another_instance().await;
+    let p = a.team("acme", "UTC", Role::Editor).await;
+    let token = a.token(&p);
+    ingest_universe(&a, &p).await;
+    let at = (a.state.clock.now() - Duration::hours(2)).to_rfc3339();
+    let session = json!({"id": "s1", "experiment_id": "x1", "participant_id": "p1",
+        "platform": "web", "status": "active", "created_at": at});
+    a.ingest_into(&p, "chat_sessions", &[session]).await;
+    let wait_for = |n: f64| {
+        let (b, token) = (&b, &token);
+        async move {
+            let started = std::time::Instant::now();
+            while human_messages(b, token).await != n {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(5),
+                    "B never showed {n} messages"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+    wait_for(0.0).await;
+    // (Announcements of the universe may still be on their way to B: let them land.)
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    wait_for(0.0).await;
+    let (before, _) = b_state.chat_conversations.counts();
+    for (n, id) in [(1.0, "m1"), (2.0, "m2")] {
+        let message =
+            json!({"id": id, "session_id": "s1", "message_type": "human", "created_at": at});
+        a.ingest_into(&p, "chat_messages", &[message]).await;
+        wait_for(n).await;
+    }
+    let (reads, splices) = b_state.chat_conversations.counts();
+    assert!(before >= 1, "B read the team whole");
+    assert_eq!(reads, before, "and not again");
+    assert!(splices >= 2, "but spliced A's batches in ({splices})");
+}
