@@ -260,6 +260,24 @@ async fn ingest_live(
     sent
 }
 
+/// `measure_while_ingesting` at each concurrency, printing the rows sent.
+async fn measure_live(
+    live: &Live<'_>,
+    mode: &'static str,
+    (token, query, concurrency, secs): (&str, &'static str, &[usize], u64),
+) -> Vec<Level> {
+    let mut levels = Vec::new();
+    for &c in concurrency {
+        let (l, rows) = measure_while_ingesting(live, None, mode, (token, query), c, secs).await;
+        println!(
+            "{mode}, concurrency {c}: {rows} {} rows in {secs} s",
+            live.dataset
+        );
+        levels.push(l);
+    }
+    levels
+}
+
 /// Sends NDJSON `rows` to `/v1/ingest/{path}` with `method` as `token`.
 async fn send(addr: std::net::SocketAddr, token: &str, method: &str, path: &str, rows: String) {
     let mut sender = connect(addr).await;
@@ -926,16 +944,8 @@ async fn main() {
                 recent,
                 ..live
             };
-            for &c in &args.concurrency {
-                let (l, rows) =
-                    measure_while_ingesting(&live, None, mode, (&token, query), c, args.seconds)
-                        .await;
-                println!(
-                    "{mode}, concurrency {c}: {rows} messages in {} s",
-                    args.seconds
-                );
-                levels.push(l);
-            }
+            let measured = (token.as_str(), query, &args.concurrency[..], args.seconds);
+            levels.extend(measure_live(&live, mode, measured).await);
         }
         let bytes = state.chat_conversations.weighted_bytes().await;
         let (reads, splices) = state.chat_conversations.counts();
@@ -962,16 +972,8 @@ async fn main() {
                 dataset: "product_events",
                 ..live
             };
-            for &c in &args.concurrency {
-                let (l, rows) =
-                    measure_while_ingesting(&live, None, mode, (&token, query), c, args.seconds)
-                        .await;
-                println!(
-                    "{mode}, concurrency {c}: {rows} events in {} s",
-                    args.seconds
-                );
-                levels.push(l);
-            }
+            let measured = (token.as_str(), query, &args.concurrency[..], args.seconds);
+            levels.extend(measure_live(&live, mode, measured).await);
         }
         let bytes = state.product_telemetry.weighted_bytes().await;
         let (reads, splices) = state.product_telemetry.counts();

@@ -313,16 +313,10 @@ both_dbs! {
         let (whole, spliced) = app.state.chat_conversations.counts();
         assert!(whole > 0 && spliced > 0, "kept conversations were read whole {whole} and spliced {spliced} times");
         // Operators see the same on /metrics.
-        let (_, text) = app.http("GET", "/metrics", None, "").await;
-        let text = text.as_str().unwrap_or_default().to_string();
-        let value = |name: &str| -> f64 {
-            let line = text.lines().find(|l| l.starts_with(name));
-            let line = line.unwrap_or_else(|| panic!("{name} missing"));
-            line.rsplit(' ').next().unwrap().parse().unwrap()
-        };
-        assert_eq!(value(r#"dashgate_chat_column_cache_loads_total{kind="whole"}"#), whole as f64);
-        assert_eq!(value(r#"dashgate_chat_column_cache_loads_total{kind="splice"}"#), spliced as f64);
-        assert!(value("dashgate_chat_column_cache_bytes") > 0.0);
+        let loads = |kind| format!("dashgate_chat_column_cache_loads_total{{kind=\"{kind}\"}}");
+        assert_eq!(app.metric(&loads("whole")).await, whole as f64);
+        assert_eq!(app.metric(&loads("splice")).await, spliced as f64);
+        assert!(app.metric("dashgate_chat_column_cache_bytes").await > 0.0);
     }
 }
 

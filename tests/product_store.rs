@@ -225,16 +225,10 @@ both_dbs_with! { |s: &mut dashgate::config::Settings| s.cache_max_bytes = 0;
         assert!(reads > 0 && splices > 0, "reads {reads}, splices {splices}");
         assert!(app.state.product_telemetry.weighted_bytes().await > 0);
         // Operators see the same on /metrics.
-        let (_, text) = app.http("GET", "/metrics", None, "").await;
-        let text = text.as_str().unwrap_or_default().to_string();
-        let value = |name: &str| -> f64 {
-            let line = text.lines().find(|l| l.starts_with(name));
-            let line = line.unwrap_or_else(|| panic!("{name} missing"));
-            line.rsplit(' ').next().unwrap().parse().unwrap()
-        };
-        assert_eq!(value(r#"dashgate_product_column_cache_loads_total{kind="whole"}"#), reads as f64);
-        assert_eq!(value(r#"dashgate_product_column_cache_loads_total{kind="splice"}"#), splices as f64);
-        assert!(value("dashgate_product_column_cache_bytes") > 0.0);
+        let loads = |kind| format!("dashgate_product_column_cache_loads_total{{kind=\"{kind}\"}}");
+        assert_eq!(app.metric(&loads("whole")).await, reads as f64);
+        assert_eq!(app.metric(&loads("splice")).await, splices as f64);
+        assert!(app.metric("dashgate_product_column_cache_bytes").await > 0.0);
     }
 }
 

@@ -21,14 +21,27 @@ use std::time::{Duration, Instant};
 const WHOLE: &str = "whole";
 const SPLICE: &str = "splice";
 
+/// When and from where kept rows were read.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    /// Where the team's data stood before the rows were read.
+    pub mark: Mark,
+    /// When the team was last read whole.
+    pub read_at: Instant,
+    /// Rows are kept from this instant on.
+    pub from_ms: i64,
+}
+
+impl Stamp {
+    /// The same rows brought up to date to `mark`.
+    pub fn at(self, mark: Mark) -> Stamp {
+        Stamp { mark, ..self }
+    }
+}
+
 /// Rows a column cache keeps for a team.
 pub trait KeptRows: Send + Sync + 'static {
-    /// Where the team's data stood when these rows were read.
-    fn mark(&self) -> Mark;
-    /// When the team was last read whole.
-    fn read_at(&self) -> Instant;
-    /// Rows are kept from this instant on.
-    fn kept_from_ms(&self) -> i64;
+    fn stamp(&self) -> &Stamp;
     /// Bytes held, roughly.
     fn weight(&self) -> u32;
 }
@@ -113,17 +126,17 @@ impl<T: KeptRows> ColumnStore<T> {
             .entry(team)
             .and_try_compute_with(|entry| async move {
                 let old = entry.map(|e| e.into_value());
-                let old =
-                    old.filter(|k| k.kept_from_ms() <= from_ms && k.read_at().elapsed() < ttl);
+                let old = old
+                    .filter(|k| k.stamp().from_ms <= from_ms && k.stamp().read_at.elapsed() < ttl);
                 // Before reading: a change landing meanwhile is still newer than the mark.
                 let mark = changes.mark(team, dashboard);
                 let since = match &old {
-                    Some(old) => changes.since(team, dashboard, old.mark()),
+                    Some(old) => changes.since(team, dashboard, old.stamp().mark),
                     None => Since::Everything,
                 };
                 let from = old
                     .as_ref()
-                    .map_or(from_ms, |o| o.kept_from_ms().min(from_ms));
+                    .map_or(from_ms, |o| o.stamp().from_ms.min(from_ms));
                 let kept = match (old, since) {
                     (Some(_), Since::Nothing) => return Ok::<_, AppError>(Op::Nop),
                     (Some(old), Since::Spans(spans)) => match splice(old, spans, mark).await? {

@@ -276,6 +276,15 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// The value of the `/metrics` line starting with `series` (name and labels).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let (_, text) = self.http("GET", "/metrics", None, "").await;
+        let text = text.as_str().unwrap_or_default();
+        let line = text.lines().find(|l| l.starts_with(series));
+        let line = line.unwrap_or_else(|| panic!("{series} missing"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
     /// The SQL statements run by `f` (the log is cleared first).
     pub async fn statements_of<F: std::future::Future>(&self, f: F) -> Vec<String> {
         self.statements.lock().unwrap().clear();

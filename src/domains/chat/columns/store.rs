@@ -4,33 +4,23 @@
 use super::{Conversations, read};
 use crate::kernel::cache::PanelCache;
 use crate::kernel::changes::{Mark, TimeSpan};
-use crate::kernel::columns::{ColumnStore, KeptRows};
+use crate::kernel::columns::{ColumnStore, KeptRows, Stamp};
 use crate::kernel::{AppError, AppResult, TeamId};
 use crate::telemetry::Metrics;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Kept conversations and where they stood when read.
+/// Kept conversations and where they stood when read (messages, traces and links are kept
+/// from the stamp's instant on).
 pub(super) struct Kept {
     conversations: Arc<Conversations>,
-    mark: Mark,
-    read_at: Instant,
-    /// Messages, traces and links are kept from this instant on.
-    from_ms: i64,
+    stamp: Stamp,
 }
 
 impl KeptRows for Kept {
-    fn mark(&self) -> Mark {
-        self.mark
-    }
-
-    fn read_at(&self) -> Instant {
-        self.read_at
-    }
-
-    fn kept_from_ms(&self) -> i64 {
-        self.from_ms
+    fn stamp(&self) -> &Stamp {
+        &self.stamp
     }
 
     fn weight(&self) -> u32 {
@@ -95,9 +85,11 @@ async fn whole(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) 
     };
     Ok(Kept {
         conversations: Arc::new(conversations),
-        mark,
-        read_at,
-        from_ms,
+        stamp: Stamp {
+            mark,
+            read_at,
+            from_ms,
+        },
     })
 }
 
@@ -129,7 +121,7 @@ async fn splice(
     let c = &old.conversations;
     let (mut messages, mut traces) = (c.messages.clone(), c.traces.clone());
     for span in spans {
-        let Some(range) = read::clipped(*span, old.from_ms) else {
+        let Some(range) = read::clipped(*span, old.stamp.from_ms) else {
             continue;
         };
         let Some((m, t)) = read::events(db, team.0, &c.base, range.0, Some(range.1)).await? else {
@@ -145,8 +137,6 @@ async fn splice(
     };
     Ok(Some(Kept {
         conversations: Arc::new(conversations),
-        mark,
-        read_at: old.read_at,
-        from_ms: old.from_ms,
+        stamp: old.stamp.at(mark),
     }))
 }

@@ -5,20 +5,17 @@
 
 use crate::domains::product::metrics::{Event, Membership, Run, Symbols, Telemetry};
 use crate::kernel::changes::{Mark, TimeSpan};
+use crate::kernel::columns::Stamp;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The newer run is joined into the older one beyond this many events (or an eighth of the
 /// older run, if more).
 const NEWER_MAX: usize = 65_536;
 
 pub(super) struct Kept {
-    /// Where the team's product data stood before it was read.
-    pub mark: Mark,
-    /// When the team was last read as a whole.
-    pub read_at: Instant,
-    /// Events from here on are all kept; before it, registrations and users' earliest events.
-    pub from_ms: i64,
+    /// When and from where it was read: events from `from_ms` on are all kept; before it,
+    /// registrations and users' earliest events.
+    pub stamp: Stamp,
     /// By time, then id; every newer event at or after `boundary_ms`, every older one before.
     older: Arc<Vec<Event>>,
     newer: Arc<Vec<Event>>,
@@ -30,15 +27,13 @@ pub(super) struct Kept {
 impl Kept {
     /// Events read whole (by time, then id).
     pub fn new(
-        (mark, read_at, from_ms): (Mark, Instant, i64),
+        stamp: Stamp,
         events: Vec<Event>,
         memberships: Vec<Membership>,
         symbols: Symbols,
     ) -> Kept {
         Kept {
-            mark,
-            read_at,
-            from_ms,
+            stamp,
             boundary_ms: after_last(&events),
             older: Arc::new(events),
             newer: Arc::default(),
@@ -95,9 +90,7 @@ impl Kept {
                 (Arc::new(all), Arc::default(), boundary_ms)
             };
         Kept {
-            mark,
-            read_at: self.read_at,
-            from_ms: self.from_ms,
+            stamp: self.stamp.at(mark),
             older,
             newer,
             boundary_ms,
@@ -157,7 +150,11 @@ mod tests {
         };
         let start: Vec<Event> = (0..2_000).map(|i| event(i * 10)).collect();
         let mut want = start.clone();
-        let at = (mark, Instant::now(), 0);
+        let at = Stamp {
+            mark,
+            read_at: std::time::Instant::now(),
+            from_ms: 0,
+        };
         let mut kept = Kept::new(at, start, Vec::new(), Symbols::default());
         let mut newer_only = 0;
         for round in 0..300 {

@@ -18,7 +18,7 @@ mod kept;
 use super::metrics::{self, Selection, Telemetry, events, reads, rows};
 use crate::kernel::cache::PanelCache;
 use crate::kernel::changes::{Mark, TimeSpan};
-use crate::kernel::columns::{ColumnStore, KeptRows};
+use crate::kernel::columns::{ColumnStore, KeptRows, Stamp};
 use crate::kernel::window::TimeWindow;
 use crate::kernel::{AppResult, TeamId, TeamScope};
 use crate::telemetry::Metrics;
@@ -31,16 +31,8 @@ use std::time::{Duration, Instant};
 pub struct TelemetryStore(ColumnStore<Kept>);
 
 impl KeptRows for Kept {
-    fn mark(&self) -> Mark {
-        self.mark
-    }
-
-    fn read_at(&self) -> Instant {
-        self.read_at
-    }
-
-    fn kept_from_ms(&self) -> i64 {
-        self.from_ms
+    fn stamp(&self) -> &Stamp {
+        &self.stamp
     }
 
     fn weight(&self) -> u32 {
@@ -97,7 +89,11 @@ async fn read(db: &DatabaseConnection, team: TeamId, from_ms: i64, mark: Mark) -
         inside: None,
     };
     let (events, memberships, symbols) = rows(db, team, selection).await?;
-    let at = (mark, read_at, from_ms);
+    let at = Stamp {
+        mark,
+        read_at,
+        from_ms,
+    };
     Ok(Kept::new(at, events, memberships, symbols))
 }
 
@@ -114,7 +110,7 @@ async fn splice(
     let mut fresh = Vec::with_capacity(spans.len());
     for span in &spans {
         let selection = Selection {
-            from: old.from_ms,
+            from: old.stamp.from_ms,
             to: None,
             inside: Some(*span),
         };
