@@ -182,14 +182,19 @@ impl Columns {
     }
 
     /// The kept conversations, brought up to date once per request, and the sessions
-    /// passing the request's `filter`.
+    /// passing the request's `filter`. A whole read runs on a task of its own: a request that
+    /// gives up (its timeout) does not take the read of the team with it, so the next one
+    /// finds it done instead of starting over.
     pub async fn get(&self, filter: &ChatFilter) -> AppResult<(Arc<Conversations>, Arc<Passing>)> {
         self.cell
             .get_or_try_init(|| async {
-                let store = &self.store;
-                let kept = store
-                    .conversations(&self.db, &self.changes, self.team, self.from_ms)
-                    .await?;
+                let (store, db) = (self.store.clone(), self.db.clone());
+                let (changes, team, from) = (self.changes.clone(), self.team, self.from_ms);
+                let load = async move { store.conversations(&db, &changes, team, from).await };
+                let timing = crate::db::timing::current();
+                let kept = tokio::spawn(crate::db::timing::carry(timing, load))
+                    .await
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("chat columns: {e}")))??;
                 let passing = Arc::new(kept.passing(filter));
                 Ok::<_, AppError>((kept, passing))
             })
