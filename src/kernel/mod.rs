@@ -11,6 +11,7 @@ pub mod columns;
 pub mod error;
 pub mod funnel;
 pub mod gate;
+pub mod interner;
 pub mod json_depth;
 pub mod kpi;
 pub mod lists;

@@ -6,17 +6,15 @@
 use super::{Conversations, Message};
 use crate::domains::chat::filter::{ChatFilter, EVALUATIONS};
 use crate::domains::chat::metrics::{ActiveSession, ActivityCounts, TagCount, TraceSums};
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use crate::kernel::interner::Interner;
+use std::collections::HashSet;
 
 /// Which sessions pass: countable and every filter of spec/chat.md's session column.
 pub struct Passing(Vec<bool>);
 
-/// The numbers of `ids` in `index` (ids not kept have none).
-fn numbers(index: &HashMap<Arc<str>, u32>, ids: &[String]) -> HashSet<u32> {
-    ids.iter()
-        .filter_map(|id| index.get(id.as_str()).copied())
-        .collect()
+/// The numbers of `ids` (ids not kept have none).
+fn numbers(interner: &Interner, ids: &[String]) -> HashSet<u32> {
+    ids.iter().filter_map(|id| interner.get(id)).collect()
 }
 
 impl Conversations {
@@ -25,8 +23,8 @@ impl Conversations {
     /// and participants are filtered.
     fn through(&self, filter: &ChatFilter) -> Vec<bool> {
         let b = &self.base;
-        let experiments = numbers(&b.texts.experiments.index, &filter.experiment_ids);
-        let participants = numbers(&b.texts.participants.index, &filter.participant_ids);
+        let experiments = numbers(&b.texts.experiments, &filter.experiment_ids);
+        let participants = numbers(&b.texts.participants, &filter.participant_ids);
         let tags: HashSet<u32> = (b.tags.iter().enumerate())
             .filter(|(_, tag)| filter.tag_ids.contains(&tag.id))
             .map(|(i, _)| i as u32)
@@ -44,7 +42,7 @@ impl Conversations {
     /// The sessions passing `filter`.
     pub fn passing(&self, filter: &ChatFilter) -> Passing {
         let b = &self.base;
-        let platforms = numbers(&b.texts.platforms.index, &filter.platforms);
+        let platforms = numbers(&b.texts.platforms, &filter.platforms);
         let through = self.through(filter);
         let pass = (b.sessions.iter().zip(through))
             .map(|(s, through)| {
@@ -69,9 +67,9 @@ impl Conversations {
                 with_session[s.participant as usize] |= through;
             }
         }
-        let wanted = numbers(&b.texts.participants.index, &filter.participant_ids);
-        let platforms = numbers(&b.texts.platforms.index, &filter.platforms);
-        let evaluations = b.texts.platforms.index.get(EVALUATIONS).copied();
+        let wanted = numbers(&b.texts.participants, &filter.participant_ids);
+        let platforms = numbers(&b.texts.platforms, &filter.platforms);
+        let evaluations = b.texts.platforms.get(EVALUATIONS);
         let mut out = [0, 0];
         for (i, p) in b.participants.iter().enumerate() {
             let counted = p.created_ms != i64::MAX
@@ -110,8 +108,8 @@ impl Conversations {
             return out;
         }
         let b = &self.base;
-        let filtered: Vec<bool> = (b.texts.experiments.texts.iter())
-            .map(|e| experiments.is_some_and(|set| set.contains(&**e)))
+        let filtered: Vec<bool> = (b.texts.experiments.texts())
+            .map(|e| experiments.is_some_and(|set| set.contains(e)))
             .collect();
         let mut session_seen = vec![0u32; b.sessions.len()];
         let mut writer_seen = vec![0u32; b.participants.len()];
@@ -194,12 +192,12 @@ impl Conversations {
             .map(|c| {
                 let session = &b.sessions[c.session as usize];
                 let platform = match session.platform {
-                    Some(p) => t.platforms.texts[p as usize].to_string(),
+                    Some(p) => t.platforms.text(p).to_string(),
                     None => "unknown".to_string(),
                 };
                 ActiveSession {
-                    participant_id: t.participants.texts[session.participant as usize].to_string(),
-                    experiment_id: t.experiments.texts[session.experiment as usize].to_string(),
+                    participant_id: t.participants.text(session.participant).to_string(),
+                    experiment_id: t.experiments.text(session.experiment).to_string(),
                     platform,
                     human: c.human,
                     ai: c.ai,

@@ -8,7 +8,7 @@
 //! messages and traces are append-only, so a batch of them names the span its rows lie in and
 //! only those spans are read again and spliced in; anything else (a session, tag or link
 //! change, a delete, an erasure, another instance's unannounced change, age beyond the cache
-//! TTL) reads the team again. See ARCHITECTURE.md, "Column caches".
+//! TTL) reads the team again. See ARCHITECTURE.md, "The path of a dashboard request".
 
 mod compute;
 mod read;
@@ -19,10 +19,10 @@ pub use store::ConversationStore;
 
 use super::filter::ChatFilter;
 use crate::kernel::cache::PanelCache;
+use crate::kernel::interner::Interner;
 use crate::kernel::{AppError, AppResult, TeamId, TeamScope};
 use read::Interners;
 use sea_orm::DatabaseConnection;
-use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -103,8 +103,8 @@ struct Tag {
 /// by every splice.
 struct Base {
     sessions: Vec<Session>,
-    /// Session id → its number.
-    ids: HashMap<Arc<str>, u32>,
+    /// Session ids and their numbers.
+    ids: Interner,
     texts: Interners,
     /// By participant number (`texts.participants`).
     participants: Vec<Participant>,
@@ -127,14 +127,13 @@ impl Conversations {
     pub(super) fn bytes(&self) -> u64 {
         let b = &self.base;
         let tags: usize = b.sessions.iter().map(|s| s.tags.capacity() * 4).sum();
-        let texts = |i: &read::Interner| i.texts.iter().map(|t| t.len() + 48).sum::<usize>();
         let t = &b.texts;
         (b.sessions.len() * (std::mem::size_of::<Session>() + 48)
             + tags
-            + b.ids.keys().map(|k| k.len() + 40).sum::<usize>()
-            + texts(&t.participants)
-            + texts(&t.experiments)
-            + texts(&t.platforms)
+            + b.ids.bytes()
+            + t.participants.bytes()
+            + t.experiments.bytes()
+            + t.platforms.bytes()
             + b.participants.len() * std::mem::size_of::<Participant>()
             + b.links.len() * std::mem::size_of::<Link>()
             + self.messages.len() * std::mem::size_of::<Message>()

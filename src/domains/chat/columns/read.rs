@@ -8,13 +8,14 @@ use crate::domains::chat::entity::{
     ChatSessions as S, ChatTags as T, ChatTraces as Tr,
 };
 use crate::domains::chat::filter::EVALUATIONS;
+use crate::domains::chat::metrics::links_with_messages;
 use crate::kernel::AppResult;
 use crate::kernel::changes::TimeSpan;
+use crate::kernel::interner::Interner;
 use crate::kernel::sql::rows_as;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[derive(FromQueryResult)]
 struct SessionRow {
@@ -68,26 +69,6 @@ struct TraceRow {
     duration_ms: f64,
 }
 
-/// Texts to dense numbers, in first-seen order.
-#[derive(Default, Clone)]
-pub(super) struct Interner {
-    pub(super) index: HashMap<Arc<str>, u32>,
-    pub(super) texts: Vec<Arc<str>>,
-}
-
-impl Interner {
-    pub(super) fn of(&mut self, text: String) -> u32 {
-        if let Some(&i) = self.index.get(text.as_str()) {
-            return i;
-        }
-        let text: Arc<str> = text.into();
-        let i = self.texts.len() as u32;
-        self.index.insert(text.clone(), i);
-        self.texts.push(text);
-        i
-    }
-}
-
 /// `[from, to]` of `column`, as a condition (`to` `None`: no end).
 fn within(column: Expr, from: i64, to: Option<i64>) -> Expr {
     let from = column.clone().gte(from);
@@ -136,7 +117,7 @@ pub(super) async fn events(
     let (m, t) = tokio::try_join!(rows_as::<MessageRow>(db, &m), rows_as::<TraceRow>(db, &t),)?;
     let mut out_m = Vec::with_capacity(m.len());
     for r in m {
-        let Some(&session) = base.ids.get(r.session_id.as_str()) else {
+        let Some(session) = base.ids.get(&r.session_id) else {
             return Ok(None);
         };
         let human = r.message_type == "human";
@@ -145,7 +126,7 @@ pub(super) async fn events(
     }
     let mut out_t = Vec::with_capacity(t.len());
     for r in t {
-        let Some(&session) = base.ids.get(r.session_id.as_str()) else {
+        let Some(session) = base.ids.get(&r.session_id) else {
             return Ok(None);
         };
         out_t.push(Trace {
@@ -196,18 +177,10 @@ pub(super) async fn whole(db: &DatabaseConnection, team: i64, from_ms: i64) -> A
         .to_owned();
     // Every message tag link of the team (any message type, any time: a session's tags
     // include its messages' whenever they were written), with its message.
-    let links_q = Query::select()
+    let links_q = links_with_messages(team)
         .column((M::Table, M::SessionId))
         .column((Mt::Table, Mt::TagId))
         .column((M::Table, M::CreatedAtMs))
-        .from(Mt::Table)
-        .inner_join(
-            M::Table,
-            Expr::col((M::Table, M::TeamId))
-                .equals((Mt::Table, Mt::TeamId))
-                .and(Expr::col((M::Table, M::Id)).equals((Mt::Table, Mt::MessageId))),
-        )
-        .and_where(Expr::col((Mt::Table, Mt::TeamId)).eq(team))
         .to_owned();
     let (participant_rows, session_rows, tag_rows, session_tags, link_rows) = tokio::try_join!(
         rows_as::<ParticipantRow>(db, &participants_q),
@@ -220,20 +193,20 @@ pub(super) async fn whole(db: &DatabaseConnection, team: i64, from_ms: i64) -> A
     let mut texts = Interners::default();
     let mut participants = Vec::with_capacity(participant_rows.len());
     for r in participant_rows {
-        texts.participants.of(r.id);
+        texts.participants.intern(&r.id);
         participants.push(Participant {
-            platform: r.platform.map(|p| texts.platforms.of(p)),
+            platform: r.platform.map(|p| texts.platforms.intern(&p)),
             created_ms: r.created_at_ms,
         });
     }
     let mut sessions = Vec::with_capacity(session_rows.len());
     for r in session_rows {
-        ids.of(r.id);
+        ids.intern(&r.id);
         let countable = r.status != "setup" && r.platform.as_deref() != Some(EVALUATIONS);
         sessions.push(Session {
-            participant: texts.participants.of(r.participant_id),
-            experiment: texts.experiments.of(r.experiment_id),
-            platform: r.platform.map(|p| texts.platforms.of(p)),
+            participant: texts.participants.intern(&r.participant_id),
+            experiment: texts.experiments.intern(&r.experiment_id),
+            platform: r.platform.map(|p| texts.platforms.intern(&p)),
             countable,
             length_ms: r.ended_at_ms.map(|e| e - r.created_at_ms),
             tags: Vec::new(),
@@ -253,7 +226,7 @@ pub(super) async fn whole(db: &DatabaseConnection, team: i64, from_ms: i64) -> A
         })
         .collect();
     let tag_of = |session: &str, tag: &str| -> Option<(u32, u32)> {
-        Some((*ids.index.get(session)?, *tag_index.get(tag)?))
+        Some((ids.get(session)?, *tag_index.get(tag)?))
     };
     for r in session_tags {
         if let Some((s, t)) = tag_of(&r.session_id, &r.tag_id) {
@@ -281,7 +254,7 @@ pub(super) async fn whole(db: &DatabaseConnection, team: i64, from_ms: i64) -> A
     links.sort_by_key(|l| l.ms);
     // (Every session names a stored participant; one read meanwhile gets a placeholder.)
     participants.resize(
-        texts.participants.texts.len(),
+        texts.participants.len(),
         Participant {
             platform: None,
             created_ms: i64::MAX,
@@ -289,7 +262,7 @@ pub(super) async fn whole(db: &DatabaseConnection, team: i64, from_ms: i64) -> A
     );
     Ok(Base {
         sessions,
-        ids: ids.index,
+        ids,
         texts,
         participants,
         tags,

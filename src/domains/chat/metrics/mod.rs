@@ -20,7 +20,7 @@ pub use engagement::{
 pub use kpis::{ChatKpiKey, Shared, kpi_values};
 pub use response::{TraceSums, traces_in};
 pub use sessions::{ActiveSession, active_sessions};
-pub use tags::{TagCount, tag_counts};
+pub use tags::{TagCount, links_with_messages, tag_counts};
 
 use super::columns::{Columns, Conversations, Passing};
 use super::entity::ChatSessions as S;

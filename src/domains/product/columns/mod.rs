@@ -10,8 +10,8 @@
 //! events are append-only, so a batch's rows all lie in its span and only the kept events in
 //! those spans are read again and spliced in; anything else (a membership change, a delete,
 //! an erasure, another instance's unannounced change, or age beyond the panel cache's TTL, for
-//! rows written by other systems) reads the team again. See ARCHITECTURE.md, "Product column
-//! cache".
+//! rows written by other systems) reads the team again. See ARCHITECTURE.md, "The path of a
+//! dashboard request".
 
 mod kept;
 

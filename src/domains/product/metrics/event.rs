@@ -5,11 +5,10 @@
 //! the dashboard.
 
 use crate::domains::product::ingest::normalise_dimension;
-use foldhash::HashMap;
+use crate::kernel::interner::Interner;
 use serde::Deserialize;
 use serde_json::Value;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
 /// An interned text of one `Symbols`: a user, an event name or a property value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,19 +59,14 @@ pub mod names {
     ];
 }
 
-/// Every text the events of one telemetry name, each once.
+/// Every text the events of one telemetry name, each once (the well-known event names first,
+/// as their constants say).
 #[derive(Debug, Clone)]
-pub struct Symbols {
-    texts: Vec<Arc<str>>,
-    ids: HashMap<Arc<str>, Sym>,
-}
+pub struct Symbols(Interner);
 
 impl Default for Symbols {
     fn default() -> Self {
-        let mut s = Symbols {
-            texts: Vec::new(),
-            ids: HashMap::default(),
-        };
+        let mut s = Symbols(Interner::default());
         for name in names::KNOWN {
             s.intern(name);
         }
@@ -83,24 +77,17 @@ impl Default for Symbols {
 impl Symbols {
     /// The symbol of `text`, added when new.
     pub fn intern(&mut self, text: &str) -> Sym {
-        if let Some(sym) = self.ids.get(text) {
-            return *sym;
-        }
-        let sym = Sym::nth(self.texts.len() as u32);
-        let text: Arc<str> = Arc::from(text);
-        self.texts.push(text.clone());
-        self.ids.insert(text, sym);
-        sym
+        Sym::nth(self.0.intern(text))
     }
 
     /// The symbol of `text`, if any event names it.
     pub fn get(&self, text: &str) -> Option<Sym> {
-        self.ids.get(text).copied()
+        self.0.get(text).map(Sym::nth)
     }
 
     /// The text of `sym`.
     pub fn text(&self, sym: Sym) -> &str {
-        &self.texts[sym.index()]
+        self.0.text(sym.index() as u32)
     }
 
     /// The text of an optional symbol.
@@ -110,7 +97,7 @@ impl Symbols {
 
     /// Bytes held, roughly (for the column cache's weight).
     pub fn bytes(&self) -> usize {
-        self.texts.iter().map(|t| t.len() + 48).sum()
+        self.0.bytes()
     }
 }
 
