@@ -3,6 +3,7 @@
 //! grouped scan; the all-time sets and the response time are their own queries, run
 //! concurrently and only when selected.
 
+use super::activity::filtered_experiments;
 use super::{
     ActiveSession, ActivityCounts, ChatQuery, TraceSums, WindowActivity, activity as active,
     traces_in,
@@ -14,13 +15,8 @@ use crate::kernel::{AppError, AppResult};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, IntoTableRef, Query};
 use sea_orm::{Condition, DatabaseConnection, FromQueryResult};
 
-/// A row's id.
-#[derive(FromQueryResult)]
-struct Id {
-    id: String,
-}
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -129,17 +125,8 @@ where
         }
         // The window from the request's shared active-session scan; the previous window
         // from its own grouped scan.
-        let filtered = Query::select()
-            .column((E::Table, E::Id))
-            .from(E::Table)
-            .cond_where(q.filter.experiments(team))
-            .to_owned();
         let current = async {
-            let (rows, sessions) = tokio::try_join!(
-                async { Ok::<_, AppError>(rows_as::<Id>(db, &filtered).await?) },
-                sessions
-            )?;
-            let ids: HashSet<String> = rows.into_iter().map(|e| e.id).collect();
+            let (ids, sessions) = tokio::try_join!(filtered_experiments(db, q), sessions)?;
             Ok::<_, AppError>(ActivityCounts::of_sessions(&sessions, &ids))
         };
         let previous = async {
