@@ -306,7 +306,14 @@ both_dbs! {
                 }
                 assert_consistent(&app, &p, &mut rng, &what, step > 0).await;
             }
-            // Messages and traces alone, into what is kept: spliced in.
+            // Messages and traces alone, into what is kept: spliced in (into a session, so
+            // a case whose steps left none makes one first).
+            if ids(&app, &p, "chat_sessions").await.is_empty() {
+                ingest_universe(&app, &p).await;
+                app.ingest_into(&p, "chat_sessions", &[json!({"id": "s-last", "experiment_id": "x1",
+                    "participant_id": "p1", "status": "active", "created_at": origin().to_rfc3339()})]).await;
+                assert_consistent(&app, &p, &mut rng, &format!("seed {seed}, case {case}, session"), true).await;
+            }
             insert_some(&app, &p, &mut rng, &mut next, true).await;
             assert_consistent(&app, &p, &mut rng, &format!("seed {seed}, case {case}, last"), true).await;
         }

@@ -30,6 +30,7 @@ mod instances;
 mod isolation;
 mod live_data;
 mod live_properties;
+mod live_subscriptions;
 mod maintenance;
 mod observability;
 mod outages;

@@ -1,8 +1,10 @@
 //! Typed settings: defaults < environment (`DASHGATE_*`, optionally from `.env`) < flags.
 //! Unknown `DASHGATE_*` variables are rejected so a typo never goes unnoticed.
 
+mod live;
 mod server;
 
+pub use live::LiveSettings;
 pub use server::ServerSettings;
 
 use chrono::{DateTime, Utc};
@@ -403,6 +405,9 @@ pub struct Settings {
     /// The HTTP server's own limits and allowed origins.
     #[command(flatten)]
     pub server: ServerSettings,
+    /// Limits and pacing of live subscriptions.
+    #[command(flatten)]
+    pub live: LiveSettings,
     /// Log lines as `text` (for people) or `json` (one object per line, for log shippers).
     #[arg(
         long,

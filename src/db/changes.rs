@@ -110,11 +110,13 @@ async fn listen(
             }
             Ok(None) | Err(_) => {
                 tracing::warn!("change feed connection lost; reconnecting");
+                cache.set_deaf(true);
                 while let Err(e) = listener.listen(&channel).await {
                     tracing::debug!(error = %e, "change feed still down");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 tracing::info!("change feed back; every team's cache starts over");
+                cache.set_deaf(false);
                 cache.bump_all();
             }
         }

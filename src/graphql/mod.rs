@@ -5,6 +5,7 @@ pub mod dashboard;
 mod expansion;
 pub mod info;
 mod limits;
+pub mod live;
 mod order;
 mod report;
 mod system;
@@ -16,7 +17,8 @@ use crate::domains::product::ProductRoot;
 use crate::domains::publishing::PublishingRoot;
 use crate::presets::{PresetsMutation, PresetsQuery};
 use crate::state::AppState;
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use live::LiveRoot;
 
 pub use limits::{Limits, operation_of};
 
@@ -36,10 +38,10 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(PresetsMutation);
 
-pub type DashgateSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type DashgateSchema = Schema<Query, Mutation, LiveRoot>;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, LiveRoot> {
+    Schema::build(Query::default(), Mutation::default(), LiveRoot)
 }
 
 /// The executable schema with the state and every limit installed.

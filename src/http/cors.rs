@@ -39,3 +39,23 @@ pub fn layer(origins: &str, methods: &[Method]) -> Option<CorsLayer> {
             .max_age(std::time::Duration::from_secs(600)),
     )
 }
+
+/// Whether a WebSocket upgrade from a page of `origin` may proceed: browsers do not apply
+/// CORS to WebSockets, so the route checks what CORS would. The page's own host (`host`, the
+/// request's `Host`) always may; other origins when configured (`*` = any). No `Origin`
+/// header: not a browser, nothing to check.
+pub fn allows_socket(origins: &str, origin: Option<&str>, host: Option<&str>) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    let own = origin
+        .split_once("://")
+        .map(|(_, authority)| authority.trim_end_matches('/'));
+    if own.is_some() && own == host {
+        return true;
+    }
+    origins
+        .split(',')
+        .map(str::trim)
+        .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+}

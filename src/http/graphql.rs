@@ -11,7 +11,7 @@ use crate::graphql::operation_of;
 use crate::kernel::json_depth::nests_deeper_than;
 use crate::kernel::{AppError, Principal};
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -89,6 +89,15 @@ pub async fn post(State(http): State<HttpState>, headers: HeaderMap, body: Body)
         }
     };
     respond(&http, &headers, params, Method::POST, media).await
+}
+
+/// `GET /graphql`: a WebSocket upgrade (live subscriptions, `super::live`) or a query.
+pub async fn get_or_upgrade(State(http): State<HttpState>, request: Request) -> Response {
+    if super::live::is_upgrade(request.headers()) {
+        return super::live::upgrade(http, request).await;
+    }
+    let raw = request.uri().query().map(str::to_string);
+    get(State(http), request.headers().clone(), RawQuery(raw)).await
 }
 
 /// `GET /graphql?query=…&variables=…&operationName=…`: queries only; a browser asking for

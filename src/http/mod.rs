@@ -11,6 +11,7 @@ mod export;
 mod graphql;
 mod health;
 mod ingest;
+mod live;
 mod pages;
 mod params;
 pub mod persisted;
@@ -40,6 +41,10 @@ pub struct HttpState {
     pub ingest_budget: Arc<Semaphore>,
     /// Documents known by id (and, in trusted mode, the only ones that run).
     pub persisted: Arc<persisted::PersistedDocuments>,
+    /// Live subscriptions (shared computations per distinct query).
+    pub live: crate::graphql::live::Live,
+    /// Open WebSocket connections.
+    sockets: Arc<live::Sockets>,
 }
 
 /// The connection-level limits of the server, from the settings.
@@ -108,8 +113,11 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             })?
         }
     };
+    let schema = crate::graphql::build_schema(&state);
     let http = HttpState {
-        schema: crate::graphql::build_schema(&state),
+        live: crate::graphql::live::Live::new(schema.clone(), state.clone()),
+        sockets: Arc::default(),
+        schema,
         ingest_budget: Arc::new(Semaphore::new(s.server.ingest_inflight_bytes.max(1))),
         persisted: Arc::new(persisted),
         app: state,
@@ -123,7 +131,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route(
             "/graphql",
             guarded(
-                get(graphql::get).post(graphql::post),
+                get(graphql::get_or_upgrade).post(graphql::post),
                 rate,
                 s.body_limit_bytes,
                 true,

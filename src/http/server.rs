@@ -12,7 +12,6 @@ use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -181,7 +180,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let (stop, _) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (stream, _peer) = tokio::select! {
@@ -232,25 +231,42 @@ pub async fn serve(
             // keep-alive connections at the same moment.
             .header_read_timeout(None)
             .keep_alive(true)
-            .serve_connection(io, service);
-        let connection = graceful.watch(connection);
+            .serve_connection(io, service)
+            // A WebSocket upgrade (live subscriptions) leaves this loop once it is handed
+            // over: the socket lives on in its own task, counted by the live limits.
+            .with_upgrades();
+        let mut stopping = stop.subscribe();
         tokio::spawn(async move {
-            tokio::select! {
-                result = connection => {
-                    if let Err(e) = result {
-                        tracing::debug!(error = %e, "connection ended with an error");
+            tokio::pin!(connection);
+            let mut asked = false;
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
                     }
-                }
-                reason = watch.expired(&limits) => {
-                    tracing::debug!(reason, "connection closed by the server");
+                    reason = watch.expired(&limits) => {
+                        tracing::debug!(reason, "connection closed by the server");
+                        break;
+                    }
+                    _ = stopping.changed(), if !asked => {
+                        // Finish the request in flight, then close.
+                        connection.as_mut().graceful_shutdown();
+                        asked = true;
+                    }
                 }
             }
             drop(permit);
         });
     }
     drop(listener);
+    let _ = stop.send(true);
+    // Every connection holds a permit until it is closed: all back means all drained.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        _ = permits.acquire_many(all) => {}
         () = tokio::time::sleep(limits.drain_timeout) => {
             tracing::warn!("shutdown: in-flight requests did not finish in time");
         }

@@ -360,6 +360,21 @@ impl PanelCache {
         }
     }
 
+    /// Every change from now on (see `Changes::listen`).
+    pub fn listen(&self) -> tokio::sync::broadcast::Receiver<super::changes::Changed> {
+        self.changes.listen()
+    }
+
+    /// Whether other instances' changes may be going unheard (the change feed is down).
+    pub fn deaf(&self) -> bool {
+        self.changes.deaf()
+    }
+
+    /// The change feed went down (`true`) or came back (`false`).
+    pub fn set_deaf(&self, deaf: bool) {
+        self.changes.set_deaf(deaf);
+    }
+
     /// How many times a panel was actually computed (a cache miss), for tests and metrics.
     pub fn computations(&self) -> u64 {
         self.computations.load(Ordering::Relaxed)

@@ -10,7 +10,9 @@
 use super::tenancy::TeamId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+use tokio::sync::broadcast;
 
 /// Instants in milliseconds since the epoch, `from` ≤ `to`, both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -126,17 +128,79 @@ fn disjoint(mut spans: Vec<TimeSpan>) -> Vec<TimeSpan> {
     out
 }
 
+/// One change, as told to whoever listens (live subscriptions): after the counters moved, so
+/// a listener that reads again sees it.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The team whose data changed; `None`: every team may have changed.
+    pub team: Option<TeamId>,
+    /// The dashboard whose data changed; `None`: anything of the team.
+    pub dashboard: Option<String>,
+    /// When this instance learnt of it (its commit, or the announcement's arrival).
+    pub at: Instant,
+}
+
+impl Changed {
+    /// Whether this change may touch `dashboard`'s data of `team`.
+    pub fn reaches(&self, team: TeamId, dashboard: &str) -> bool {
+        self.team.is_none_or(|t| t == team)
+            && self.dashboard.as_deref().is_none_or(|d| d == dashboard)
+    }
+}
+
+/// Changes told at once that a listener may fall behind by before it is told "everything".
+const TOLD: usize = 4_096;
+
 /// Every team's change counters.
-#[derive(Default)]
 pub struct Changes {
     teams: RwLock<HashMap<TeamId, u64>>,
     /// Per team and dashboard (the prefix of its panels' names, e.g. `apiUsage`).
     dashboards: RwLock<HashMap<(TeamId, String), Log>>,
     /// Added to every team's generation: bumped when changes may have been missed.
     epoch: AtomicU64,
+    /// Every change, for listeners (`listen`).
+    told: broadcast::Sender<Changed>,
+    /// Other instances' changes cannot be heard now (the change feed is down).
+    deaf: AtomicBool,
+}
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes {
+            teams: RwLock::default(),
+            dashboards: RwLock::default(),
+            epoch: AtomicU64::default(),
+            told: broadcast::channel(TOLD).0,
+            deaf: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Changes {
+    /// Every change from now on. A listener that falls more than a few thousand changes
+    /// behind gets `RecvError::Lagged`, which it must take as "anything may have changed".
+    pub fn listen(&self) -> broadcast::Receiver<Changed> {
+        self.told.subscribe()
+    }
+
+    fn tell(&self, team: Option<TeamId>, dashboard: Option<&str>) {
+        let _ = self.told.send(Changed {
+            team,
+            dashboard: dashboard.map(str::to_string),
+            at: Instant::now(),
+        });
+    }
+
+    /// Whether other instances' changes may be going unheard (the change feed is down).
+    pub fn deaf(&self) -> bool {
+        self.deaf.load(Ordering::Acquire)
+    }
+
+    /// The change feed went down (`true`) or came back (`false`).
+    pub fn set_deaf(&self, deaf: bool) {
+        self.deaf.store(deaf, Ordering::Release);
+    }
+
     /// The generation of a team's data as a whole.
     pub fn team(&self, team: TeamId) -> u64 {
         let own = self
@@ -152,11 +216,13 @@ impl Changes {
         if let Ok(mut g) = self.teams.write() {
             *g.entry(team).or_insert(0) += 1;
         }
+        self.tell(Some(team), None);
     }
 
     /// Everything of every team may have changed.
     pub fn all_changed(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.tell(None, None);
     }
 
     /// Rows of the data `dashboard` reads changed, all inside `span` (`None`: anywhere).
@@ -166,6 +232,7 @@ impl Changes {
                 .or_default()
                 .push(span);
         }
+        self.tell(Some(team), Some(dashboard));
     }
 
     /// The generation of what `panel` (named `<dashboard>.<name>`) reads: the latest change

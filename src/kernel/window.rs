@@ -144,6 +144,10 @@ pub struct TimeWindow {
     pub previous_start: DateTime<Utc>,
     #[serde(skip)]
     pub now: DateTime<Utc>,
+    /// `rolls_over_at`: part of every cache key that holds the window, so an answer cached
+    /// before the bucket holding "now" ended (its partial flags, a moved window) is not
+    /// served after.
+    moves_at: Option<DateTime<Utc>>,
     /// The dense buckets, computed once at resolution (every panel reads them).
     #[serde(skip)]
     buckets: Vec<Bucket>,
@@ -263,7 +267,7 @@ impl TimeWindow {
                 ),
             ));
         }
-        Ok(TimeWindow {
+        let mut window = TimeWindow {
             preset,
             start,
             end,
@@ -271,7 +275,27 @@ impl TimeWindow {
             granularity,
             previous_start,
             now,
+            moves_at: None,
             buckets: calendar::buckets(start, end, granularity, tz, now),
+        };
+        window.moves_at = window.rolls_over_at();
+        Ok(window)
+    }
+
+    /// The next instant after this window's "now" at which resolving the same input again
+    /// can answer differently by time alone: the end of the bucket holding now (a new bucket
+    /// begins, the partial one is over, a rolling or calendar window moves) or the window's
+    /// end, whichever comes first. `None` for a window wholly before now, which never moves.
+    pub fn rolls_over_at(&self) -> Option<DateTime<Utc>> {
+        if self.end < self.now {
+            return None;
+        }
+        let (g, tz) = (self.granularity, self.tz);
+        let next = calendar::next_boundary(g, tz, calendar::floor(g, tz, self.now));
+        Some(if self.end > self.now {
+            next.min(self.end)
+        } else {
+            next
         })
     }
 

@@ -8,6 +8,7 @@ pub mod executive_fixture;
 pub mod fixtures;
 pub mod product_fixture;
 pub mod proxy;
+pub mod socket;
 pub mod webdriver;
 pub mod wire;
 

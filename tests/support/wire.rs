@@ -60,10 +60,16 @@ impl TestApp {
 
     /// Runs the real server loop for this gateway on a free port.
     pub async fn serve(&self) -> SocketAddr {
+        serve_router(&self.state, self.router.clone()).await
+    }
+}
+
+/// Runs the real server loop for `router` (of a gateway with `state`) on a free port.
+pub async fn serve_router(state: &dashgate::state::AppState, router: axum::Router) -> SocketAddr {
+    {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let limits = dashgate::http::server_limits(&self.state);
-        let router = self.router.clone();
+        let limits = dashgate::http::server_limits(state);
         tokio::spawn(async move {
             let forever = std::future::pending::<()>();
             dashgate::http::server::serve(listener, router, limits, forever)

@@ -36,7 +36,7 @@ pub struct ApiUsageRoot;
 impl ApiUsageRoot {
     /// The API usage dashboard: traffic, errors, models, cost, countries and latency of the
     /// caller's team. Only the selected panels and KPIs are computed.
-    async fn api_usage(
+    pub async fn api_usage(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Time range; defaults to the last 7 days in the team's timezone.")]

@@ -39,7 +39,7 @@ pub struct ChatRoot;
 impl ChatRoot {
     /// The chatbot usage dashboard of the caller's team: participants, sessions, messages,
     /// bots, engagement, channels and tags. Only the selected panels and KPIs are computed.
-    async fn chat(
+    pub async fn chat(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Time range; defaults to the last 7 days in the team's timezone.")]

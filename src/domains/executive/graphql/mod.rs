@@ -30,7 +30,7 @@ impl ExecutiveRoot {
     /// Finance and operations KPIs of the caller's team over whole months of its timezone:
     /// cards with previous-period deltas, drill-downs, revenue and uptime trends, customers at
     /// risk, alerts and real-user quality gates.
-    async fn executive(
+    pub async fn executive(
         &self,
         ctx: &Context<'_>,
         #[graphql(

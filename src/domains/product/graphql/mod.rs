@@ -33,7 +33,7 @@ pub struct ProductRoot;
 impl ProductRoot {
     /// Product analytics of the caller's team — executive, growth, monetization, learning and
     /// ops sections — from its stored events and memberships, or from `inline` rows.
-    async fn product(
+    pub async fn product(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Time range and buckets; defaults to the last 7 days.")] window: Option<
@@ -178,7 +178,7 @@ impl Product {
     }
 
     /// Activity, DAU/WAU/MAU, registrations, memberships, revenue, study time, D1 retention.
-    async fn executive(&self, ctx: &Context<'_>) -> Result<ProductExecutive> {
+    pub async fn executive(&self, ctx: &Context<'_>) -> Result<ProductExecutive> {
         let section = self
             .0
             .section(ctx, "product.executive", |t, q| {

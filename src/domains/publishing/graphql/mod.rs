@@ -31,7 +31,7 @@ pub struct PublishingRoot;
 impl PublishingRoot {
     /// The video publishing pipeline of the caller's team: overview, queue, orchestrator,
     /// platforms and campaigns (all-time snapshots), and the windowed publication series.
-    async fn publishing(
+    pub async fn publishing(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Time range of the series; defaults to the last 7 days.")] window: Option<

@@ -10,6 +10,10 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Mutex;
 
+mod live;
+
+pub use live::LiveMetrics;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteStatus {
     route: String,
@@ -79,6 +83,8 @@ pub struct Metrics {
     connections_refused: Counter,
     /// Per column cache (`product`, `chat`).
     column_caches: [ColumnCache; 2],
+    /// Live subscriptions.
+    pub live: LiveMetrics,
 }
 
 /// The metrics of one column cache.
@@ -108,8 +114,11 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("dashgate");
+        let live = LiveMetrics::registered(&mut registry);
         let mut m = Metrics {
-            registry: Mutex::new(Registry::with_prefix("dashgate")),
+            registry: Mutex::new(registry),
+            live,
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(seconds_histogram as fn() -> Histogram),
             operations: Family::default(),
@@ -209,6 +218,7 @@ impl Metrics {
             "events",
             "ingest_bytes",
             "computations",
+            "live_connections",
         ] {
             let _ = m.rate_limited.get_or_create(&Limit {
                 limit: limit.to_string(),
