@@ -105,6 +105,30 @@ async fn console_and_graphiql() {
     let url = browser.js("return location.href", json!([])).await;
     assert!(!url.as_str().unwrap().contains("token"), "{url}");
 
+    // Live: the console follows the dashboard over a subscription; a batch shows without a
+    // reload, and the panel says when it changed.
+    browser
+        .wait_for(
+            "the live subscription",
+            "return document.getElementById('live-state')?.dataset.mode === 'live'",
+            30,
+        )
+        .await;
+    let total = "return document.querySelector('[data-kpi=totalRequests] .kpi-value')?.textContent";
+    let before = browser.js(total, json!([])).await;
+    let late = log("live-1", "2026-03-09T11:00:00Z", 200, 80.0, json!({}));
+    app.ingest(&editor, &[late]).await;
+    browser
+        .wait_for(
+            "the pushed KPI",
+            &format!(
+                "const now = document.querySelector('[data-kpi=totalRequests] .kpi-value')?.textContent; \
+                 return now !== {before} && document.querySelector('[data-panel=kpis] .changed') !== null"
+            ),
+            30,
+        )
+        .await;
+
     // Every dashboard: every panel ready, no console error, nothing from elsewhere.
     for (i, key) in DASHBOARDS.iter().enumerate() {
         if i > 0 {
@@ -302,6 +326,37 @@ async fn console_and_graphiql() {
         tabs.as_u64().unwrap() >= 6,
         "{tabs} tabs: the example and the README tour"
     );
+    // The tour's subscription runs over WebSocket; a batch pushes a new answer into the pane.
+    browser
+        .js(
+            "[...document.querySelectorAll('.graphiql-tab-button')].at(-1).click(); return true",
+            json!([]),
+        )
+        .await;
+    browser.click(".graphiql-execute-button").await;
+    let result = "return document.querySelector('.result-window')?.innerText ?? ''";
+    let first = browser
+        .wait_for(
+            "GraphiQL's first live answer",
+            &format!(
+                "const t = {}; return t.includes('isPartial') && t",
+                result.trim_start_matches("return ")
+            ),
+            30,
+        )
+        .await;
+    let now = log("live-2", "2026-03-10T11:30:00Z", 500, 80.0, json!({}));
+    app.ingest(&editor, &[now]).await;
+    browser
+        .wait_for(
+            "GraphiQL's pushed answer",
+            &format!(
+                "const t = {}; return t.includes('isPartial') && t !== {first}",
+                result.trim_start_matches("return ")
+            ),
+            30,
+        )
+        .await;
     no_errors(&browser, "GraphiQL").await;
 
     if std::env::var("UPDATE_SCREENSHOTS").is_ok() {

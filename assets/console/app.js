@@ -6,6 +6,7 @@ import { graphql, reportTiming, setToken, takeTokenFromFragment, token } from '.
 import { el } from './render.js';
 import { renderPanels } from './panels.js';
 import { presetBar } from './presets.js';
+import { subscribeLive } from './live.js';
 
 const PRESETS = ['LAST_24_HOURS', 'TODAY', 'LAST_7_DAYS', 'LAST_30_DAYS', 'LAST_90_DAYS', 'LAST_365_DAYS',
   'MONTH_TO_DATE', 'QUARTER_TO_DATE', 'YEAR_TO_DATE', 'LAST_6_MONTHS', 'LAST_12_MONTHS', 'CUSTOM'];
@@ -15,8 +16,14 @@ const GRANULARITIES = ['', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER'];
 /// The view: dashboard, window, filter and preset — read from and written to the URL.
 const view = { d: 'apiUsage', preset: '', tz: '', g: '', start: '', end: '', filter: {}, presetId: '' };
 let charts = [];
-let autoTimer = null;
+let pollTimer = null;
 let firstLoad = true;
+/// The live subscription of the view, when Live is on.
+let liveHandle = null;
+let liveOn = true;
+/// Per panel: its last drawn value (JSON) and when that value last changed.
+let stamps = {};
+let drawn = '';
 
 function readUrl() {
   const q = new URLSearchParams(window.location.search);
@@ -123,18 +130,42 @@ function tabs() {
   })));
 }
 
-/// Loads the current dashboard: one GraphQL request for all its panels.
+/// Notes which panels' values differ from the last drawn answer, and when.
+function stamp(d, answer) {
+  const data = answer.data && answer.data[d.key];
+  const now = new Date();
+  for (const panel of d.panels) {
+    const value = data ? JSON.stringify(panel.field.split('.').reduce((v, k) => (v == null ? v : v[k]), data)) : '';
+    const was = stamps[panel.field];
+    if (!was || was.value !== value) stamps[panel.field] = { value, at: was ? now : null };
+  }
+}
+
+function draw(d, answer) {
+  const text = JSON.stringify(answer.data || null) + JSON.stringify(answer.errors || null);
+  if (text === drawn) return false;
+  drawn = text;
+  stamp(d, answer);
+  charts.forEach((c) => c.destroy());
+  charts = [];
+  renderPanels(document.getElementById('panels'), d, answer, charts, stamps);
+  return true;
+}
+
+/// Loads the current dashboard: one GraphQL request for all its panels; then, with Live on,
+/// follows it over a subscription.
 export async function load(reason, refresh) {
   const d = byKey(view.d);
   writeUrl();
+  stopLive();
   const status = document.getElementById('status');
   status.textContent = 'Loading…';
   const started = performance.now();
   const answer = await graphql(dashboardQuery(d), variables(refresh));
   const took = performance.now() - started;
-  charts.forEach((c) => c.destroy());
-  charts = [];
-  renderPanels(document.getElementById('panels'), d, answer, charts, view);
+  stamps = {};
+  drawn = '';
+  draw(d, answer);
   const cache = (answer.extensions && answer.extensions.cache) || null;
   const when = cache && cache.computedAt ? new Date(cache.computedAt).toLocaleString() : new Date().toLocaleString();
   const from = cache ? (cache.misses ? `computed (${cache.hits} cached, ${cache.misses} computed)` : `from cache (${cache.freshness.toLowerCase()})`) : '';
@@ -143,25 +174,61 @@ export async function load(reason, refresh) {
   reportTiming(firstLoad ? 'page_load' : reason || 'switch_range_or_granularity',
     firstLoad ? performance.now() : took, { dashboard: d.key });
   firstLoad = false;
+  if (liveOn) startLive(d);
+}
+
+/// Follows the view over a subscription (the same document, as `subscription`).
+function startLive(d) {
+  const badge = document.getElementById('live-state');
+  const query = dashboardQuery(d).replace(/^query Console/, 'subscription ConsoleLive');
+  liveHandle = subscribeLive(query, variables(false), {
+    next: (answer) => {
+      if (draw(d, answer) && badge) badge.dataset.changed = new Date().toISOString();
+    },
+    state: (mode, detail) => {
+      if (!badge) return;
+      badge.dataset.mode = mode;
+      badge.textContent = { connecting: '○ connecting', live: '● live', reconnecting: '○ reconnecting', polling: '◌ polling every 30 s' }[mode] || mode;
+      badge.title = detail || '';
+      if (mode === 'polling') { stopLive(); poll(); }
+    },
+  });
+}
+
+function stopLive() {
+  if (liveHandle) liveHandle.stop();
+  liveHandle = null;
+  clearTimeout(pollTimer);
+}
+
+/// Without WebSockets: reload every 30 s (a little jitter spreads many viewers).
+function poll() {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(async () => {
+    const d = byKey(view.d);
+    const answer = await graphql(dashboardQuery(d), variables(false));
+    draw(d, answer);
+    if (liveOn) poll();
+  }, 30000 + Math.random() * 5000);
 }
 
 function toolbar() {
-  const auto = el('input', { type: 'checkbox', id: 'auto-refresh', onchange: (e) => setAuto(e.target.checked) });
+  const live = el('input', { type: 'checkbox', id: 'live', checked: liveOn, onchange: (e) => {
+    liveOn = e.target.checked;
+    stopLive();
+    const badge = document.getElementById('live-state');
+    if (badge) { badge.textContent = ''; badge.dataset.mode = 'off'; }
+    if (liveOn) startLive(byKey(view.d));
+  } });
   return el('div', { class: 'toolbar' },
     el('button', { type: 'button', id: 'refresh', text: 'Refresh now', onclick: () => load('switch_range_or_granularity', true) }),
-    el('label', { for: 'auto-refresh', class: 'inline' }, auto, el('span', { text: ' auto-refresh every 30 s' })),
+    el('label', { for: 'live', class: 'inline' }, live, el('span', { text: ' Live' })),
+    el('span', { id: 'live-state', class: 'live-state', 'data-mode': 'off', 'aria-live': 'polite' }),
     el('label', { for: 'with-filters', class: 'inline' }, el('input', { type: 'checkbox', id: 'with-filters' }),
       el('span', { text: ' exports include the filter settings' })),
     el('span', { id: 'status', role: 'status', 'aria-live': 'polite' }),
-    el('button', { type: 'button', class: 'link', text: 'Sign out', onclick: () => { setToken(null); signIn(); } }),
+    el('button', { type: 'button', class: 'link', text: 'Sign out', onclick: () => { stopLive(); setToken(null); signIn(); } }),
     el('a', { href: '/graphiql', text: 'GraphiQL' }));
-}
-
-function setAuto(on) {
-  clearTimeout(autoTimer);
-  if (!on) return;
-  const tick = () => { autoTimer = setTimeout(() => { load('switch_range_or_granularity').then(tick); }, 30000 + Math.random() * 5000); };
-  tick();
 }
 
 function shell() {

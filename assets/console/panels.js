@@ -97,8 +97,15 @@ function errorOf(answer, d, panel) {
   return mine || (!answer.data || !answer.data[d.key] ? errors[0] || { message: 'no answer' } : null);
 }
 
-/// Draws every panel of dashboard `d` from one GraphQL answer.
-export function renderPanels(container, d, answer, charts) {
+/// "changed 12:03:04" for a panel whose value changed while the page was open.
+function changed(stamp) {
+  if (!stamp || !stamp.at) return null;
+  return el('time', { class: 'changed', datetime: stamp.at.toISOString(), text: `changed ${stamp.at.toLocaleTimeString()}` });
+}
+
+/// Draws every panel of dashboard `d` from one GraphQL answer; `stamps` say when each panel's
+/// value last changed.
+export function renderPanels(container, d, answer, charts, stamps) {
   const sections = d.panels.map((panel) => {
     const title = panel.title || (panel.field.includes('.') ? `${panel.field.split('.')[0]} KPIs` : 'KPIs');
     const note = el('p', { class: 'note', role: 'alert' });
@@ -120,7 +127,8 @@ export function renderPanels(container, d, answer, charts) {
     }
     const drawn = body(panel, value, charts);
     const node = drawn.node || drawn;
-    section.append(el('div', { class: 'panel-head' }, el('h2', { text: title }), actions(d, panel, drawn.chart, note)), node, note);
+    section.append(el('div', { class: 'panel-head' }, el('h2', { text: title }), changed(stamps && stamps[panel.field]),
+      actions(d, panel, drawn.chart, note)), node, note);
     section.dataset.state = 'ready';
     return section;
   });

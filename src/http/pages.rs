@@ -38,6 +38,7 @@ static ASSETS: &[Asset] = &[
     asset!("console/panels.js"),
     asset!("console/presets.js"),
     asset!("console/render.js"),
+    asset!("console/live.js"),
     asset!("console/console.css"),
 ];
 
