@@ -225,10 +225,67 @@ async fn refusals_use_the_protocols_codes_and_messages() {
         third["payload"][0]["extensions"]["code"],
         "SERVICE_UNAVAILABLE"
     );
+    // A second `subscribe` with a running id: 4409.
+    let mut twice = connect(addr, Some(&app.token(&p))).await.unwrap();
+    twice.subscribe("same", KPI).await;
+    let _ = twice.next("same").await;
+    twice.subscribe("same", KPI).await;
+    let closed = twice.message(Duration::from_secs(5)).await;
+    assert!(
+        matches!(closed, Some(Err(Refused::Closed(4409, _)))),
+        "{closed:?}"
+    );
+    // A message nested past the limit closes the connection with 4400.
+    let mut deep = connect(addr, Some(&app.token(&p))).await.unwrap();
+    let nested = format!(
+        "{{\"type\":\"subscribe\",\"id\":\"x\",\"payload\":{}{}}}",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    deep.send_text(&nested).await;
+    let closed = deep.message(Duration::from_secs(5)).await;
+    assert!(
+        matches!(closed, Some(Err(Refused::Closed(4400, _)))),
+        "{closed:?}"
+    );
     // Connections per team: this is the second; a third is refused with 4429.
     let _second = connect(addr, Some(&app.token(&p))).await.unwrap();
     let third = connect(addr, Some(&app.token(&p))).await;
     assert!(matches!(third, Err(Refused::Closed(4429, _))), "{third:?}");
+}
+
+#[tokio::test]
+async fn an_upgrade_from_a_foreign_page_or_without_the_subprotocol_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let addr = app.serve().await;
+    let attempt = |origin: Option<&'static str>, protocol: bool| async move {
+        let mut request = format!("ws://{addr}/graphql")
+            .into_client_request()
+            .unwrap();
+        let headers = request.headers_mut();
+        if protocol {
+            headers.insert(
+                "sec-websocket-protocol",
+                "graphql-transport-ws".parse().unwrap(),
+            );
+        }
+        if let Some(origin) = origin {
+            headers.insert("origin", origin.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok(_) => 101,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(attempt(Some("https://evil.example"), true).await, 403);
+    assert_eq!(attempt(None, false).await, 400);
+    let own: &'static str = Box::leak(format!("http://{addr}").into_boxed_str());
+    assert_eq!(attempt(Some(own), true).await, 101, "the page's own origin");
+    assert_eq!(attempt(None, true).await, 101, "not a browser");
 }
 
 #[tokio::test]
@@ -283,5 +340,36 @@ async fn a_subscriber_on_another_instance_is_told_of_a_change_through_the_first(
         totals(&c.next("1").await).0,
         1.0,
         "pushed on B after a batch through A"
+    );
+}
+
+#[tokio::test]
+async fn without_the_change_feed_a_subscriber_is_rechecked_not_left_silent() {
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, fast).await else {
+        eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let p = app.team("acme", "UTC", Role::Admin).await;
+    // B hears nothing of A (no feed), as while its feed connection is down.
+    let (state_b, router_b) = app
+        .another_instance_with(|s| {
+            s.notify_changes = false;
+            s.live.live_recheck_seconds = 1;
+        })
+        .await;
+    let addr_b = serve_router(&state_b, router_b).await;
+    let mut c = connect(addr_b, Some(&app.token(&p))).await.unwrap();
+    c.subscribe("1", KPI).await;
+    assert_eq!(totals(&c.next("1").await).0, 0.0);
+    state_b.cache.set_deaf(true);
+    app.ingest(&p, &[log("r1", AT, 200, 1.0, json!({}))]).await;
+    // Rechecked past B's panel cache within a few seconds.
+    assert_eq!(totals(&c.next("1").await).0, 1.0);
+    state_b.cache.set_deaf(false);
+    app.ingest(&p, &[log("r2", AT, 200, 1.0, json!({}))]).await;
+    assert_eq!(
+        c.quiet_for(Duration::from_millis(2_500)).await,
+        None,
+        "no rechecks once heard again"
     );
 }

@@ -130,6 +130,8 @@ struct Conn {
     refused: Mutex<Option<(u16, String)>>,
     /// Subscriptions the client completed: the protocol sends no `complete` back for them.
     stopped: Mutex<HashSet<String>>,
+    /// Ids of operations running (a second `subscribe` with one of them is refused, 4409).
+    active: Mutex<HashSet<String>>,
 }
 
 /// Runs a connection's requests as its authenticated caller.
@@ -299,7 +301,12 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, slot: Slot) {
                     }
                     return None;
                 }
-                note_completed(&heard, &b);
+                if let Err(refusal) = note_inbound(&heard, &b) {
+                    if let Ok(mut r) = heard.refused.lock() {
+                        *r = Some(refusal);
+                    }
+                    return None;
+                }
                 Some(b)
             }))
         })
@@ -361,19 +368,36 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, slot: Slot) {
     metrics.live.connection(-1);
 }
 
-/// Notes a client's `complete` (async-graphql answers it with one of its own, which the
-/// protocol does not have).
-fn note_completed(conn: &Conn, message: &[u8]) {
-    if !message.windows(10).any(|w| w == b"\"complete\"") {
-        return;
+/// Notes the operations a client starts and completes: a `subscribe` with the id of a running
+/// one is refused (4409, as the protocol says); a client's `complete` gets no `complete` back
+/// (async-graphql would send one; the protocol has none).
+fn note_inbound(conn: &Conn, message: &[u8]) -> Result<(), (u16, String)> {
+    let names = |word: &[u8]| message.windows(word.len()).any(|w| w == word);
+    if !names(b"\"complete\"") && !names(b"\"subscribe\"") {
+        return Ok(());
     }
-    if let Ok(m) = serde_json::from_slice::<serde_json::Value>(message)
-        && m["type"] == "complete"
-        && let Some(id) = m["id"].as_str()
-        && let Ok(mut stopped) = conn.stopped.lock()
-        && stopped.len() < 1_024
-    {
-        stopped.insert(id.to_string());
+    let Ok(m) = serde_json::from_slice::<serde_json::Value>(message) else {
+        return Ok(());
+    };
+    let Some(id) = m["id"].as_str() else {
+        return Ok(());
+    };
+    let (Ok(mut active), Ok(mut stopped)) = (conn.active.lock(), conn.stopped.lock()) else {
+        return Ok(());
+    };
+    match m["type"].as_str() {
+        Some("subscribe") if active.contains(id) => {
+            Err((4409, format!("Subscriber for {id} already exists")))
+        }
+        Some("subscribe") if active.len() < 4_096 => {
+            active.insert(id.to_string());
+            Ok(())
+        }
+        Some("complete") if active.remove(id) => {
+            stopped.insert(id.to_string());
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -422,6 +446,9 @@ fn rewrite(
         return Some(text);
     };
     let id = message["id"].as_str().unwrap_or_default().to_string();
+    if let Ok(mut active) = conn.active.lock() {
+        active.remove(&id);
+    }
     if complete {
         let asked = conn.stopped.lock().is_ok_and(|mut s| s.remove(&id));
         return (!errored.remove(&id) && !asked).then_some(text);

@@ -365,9 +365,10 @@ impl PanelCache {
         self.changes.listen()
     }
 
-    /// Whether other instances' changes may be going unheard (the change feed is down).
-    pub fn deaf(&self) -> bool {
-        self.changes.deaf()
+    /// Whether other instances' changes may be going unheard (the change feed is down), as
+    /// it changes.
+    pub fn deafness(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.changes.deafness()
     }
 
     /// The change feed went down (`true`) or came back (`false`).

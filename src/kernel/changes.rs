@@ -10,9 +10,9 @@
 use super::tenancy::TeamId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Instants in milliseconds since the epoch, `from` ≤ `to`, both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -161,7 +161,7 @@ pub struct Changes {
     /// Every change, for listeners (`listen`).
     told: broadcast::Sender<Changed>,
     /// Other instances' changes cannot be heard now (the change feed is down).
-    deaf: AtomicBool,
+    deaf: watch::Sender<bool>,
 }
 
 impl Default for Changes {
@@ -171,7 +171,7 @@ impl Default for Changes {
             dashboards: RwLock::default(),
             epoch: AtomicU64::default(),
             told: broadcast::channel(TOLD).0,
-            deaf: AtomicBool::new(false),
+            deaf: watch::channel(false).0,
         }
     }
 }
@@ -191,14 +191,15 @@ impl Changes {
         });
     }
 
-    /// Whether other instances' changes may be going unheard (the change feed is down).
-    pub fn deaf(&self) -> bool {
-        self.deaf.load(Ordering::Acquire)
+    /// Whether other instances' changes may be going unheard (the change feed is down), as
+    /// it changes.
+    pub fn deafness(&self) -> watch::Receiver<bool> {
+        self.deaf.subscribe()
     }
 
     /// The change feed went down (`true`) or came back (`false`).
     pub fn set_deaf(&self, deaf: bool) {
-        self.deaf.store(deaf, Ordering::Release);
+        self.deaf.send_replace(deaf);
     }
 
     /// The generation of a team's data as a whole.

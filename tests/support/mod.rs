@@ -231,7 +231,16 @@ impl TestApp {
     /// Another gateway instance over this test's database (on PostgreSQL, the same schema),
     /// as a second process behind a load balancer would be: its own cache and state.
     pub async fn another_instance(&self) -> (AppState, axum::Router) {
-        let settings = (*self.state.settings).clone();
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// `another_instance` with its settings adjusted first.
+    pub async fn another_instance_with(
+        &self,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> (AppState, axum::Router) {
+        let mut settings = (*self.state.settings).clone();
+        adjust(&mut settings);
         let schema = match &self._cleanup {
             Cleanup::Schema { schema, .. } => Some(schema.clone()),
             Cleanup::File(_) => None,

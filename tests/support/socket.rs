@@ -63,6 +63,14 @@ impl LiveClient {
             .unwrap();
     }
 
+    /// Sends a text frame as is.
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::Text(text.to_string().into()))
+            .await
+            .unwrap();
+    }
+
     /// Starts subscription `id`.
     pub async fn subscribe(&mut self, id: &str, query: &str) {
         self.send(json!({"type": "subscribe", "id": id, "payload": {"query": query}}))

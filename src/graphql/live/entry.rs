@@ -3,6 +3,7 @@
 //! `DASHGATE_LIVE_MIN_INTERVAL_MS`, and stop once nobody reads.
 
 use super::{Entry, Key, Live, WindowsSeen, digest, error_response};
+use crate::graphql::dashboard::LiveRecheck;
 use crate::kernel::{AppError, Principal};
 use async_graphql::futures_util::StreamExt;
 use async_graphql::{Request, Response, ServerError, Value};
@@ -40,8 +41,10 @@ impl Answer {
 enum Wake {
     /// A change reached the dashboard at this instant.
     Changed(Instant),
-    /// Time moved: the window rolls over, or the change feed is down and this is the recheck.
+    /// Time moved: the window rolls over.
     Time,
+    /// The change feed is down: recompute past the panel cache.
+    Recheck,
     /// Nobody reads any more.
     Stop,
 }
@@ -62,9 +65,10 @@ impl Task {
         let min = Duration::from_millis(state.settings.live.live_min_interval_ms);
         let (mut number, mut last_digest) = (0u64, None);
         let mut changed_at: Option<Instant> = None;
+        let mut afresh = false;
         loop {
             let started = Instant::now();
-            let (response, rolls_over) = self.compute().await;
+            let (response, rolls_over) = self.compute(afresh).await;
             state.metrics.live.computed(self.entry.dashboard);
             let failed = response.data == Value::Null && !response.errors.is_empty();
             // Failing before any answer (wrong arguments, a document that does not validate)
@@ -94,10 +98,12 @@ impl Task {
                 self.live.remove_if_unread(&self.key);
                 return;
             }
+            afresh = false;
             match self.wait(&mut changes, rolls_over).await {
                 Wake::Stop => return,
                 Wake::Changed(at) => changed_at = Some(at),
                 Wake::Time => {}
+                Wake::Recheck => afresh = true,
             }
             // At most one computation per interval; changes meanwhile are covered by it.
             let next = started + min;
@@ -121,11 +127,14 @@ impl Task {
         }
     }
 
-    /// One answer, and when its windows roll over.
-    async fn compute(&self) -> (Response, Option<DateTime<Utc>>) {
+    /// One answer (`afresh`: past the panel cache), and when its windows roll over.
+    async fn compute(&self, afresh: bool) -> (Response, Option<DateTime<Utc>>) {
         let state = &self.live.inner.state;
         let seen = Arc::new(WindowsSeen::default());
-        let request = self.request_copy().data(seen.clone());
+        let mut request = self.request_copy().data(seen.clone());
+        if afresh {
+            request = request.data(LiveRecheck);
+        }
         let timeout_ms = state.settings.request_timeout_ms;
         let schema = self.live.inner.schema.clone();
         // A task of its own: the answer is computed on a fresh, shallow stack.
@@ -170,11 +179,19 @@ impl Task {
         // Without a roll-over the timer is never polled (the `if` below).
         let roll = tokio::time::sleep(rolls_over.map_or(Duration::ZERO, until));
         tokio::pin!(roll);
+        // While the change feed is down: a recheck after `recheck`; otherwise never woken.
+        let mut deafness = state.cache.deafness();
         let deaf = async {
             loop {
-                tokio::time::sleep(recheck).await;
-                if state.cache.deaf() {
-                    return;
+                if *deafness.borrow_and_update() {
+                    tokio::time::sleep(recheck).await;
+                    if *deafness.borrow() {
+                        return;
+                    }
+                    continue;
+                }
+                if deafness.changed().await.is_err() {
+                    std::future::pending::<()>().await;
                 }
             }
         };
@@ -214,7 +231,7 @@ impl Task {
                         return Wake::Time;
                     }
                 }
-                () = &mut deaf => return Wake::Time,
+                () = &mut deaf => return Wake::Recheck,
             }
         }
     }
