@@ -373,3 +373,26 @@ async fn without_the_change_feed_a_subscriber_is_rechecked_not_left_silent() {
         "no rechecks once heard again"
     );
 }
+
+#[tokio::test]
+async fn a_connection_ends_when_its_token_expires() {
+    use dashgate::kernel::clock::SetClock;
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let now: chrono::DateTime<chrono::Utc> = "2026-03-10T12:00:00Z".parse().unwrap();
+    let clock = std::sync::Arc::new(SetClock::new(now));
+    let mut state = app.state.clone();
+    state.clock = clock.clone();
+    let addr = serve_router(&state, dashgate::http::router(state.clone()).unwrap()).await;
+    let exp = (now + chrono::Duration::seconds(2)).timestamp();
+    let token = state.jwt.mint(&p.team.slug, &p.user, p.role, exp).unwrap();
+    let mut c = connect(addr, Some(&token)).await.unwrap();
+    c.subscribe("1", KPI).await;
+    let _ = c.next("1").await;
+    clock.set(now + chrono::Duration::seconds(3));
+    let closed = c.message(Duration::from_secs(10)).await;
+    assert!(
+        matches!(closed, Some(Err(Refused::Closed(4403, _)))),
+        "{closed:?}"
+    );
+}

@@ -132,6 +132,8 @@ struct Conn {
     stopped: Mutex<HashSet<String>>,
     /// Ids of operations running (a second `subscribe` with one of them is refused, 4409).
     active: Mutex<HashSet<String>>,
+    /// When the connection's token expires (epoch seconds; API keys: never).
+    expires: OnceLock<i64>,
 }
 
 /// Runs a connection's requests as its authenticated caller.
@@ -234,6 +236,14 @@ async fn initialise(
     let mut headers = HeaderMap::new();
     if let Some(value) = credential.and_then(|c| HeaderValue::from_str(c).ok()) {
         headers.insert(header::AUTHORIZATION, value);
+    }
+    // A token's expiry ends the connection then (API keys do not expire).
+    let bearer = credential
+        .and_then(|c| c.strip_prefix("Bearer "))
+        .map(str::trim);
+    let now = http.app.clock.now().timestamp();
+    if let Some(claims) = bearer.and_then(|t| http.app.jwt.verify(t, now).ok()) {
+        let _ = conn.expires.set(claims.exp);
     }
     let principal = match caller(&http.app, &headers).await {
         Ok(Some(p)) => p,
@@ -355,6 +365,9 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, slot: Slot) {
             () = &mut init_deadline, if !acked => {
                 break Some((4408, "Connection initialisation timeout".to_string()));
             }
+            () = expiry(&conn, &http, acked) => {
+                break Some((4403, "Forbidden: the token has expired".to_string()));
+            }
         }
     };
     if let Some((code, reason)) = close {
@@ -398,6 +411,26 @@ fn note_inbound(conn: &Conn, message: &[u8]) -> Result<(), (u16, String)> {
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// Resolves when the connection's token expires (never for an initialised connection
+/// without one).
+async fn expiry(conn: &Conn, http: &HttpState, acked: bool) {
+    loop {
+        match conn.expires.get() {
+            Some(exp) => {
+                let left = exp - http.app.clock.now().timestamp();
+                if left <= 0 {
+                    return;
+                }
+                // Re-read the clock at least every minute (it may be set, in tests).
+                tokio::time::sleep(Duration::from_secs(left.clamp(1, 60) as u64)).await;
+            }
+            None if acked => std::future::pending::<()>().await,
+            // Not initialised yet: look again shortly.
+            None => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
     }
 }
 
