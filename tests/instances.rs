@@ -201,7 +201,7 @@ async fn without_the_change_feed_the_other_instance_serves_its_cache_until_the_t
 }
 
 /// Redis at 127.0.0.1:6379 answers (the machine's shared Redis); required under `CI=true`.
-async fn redis_up() -> bool {
+pub async fn redis_up() -> bool {
     let up = tokio::net::TcpStream::connect("127.0.0.1:6379")
         .await
         .is_ok();
@@ -212,7 +212,7 @@ async fn redis_up() -> bool {
     up
 }
 
-fn prefix() -> String {
+pub fn prefix() -> String {
     format!("dashgate-test-{}", rand::random::<u64>())
 }
 

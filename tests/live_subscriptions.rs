@@ -92,6 +92,22 @@ crate::both_dbs_with! { fast;
         assert_eq!(c.quiet_for(QUIET).await, None);
     }
 
+    async fn a_preset_applies_to_a_subscription_as_to_a_query(app) {
+        let p = app.team("acme", "UTC", Role::Admin).await;
+        let made = app.data(&p, r#"mutation { createFilterPreset(input: {dashboard: API_USAGE, name: "Errors",
+            window: {start: "2026-03-09T00:00:00Z", end: "2026-03-10T00:00:00Z"}, apiUsage: {models: ["m1"]}}) { preset { id } } }"#).await;
+        let id = made["createFilterPreset"]["preset"]["id"].as_str().unwrap().to_string();
+        app.ingest(&p, &[log("r1", AT, 200, 1.0, json!({"model_name": "m1"})), log("r2", AT, 200, 1.0, json!({"model_name": "m2"}))]).await;
+        let mut c = client(&app, &p).await;
+        let q = format!(r#"subscription {{ apiUsage(presetId: "{id}") {{ kpis {{ totalRequests {{ value }} errorRate {{ value }} }} }} }}"#);
+        c.subscribe("1", &q).await;
+        assert_eq!(totals(&c.next("1").await), (1.0, Some(0.0)), "the preset's model only");
+        app.ingest(&p, &[log("r3", AT, 500, 1.0, json!({"model_name": "m2"}))]).await;
+        assert_eq!(c.quiet_for(QUIET).await, None, "another model: the same answer");
+        app.ingest(&p, &[log("r4", AT, 500, 1.0, json!({"model_name": "m1"}))]).await;
+        assert_eq!(totals(&c.next("1").await), (2.0, Some(0.5)));
+    }
+
     async fn identical_subscriptions_share_one_computation_per_change(app) {
         let p = app.team("acme", "UTC", Role::Admin).await;
         let addr = app.serve().await;
@@ -329,6 +345,30 @@ async fn a_subscriber_on_another_instance_is_told_of_a_change_through_the_first(
         eprintln!("skipped: DASHGATE_TEST_POSTGRES_URL is not set");
         return;
     };
+    across_instances(app).await;
+}
+
+#[tokio::test]
+async fn with_redis_too_a_subscriber_on_another_instance_is_told_of_a_change() {
+    use crate::instances::{prefix, redis_up};
+    if !redis_up().await {
+        return;
+    }
+    let prefix = prefix();
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, move |s| {
+        fast(s);
+        s.redis_url = Some("redis://127.0.0.1:6379/".into());
+        s.redis_prefix = prefix;
+    })
+    .await
+    else {
+        return;
+    };
+    across_instances(app).await;
+}
+
+/// A subscriber on a second instance hears of a batch written through the first.
+async fn across_instances(app: TestApp) {
     let p = app.team("acme", "UTC", Role::Admin).await;
     let (state_b, router_b) = app.another_instance().await;
     let addr_b = serve_router(&state_b, router_b).await;
