@@ -12,6 +12,9 @@
 //! `cargo bench --bench ingest -- --database-url postgres://postgres@127.0.0.1:5432/postgres --rows 10000000`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
 
+#[path = "process.rs"]
+mod process;
+
 use clap::Parser;
 use dashgate::config::Settings;
 use dashgate::domains::api_usage::ingest::REQUEST_LOGS;
@@ -55,18 +58,10 @@ struct Args {
     bench: bool,
 }
 
-/// A process's resident memory now and at its peak, in MB.
+/// Resident and peak memory of a process, in MiB.
 fn memory(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map_or(0, |kb| kb / 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let (rss, peak) = process::memory_kib(pid);
+    (rss / 1024, peak / 1024)
 }
 
 /// Batch `n` of a stream of request logs: ids and times ascending, as a live system sends.

@@ -9,11 +9,15 @@
 //! `cargo bench --bench live -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
 //! Prints a table and writes JSON to `--out`. Never asserts timings.
 
+#[path = "process.rs"]
+mod process;
+
 use clap::Parser;
 use dashgate::config::Settings;
 use dashgate::kernel::Role;
 use dashgate::state::AppState;
 use futures::{SinkExt, StreamExt};
+use process::{cpu_seconds, memory_kib};
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,35 +56,6 @@ struct Args {
     binary: Option<String>,
     #[arg(long, default_value = "target/bench-live.json")]
     out: String,
-}
-
-/// Resident and peak memory of a process, in KiB.
-fn memory_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// CPU seconds a process has used (user + system).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the name.
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn query(k: usize) -> String {
@@ -164,7 +139,7 @@ async fn connection(
 
 /// The value of a `/metrics` series (name and labels), or 0.
 async fn metric(addr: std::net::SocketAddr, series: &str) -> f64 {
-    let text = reqwest_like_get(addr, "/metrics").await;
+    let text = get(addr, "/metrics").await;
     text.lines()
         .find(|l| l.starts_with(series))
         .and_then(|l| l.rsplit(' ').next())
@@ -174,7 +149,7 @@ async fn metric(addr: std::net::SocketAddr, series: &str) -> f64 {
 
 /// Quantile `q` of the push-delay histogram, in ms (upper bound of its bucket).
 async fn histogram_quantile(addr: std::net::SocketAddr, q: f64) -> f64 {
-    let text = reqwest_like_get(addr, "/metrics").await;
+    let text = get(addr, "/metrics").await;
     let buckets: Vec<(f64, f64)> = text
         .lines()
         .filter(|l| l.starts_with("dashgate_live_push_delay_seconds_bucket"))
@@ -195,25 +170,35 @@ async fn histogram_quantile(addr: std::net::SocketAddr, q: f64) -> f64 {
         .map_or(f64::NAN, |(le, _)| le * 1_000.0)
 }
 
-async fn reqwest_like_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use http_body_util::{BodyExt, Empty};
+/// Sends `req` on a connection of its own; the status and body.
+async fn send<B>(addr: std::net::SocketAddr, req: hyper::Request<B>) -> (hyper::StatusCode, String)
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt;
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
             .unwrap();
     tokio::spawn(conn);
+    let res = sender.send_request(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> String {
     let req = hyper::Request::get(path)
         .header("host", "bench")
-        .body(Empty::<hyper::body::Bytes>::new())
+        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
         .unwrap();
-    let res = sender.send_request(req).await.unwrap();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8_lossy(&bytes).into_owned()
+    send(addr, req).await.1
 }
 
 async fn post_batch(addr: std::net::SocketAddr, token: &str, n: u64, size: usize) {
-    use http_body_util::{BodyExt, Full};
     let now = chrono::Utc::now();
     let mut body = String::new();
     for i in 0..size {
@@ -226,26 +211,14 @@ async fn post_batch(addr: std::net::SocketAddr, token: &str, n: u64, size: usize
             i % 7
         ));
     }
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
     let req = hyper::Request::post("/v1/ingest/request_logs")
         .header("host", "bench")
         .header("content-type", "application/x-ndjson")
         .header("authorization", format!("Bearer {token}"))
-        .body(Full::new(hyper::body::Bytes::from(body)))
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
         .unwrap();
-    let res = sender.send_request(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    assert!(
-        status.is_success(),
-        "{status}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
+    let (status, text) = send(addr, req).await;
+    assert!(status.is_success(), "{status}: {text}");
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
