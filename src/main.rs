@@ -332,8 +332,13 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
         println!("console signed in as the demo editor: http://{addr}/#token={token}");
     }
     let limits = dashgate::http::server_limits(&state);
+    let closing = state.closing.clone();
     let router = build_router(state)?;
-    dashgate::http::server::serve(listener, router, limits, shutdown_signal()).await?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        closing.send_replace(true);
+    };
+    dashgate::http::server::serve(listener, router, limits, shutdown).await?;
     println!("dashgate stopped");
     Ok(())
 }

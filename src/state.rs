@@ -59,6 +59,9 @@ pub struct AppState {
     pub product_telemetry: Arc<TelemetryStore>,
     /// Every team's kept chat conversations (`DASHGATE_CHAT_CACHE_MAX_BYTES`).
     pub chat_conversations: Arc<ConversationStore>,
+    /// Set when the server is shutting down: long-lived connections (live subscriptions)
+    /// close themselves (1001) instead of being cut.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -202,6 +205,7 @@ impl AppState {
         Ok(AppState {
             db,
             reach,
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
             product_telemetry,
             chat_conversations,
             writers,

@@ -436,3 +436,18 @@ async fn a_connection_ends_when_its_token_expires() {
         "{closed:?}"
     );
 }
+
+#[tokio::test]
+async fn connections_close_with_1001_when_the_server_shuts_down() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let mut c = client(&app, &p).await;
+    c.subscribe("1", KPI).await;
+    let _ = c.next("1").await;
+    app.state.closing.send_replace(true);
+    let closed = c.message(Duration::from_secs(5)).await;
+    assert!(
+        matches!(closed, Some(Err(Refused::Closed(1001, _)))),
+        "{closed:?}"
+    );
+}

@@ -334,6 +334,7 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, slot: Slot) {
     let idle_ms = settings.live.live_idle_seconds.saturating_mul(1_000);
     let mut acked = false;
     let mut errored: HashSet<String> = HashSet::new();
+    let mut closing = http.app.closing.subscribe();
     let close = loop {
         tokio::select! {
             message = messages.next() => match message {
@@ -364,6 +365,11 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, slot: Slot) {
             }
             () = &mut init_deadline, if !acked => {
                 break Some((4408, "Connection initialisation timeout".to_string()));
+            }
+            changed = closing.changed() => {
+                if changed.is_err() || *closing.borrow_and_update() {
+                    break Some((1001, "the server is shutting down".to_string()));
+                }
             }
             () = expiry(&conn, &http, acked) => {
                 break Some((4403, "Forbidden: the token has expired".to_string()));
