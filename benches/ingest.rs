@@ -221,30 +221,9 @@ async fn run(args: Args) {
         .mint(&team.slug, "bench", Role::Editor, i64::MAX / 2)
         .unwrap();
     // The gateway under test: the release binary, in a process of its own.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = std::process::Command::new(
-        args.binary
-            .as_deref()
-            .unwrap_or(env!("CARGO_BIN_EXE_dashgate")),
-    )
-    .arg("serve")
-    .env("DASHGATE_DATABASE_URL", &args.database_url)
-    .env("DASHGATE_JWT_SECRET", "bench")
-    .env("DASHGATE_BIND", addr.to_string())
-    .env("DASHGATE_RATE_LIMIT_PER_MINUTE", "0")
-    .env("DASHGATE_DEMO", "false")
-    .env("DASHGATE_LOG", "warn")
-    .stdout(std::process::Stdio::null())
-    .spawn()
-    .expect("dashgate serve");
+    let (mut child, addr) =
+        process::spawn_gateway(args.binary.as_deref(), &args.database_url, &[]).await;
     let pid = child.id();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     let (base, _) = memory(pid);
     let mut levels = Vec::new();
     for (round, clients) in args.concurrency.iter().copied().enumerate() {

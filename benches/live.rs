@@ -262,47 +262,26 @@ async fn run(args: Args) {
         .jwt
         .mint(&team.slug, "bench", Role::Editor, i64::MAX / 2)
         .unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let per_connection = args.subscriptions.div_ceil(args.connections);
-    let mut child = std::process::Command::new(
-        args.binary
-            .as_deref()
-            .unwrap_or(env!("CARGO_BIN_EXE_dashgate")),
-    )
-    .arg("serve")
-    .env("DASHGATE_DATABASE_URL", &args.database_url)
-    .env("DASHGATE_JWT_SECRET", "bench")
-    .env("DASHGATE_BIND", addr.to_string())
-    .env("DASHGATE_RATE_LIMIT_PER_MINUTE", "0")
-    .env("DASHGATE_DEMO", "false")
-    .env("DASHGATE_LOG", "warn")
-    .env(
-        "DASHGATE_LIVE_MAX_CONNECTIONS",
-        (args.connections + 10).to_string(),
-    )
-    .env(
-        "DASHGATE_LIVE_MAX_CONNECTIONS_PER_TEAM",
-        (args.connections + 10).to_string(),
-    )
-    .env(
-        "DASHGATE_LIVE_MAX_SUBSCRIPTIONS_PER_TEAM",
-        (args.subscriptions + 10).to_string(),
-    )
-    .env(
-        "DASHGATE_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
-        (per_connection + 1).to_string(),
-    )
-    .stdout(std::process::Stdio::null())
-    .spawn()
-    .expect("dashgate serve");
+    let limits = [
+        ("DASHGATE_LIVE_MAX_CONNECTIONS", args.connections + 10),
+        (
+            "DASHGATE_LIVE_MAX_CONNECTIONS_PER_TEAM",
+            args.connections + 10,
+        ),
+        (
+            "DASHGATE_LIVE_MAX_SUBSCRIPTIONS_PER_TEAM",
+            args.subscriptions + 10,
+        ),
+        (
+            "DASHGATE_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+            per_connection + 1,
+        ),
+    ]
+    .map(|(k, v)| (k, v.to_string()));
+    let (mut child, addr) =
+        process::spawn_gateway(args.binary.as_deref(), &args.database_url, &limits).await;
     let pid = child.id();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     // Warm: one query, so the base RSS holds what any serving gateway holds.
     let _ = metric(addr, "dashgate_live_connections").await;
     let (rss_base, _) = memory_kib(pid);

@@ -30,3 +30,36 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     // utime and stime: fields 14 and 15 of /proc/<pid>/stat, 12th and 13th after the name.
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// Starts the gateway under test — `binary`, or this build's `dashgate` — as a process of its
+/// own on a free port, over `database_url`, with `env` on top of the bench settings (JWT
+/// secret `bench`, no rate limit, no demo, warnings only); returns once it accepts.
+pub async fn spawn_gateway(
+    binary: Option<&str>,
+    database_url: &str,
+    env: &[(&str, String)],
+) -> (std::process::Child, std::net::SocketAddr) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut command = std::process::Command::new(binary.unwrap_or(env!("CARGO_BIN_EXE_dashgate")));
+    command
+        .arg("serve")
+        .env("DASHGATE_DATABASE_URL", database_url)
+        .env("DASHGATE_JWT_SECRET", "bench")
+        .env("DASHGATE_BIND", addr.to_string())
+        .env("DASHGATE_RATE_LIMIT_PER_MINUTE", "0")
+        .env("DASHGATE_DEMO", "false")
+        .env("DASHGATE_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let child = command.spawn().expect("dashgate serve");
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    (child, addr)
+}
