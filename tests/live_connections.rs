@@ -186,3 +186,18 @@ async fn connections_close_with_1001_when_the_server_shuts_down() {
         "{closed:?}"
     );
 }
+
+#[tokio::test]
+async fn an_init_over_the_teams_rate_limit_is_told_to_retry_not_refused() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit_per_minute = 1)
+        .await
+        .unwrap();
+    let p = app.team("acme", "UTC", Role::Viewer).await;
+    let addr = app.serve().await;
+    let _first = connect(addr, Some(&app.token(&p))).await.unwrap();
+    let second = connect(addr, Some(&app.token(&p))).await;
+    assert!(
+        matches!(second, Err(Refused::Closed(4429, _))),
+        "{second:?}"
+    );
+}

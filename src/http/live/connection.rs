@@ -50,6 +50,9 @@ async fn initialise(
                 "Forbidden: send {\"authorization\": \"Bearer …\"}",
             ));
         }
+        // Too many requests, or the database away: not a refusal — the client retries.
+        Err(e) if e.code() == "RATE_LIMITED" => return Err(coded(4429, &e.message())),
+        Err(e) if e.http_status() >= 500 => return Err(coded(1011, &e.message())),
         Err(e) => return Err(coded(4403, &format!("Forbidden: {}", e.message()))),
     };
     let team = principal.team.id;
