@@ -163,7 +163,11 @@ fn start() -> anyhow::Result<()> {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&cli.settings.log).context("DASHGATE_LOG")?;
     match cli.settings.log_format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        // Colours only for a terminal: piped into a file or a log shipper, lines stay plain.
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
             .with_current_span(true)

@@ -104,6 +104,14 @@ both_dbs! {
         assert!(text.starts_with("[{"), "{text}");
     }
 
+    async fn variables_that_are_not_an_object_are_refused(app) {
+        let p = seeded(&app).await;
+        let query = format!("{{ apiUsage({W}) {{ requests {{ start total }} }} }}");
+        let (status, _, body) = export(&app, &p, json!({"query": query, "variables": "{}", "format": "json"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains("`variables` must be a JSON object"), "{body}");
+    }
+
     async fn a_series_exports_as_csv(app) {
         let p = seeded(&app).await;
         let query = format!("{{ apiUsage({W}) {{ window {{ start end }} requests {{ start end isPartial success error total }} }} }}");

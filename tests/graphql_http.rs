@@ -175,6 +175,27 @@ both_dbs! {
         assert_eq!(r.json()["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{}", r.body);
     }
 
+    async fn variables_or_extensions_that_are_not_objects_are_refused_not_ignored(app) {
+        // Drill: `variables` sent as a string ran the operation with its defaults.
+        let json_only = [("content-type", "application/json")];
+        let q = "{ health }";
+        for (field, value) in [("variables", json!("{\"n\": 2}")), ("variables", json!([1])), ("extensions", json!("x")), ("variables", json!(3))] {
+            let mut body = json!({"query": q});
+            body[field] = value.clone();
+            let r = app.send("POST", "/graphql", &json_only, body.to_string()).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {value} {}", r.body);
+            assert_eq!(r.json()["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{}", r.body);
+            assert!(r.body.contains(field), "{}", r.body);
+        }
+        let r = app.send("GET", &format!("/graphql?query={}&variables=%5B1%5D", enc(q)), &[], "").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        // Null and objects run.
+        let r = app.send("POST", "/graphql", &json_only, json!({"query": q, "variables": null}).to_string()).await;
+        assert_eq!(r.json()["data"]["health"], "ok", "{}", r.body);
+        let r = app.send("POST", "/graphql", &json_only, json!({"query": q, "variables": {"n": 2}}).to_string()).await;
+        assert_eq!(r.json()["data"]["health"], "ok", "{}", r.body);
+    }
+
     async fn anonymous_clients_and_unparsable_documents_register_nothing(app) {
         // Drill: 600 anonymous 1 MB `{ health } # …` documents with their hashes were all kept.
         let p = app.team("acme", "UTC", Role::Viewer).await;

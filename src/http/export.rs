@@ -76,6 +76,20 @@ async fn run(http: &HttpState, headers: &HeaderMap, body: Body) -> Result<Respon
     let req: ExportRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::bad_input("body", format!("expected {{query (or documentId), variables?, operationName?, format: \"csv\"|\"json\", path?}}: {e}"))
     })?;
+    for (field, value) in [
+        ("variables", &req.variables),
+        ("extensions", &req.extensions),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| !v.is_object() && !v.is_null())
+        {
+            return Err(AppError::bad_input(
+                field,
+                format!("`{field}` must be a JSON object"),
+            ));
+        }
+    }
     let resolved = http
         .persisted
         .resolve(

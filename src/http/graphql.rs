@@ -33,6 +33,20 @@ struct Params {
     document_id: Option<String>,
 }
 
+impl Params {
+    /// `variables` and `extensions` are JSON objects (or null): anything else would otherwise
+    /// be dropped silently and the operation run with its defaults.
+    fn not_objects(&self) -> Option<String> {
+        [
+            ("variables", &self.variables),
+            ("extensions", &self.extensions),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.as_ref().is_some_and(|v| !v.is_object() && !v.is_null()))
+        .map(|(k, _)| format!("`{k}` must be a JSON object"))
+    }
+}
+
 /// Executes a request for `principal` within the request timeout, timing database work.
 pub(super) async fn run_graphql(
     http: &HttpState,
@@ -88,6 +102,9 @@ pub async fn post(State(http): State<HttpState>, headers: HeaderMap, body: Body)
             return Answer::request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", msg);
         }
     };
+    if let Some(msg) = params.not_objects() {
+        return Answer::request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", msg);
+    }
     respond(&http, &headers, params, Method::POST, media).await
 }
 
@@ -150,6 +167,9 @@ pub async fn get(
             }
             _ => {}
         }
+    }
+    if let Some(msg) = params.not_objects() {
+        return Answer::request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", msg);
     }
     respond(&http, &headers, params, Method::GET, media).await
 }
