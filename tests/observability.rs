@@ -31,18 +31,29 @@ both_dbs! {
             app.send("POST", "/graphql", &[("authorization", &token), ("content-type", "application/json")], q.clone()).await;
         }
         app.send("POST", "/graphql", &[("content-type", "application/json")], r#"{"query": "{ nope"}"#).await;
-        let r = app.send("GET", "/metrics", &[], "").await;
+        // What Prometheus asks for: OpenMetrics (counters typed by their family name).
+        let prometheus = [("accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")];
+        let r = app.send("GET", "/metrics", &prometheus, "").await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.header("content-type").contains("openmetrics-text"));
-        let m = &r.body;
-        for family in [
+        assert!(r.body.ends_with("# EOF\n"));
+        let families = [
             "dashgate_http_requests_total", "dashgate_http_request_duration_seconds",
             "dashgate_graphql_operations_total", "dashgate_panel_compute_duration_seconds",
             "dashgate_cache_requests_total", "dashgate_ingest_rows_total",
-            "dashgate_db_pool_connections", "dashgate_rate_limited_total",
-        ] {
-            assert!(m.contains(&format!("# TYPE {}", family.trim_end_matches("_total"))), "{family} missing:\n{m}");
+            "dashgate_db_pool_connections", "dashgate_db_pool_max_connections", "dashgate_rate_limited_total",
+        ];
+        for family in families {
+            assert!(r.body.contains(&format!("# TYPE {} ", family.trim_end_matches("_total"))), "{family} missing:\n{}", r.body);
         }
+        // Anyone else: the classic text format (a counter's TYPE names its samples).
+        let r = app.send("GET", "/metrics", &[], "").await;
+        assert!(r.header("content-type").starts_with("text/plain; version=0.0.4"), "{}", r.header("content-type"));
+        assert!(!r.body.contains("# EOF"));
+        for family in families {
+            assert!(r.body.contains(&format!("# TYPE {family} ")), "{family} missing:\n{}", r.body);
+        }
+        let m = &r.body;
         assert_eq!(metric(m, "dashgate_http_requests_total", &[("route", "/graphql"), ("status", "200")]), Some(3.0), "{m}");
         assert_eq!(metric(m, "dashgate_graphql_operations_total", &[("type", "query"), ("code", "OK")]), Some(2.0));
         assert_eq!(metric(m, "dashgate_graphql_operations_total", &[("type", "unknown"), ("code", "GRAPHQL_PARSE_FAILED")]), Some(1.0));
@@ -51,7 +62,7 @@ both_dbs! {
         assert_eq!(metric(m, "dashgate_panel_compute_duration_seconds_count", &[("dashboard", "apiUsage"), ("panel", "kpis")]), Some(1.0));
         assert_eq!(metric(m, "dashgate_ingest_rows_total", &[("dataset", "request_logs"), ("outcome", "inserted")]), Some(1.0));
         assert_eq!(metric(m, "dashgate_ingest_rows_total", &[("dataset", "request_logs"), ("outcome", "duplicate")]), Some(1.0));
-        assert_eq!(metric(m, "dashgate_db_pool_connections", &[("state", "max")]), Some(4.0));
+        assert_eq!(metric(m, "dashgate_db_pool_max_connections", &[]), Some(4.0));
         assert_eq!(metric(m, "dashgate_http_request_duration_seconds_count", &[("route", "/v1/ingest/{dataset}")]), Some(1.0));
         // Bounded labels: no team, no user, no operation name.
         assert!(!m.contains("secret-team-slug") && !m.contains("Named"));

@@ -57,8 +57,14 @@ pub async fn readyz(State(http): State<HttpState>) -> (StatusCode, Json<Value>) 
     }
 }
 
-/// `GET /metrics`: the gateway's metrics in the OpenMetrics text format.
-pub async fn metrics(State(http): State<HttpState>) -> Response {
+/// `GET /metrics`: the gateway's metrics in the OpenMetrics text format when the scraper asks
+/// for it (`Accept: application/openmetrics-text`, as Prometheus does), else in the classic
+/// text format.
+pub async fn metrics(State(http): State<HttpState>, headers: axum::http::HeaderMap) -> Response {
+    let open_metrics = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/openmetrics-text"));
     let app = &http.app;
     let max = app.settings.db_max_connections;
     let (size, idle) = pool_size(&app.db);
@@ -67,11 +73,19 @@ pub async fn metrics(State(http): State<HttpState>) -> Response {
     app.metrics.set_column_cache_bytes("product", kept);
     let kept = app.chat_conversations.weighted_bytes().await;
     app.metrics.set_column_cache_bytes("chat", kept);
-    let mut response = app.metrics.render().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
+    let (body, media) = if open_metrics {
+        let media = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        (app.metrics.render(), media)
+    } else {
+        (
+            app.metrics.render_classic(),
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+    };
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     response
 }
 

@@ -78,7 +78,9 @@ pub struct Metrics {
     cache: Family<CacheResult, Counter>,
     ingest_rows: Family<IngestRows, Counter>,
     pool: Family<PoolState, Gauge>,
+    pool_max: Gauge,
     computations: Family<PoolState, Gauge>,
+    computations_max: Gauge,
     rate_limited: Family<Limit, Counter>,
     connections_refused: Counter,
     /// Per column cache (`product`, `chat`).
@@ -126,7 +128,9 @@ impl Metrics {
             cache: Family::default(),
             ingest_rows: Family::default(),
             pool: Family::default(),
+            pool_max: Gauge::default(),
             computations: Family::default(),
+            computations_max: Gauge::default(),
             rate_limited: Family::default(),
             connections_refused: Counter::default(),
             column_caches: Default::default(),
@@ -176,8 +180,13 @@ impl Metrics {
         );
         registry.register(
             "db_pool_connections",
-            "Database pool connections: idle, in_use and max",
+            "Database pool connections: idle and in_use",
             families.6,
+        );
+        registry.register(
+            "db_pool_max_connections",
+            "Connections the database pool may open (DASHGATE_DB_MAX_CONNECTIONS)",
+            m.pool_max.clone(),
         );
         registry.register(
             "rate_limited",
@@ -191,8 +200,13 @@ impl Metrics {
         );
         registry.register(
             "panel_computations",
-            "Panel computations: running, waiting for a turn, and max running (DASHGATE_MAX_CONCURRENT_COMPUTATIONS)",
+            "Panel computations: running, and waiting for a turn",
             families.9,
+        );
+        registry.register(
+            "panel_computations_max",
+            "Panel computations that may run at once (DASHGATE_MAX_CONCURRENT_COMPUTATIONS)",
+            m.computations_max.clone(),
         );
         for ((name, what), cache) in COLUMN_CACHES.iter().zip(&m.column_caches) {
             registry.register(
@@ -293,24 +307,26 @@ impl Metrics {
 
     /// Sets the pool gauges (read when scraped).
     pub fn set_pool(&self, idle: u32, in_use: u32, max: u32) {
-        for (state, n) in [("idle", idle), ("in_use", in_use), ("max", max)] {
+        for (state, n) in [("idle", idle), ("in_use", in_use)] {
             self.pool
                 .get_or_create(&PoolState {
                     state: state.to_string(),
                 })
                 .set(i64::from(n));
         }
+        self.pool_max.set(i64::from(max));
     }
 
     /// Sets the panel computation gauges.
     pub fn set_computations(&self, running: usize, waiting: usize, max: usize) {
-        for (state, n) in [("running", running), ("waiting", waiting), ("max", max)] {
+        for (state, n) in [("running", running), ("waiting", waiting)] {
             self.computations
                 .get_or_create(&PoolState {
                     state: state.to_string(),
                 })
                 .set(n as i64);
         }
+        self.computations_max.set(max as i64);
     }
 
     fn column_cache(&self, cache: &str) -> &ColumnCache {
@@ -349,6 +365,12 @@ impl Metrics {
             .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
+    /// Everything in the classic Prometheus text format (0.0.4), for scrapers that do not
+    /// ask for OpenMetrics.
+    pub fn render_classic(&self) -> String {
+        classic(&self.render())
+    }
+
     /// Everything in the OpenMetrics text format (which Prometheus reads).
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -356,5 +378,65 @@ impl Metrics {
             let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
         }
         out
+    }
+}
+
+/// OpenMetrics text as the classic Prometheus text format: no `# EOF` or `# UNIT`, and a
+/// counter's `# HELP`/`# TYPE` name its samples (`…_total`), as the classic format wants.
+fn classic(open_metrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match meta {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    out.push_str(&format!("{prefix}{name}_total {tail}"));
+                } else {
+                    out.push_str(line);
+                }
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_classic_format_names_counters_by_their_samples_and_has_no_eof() {
+        let m = super::Metrics::new();
+        m.rate_limited("requests");
+        let text = m.render_classic();
+        assert!(
+            text.contains("# TYPE dashgate_rate_limited_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# HELP dashgate_rate_limited_total "),
+            "{text}"
+        );
+        assert!(
+            text.contains("dashgate_rate_limited_total{limit=\"requests\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE dashgate_db_pool_max_connections gauge\n"),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(m.render().ends_with("# EOF\n"));
     }
 }
