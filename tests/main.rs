@@ -28,6 +28,7 @@ mod ingest;
 mod ingest_hardening;
 mod instances;
 mod isolation;
+mod isolation_schema;
 mod live_connections;
 mod live_data;
 mod live_properties;
