@@ -1,9 +1,9 @@
-//! Erasing one person: every row of the team that identifies them — request logs by
-//! `user_id`, product events by user or device identity, memberships by user, chat
-//! participants by id or identifier together with their sessions, messages, traces and tags —
-//! deleted in the caller's transaction.
+//! Erasing one person: every row of the team that identifies them, as the datasets declare
+//! (today: request logs by `user_id`, product events by user or device identity, memberships
+//! by user, chat participants by id or identifier — with their sessions, messages, traces and
+//! tags, which reference them) — deleted in the caller's transaction.
 
-use super::datasets::{self, Dataset};
+use super::datasets::{self, Dataset, Kind};
 use super::registry;
 use super::rollups;
 use crate::kernel::sql::get;
@@ -51,39 +51,95 @@ async fn delete_where(
 }
 
 /// Erases `user` from the team's data; answers the rows deleted per dataset (every dataset
-/// that can identify a person is listed, zeros included).
+/// that can identify a person is listed, zeros included). The datasets say which of their
+/// columns identify a person (`datasets::person`, `Dataset::person_key`); rows that reference
+/// an erased row go with it (a participant's sessions, messages, traces and tags).
 pub async fn erase(db: &impl ConnectionTrait, scope: &TeamScope, user: &str) -> AppResult<Erased> {
-    let mut erased = Erased::new();
-    for (table, columns) in [
-        ("request_logs", &["user_id"][..]),
-        ("product_events", &["user_id", "identity"][..]),
-        ("product_memberships", &["user_id"][..]),
-    ] {
-        erased.insert(table, delete_where(db, scope, table, columns, user).await?);
-    }
-    let participants = Query::select()
-        .column(Alias::new("id"))
-        .from(Alias::new("chat_participants"))
-        .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
-        .cond_where(
-            Condition::any()
-                .add(Expr::col(Alias::new("id")).eq(user))
-                .add(Expr::col(Alias::new("identifier")).eq(user)),
-        )
-        .to_owned();
-    let ids = db
-        .query_all(&participants)
-        .await?
-        .iter()
-        .map(|r| get::<String>(r, 0))
-        .collect::<Result<Vec<_>, _>>()?;
-    erased.insert("chat_participants", 0);
     let all: Vec<&'static Dataset> = registry::all().collect();
-    let chat = registry::find("chat_participants").expect("chat_participants is described");
-    if let Ok(done) = datasets::delete(db, scope, &all, chat, &ids, true).await? {
-        for (name, n) in done.deleted {
-            *erased.entry(name).or_insert(0) += n;
+    let mut erased = Erased::new();
+    for ds in &all {
+        let columns = ds.person_columns();
+        if columns.is_empty() {
+            continue;
+        }
+        erased.entry(ds.name).or_insert(0);
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        if !referenced(&all, ds) {
+            let n = delete_where(db, scope, ds.name, &columns, user).await?;
+            *erased.entry(ds.name).or_insert(0) += n;
+            continue;
+        }
+        let mut any = Condition::any();
+        for c in &columns {
+            any = any.add(Expr::col(Alias::new(*c)).eq(user));
+        }
+        let rows = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(ds.name))
+            .and_where(Expr::col(Alias::new("team_id")).eq(scope.team_id().0))
+            .cond_where(any)
+            .to_owned();
+        let ids = db
+            .query_all(&rows)
+            .await?
+            .iter()
+            .map(|r| get::<String>(r, 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Ok(done) = datasets::delete(db, scope, &all, ds, &ids, true).await? {
+            for (name, n) in done.deleted {
+                *erased.entry(name).or_insert(0) += n;
+            }
         }
     }
     Ok(erased)
+}
+
+/// Whether rows of another dataset reference `ds` (deleting them cascades).
+fn referenced(all: &[&'static Dataset], ds: &Dataset) -> bool {
+    all.iter()
+        .flat_map(|other| other.fields)
+        .any(|f| matches!(f.kind, Kind::Ref(to) | Kind::OptRef(to) if to == ds.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A field whose name says it holds a person, and that says nothing, fails here: either
+    /// mark it (`datasets::person`) or make it a reference to a dataset of persons.
+    #[test]
+    fn every_field_that_looks_like_a_person_is_erasable() {
+        let all: Vec<&'static Dataset> = registry::all().collect();
+        let persons: Vec<&str> = all
+            .iter()
+            .filter(|d| !d.person_columns().is_empty())
+            .map(|d| d.name)
+            .collect();
+        let looks = |name: &str| {
+            [
+                "user",
+                "participant",
+                "identifier",
+                "identity",
+                "email",
+                "e_mail",
+                "person",
+            ]
+            .iter()
+            .any(|w| name.contains(w))
+        };
+        for ds in &all {
+            for field in ds.fields.iter().filter(|f| looks(f.name)) {
+                let to_person =
+                    matches!(field.kind, Kind::Ref(to) | Kind::OptRef(to) if persons.contains(&to));
+                assert!(
+                    field.person || to_person,
+                    "{}.{} looks like a person but erasure would not find it",
+                    ds.name,
+                    field.name
+                );
+            }
+        }
+        assert!(persons.contains(&"request_logs") && persons.contains(&"chat_participants"));
+    }
 }

@@ -1,7 +1,7 @@
 //! The `request_logs` dataset, described as data (see `domains::datasets`): append-only, a
 //! known id is a duplicate. `cost_usd` is stored exactly as integer micro-dollars.
 
-use crate::domains::datasets::{Dataset, History, Key, Kind, f, stored_as};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f, person, stored_as};
 use crate::domains::rollups::{Dim, Measure, Rollup, Sql, sketch};
 
 /// API request logs (spec/api_usage.md).
@@ -11,6 +11,7 @@ pub const REQUEST_LOGS: Dataset = Dataset {
     history: History::AppendOnly,
     rollup: Some(&REQUEST_LOG_ROLLUP),
     tallies: &[],
+    person_key: false,
     fields: &[
         f("created_at", Kind::Instant),
         f("endpoint", Kind::Str(128)),
@@ -20,7 +21,7 @@ pub const REQUEST_LOGS: Dataset = Dataset {
         f("country_code", Kind::Country),
         stored_as("cost_usd", "cost_micros", Kind::Micros),
         f("tokens", Kind::OptInt(0, 1_000_000_000)),
-        f("user_id", Kind::OptStr(64)),
+        person(f("user_id", Kind::OptStr(64))),
     ],
 };
 

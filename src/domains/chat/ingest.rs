@@ -2,7 +2,7 @@
 //! validation, storage columns, versions, references and deletions alike. Messages and traces
 //! never change; everything else carries an optional `updated_at` and follows its source.
 
-use crate::domains::datasets::{Dataset, History, Key, Kind, f};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f, person};
 use crate::domains::rollups::{Dim, Measure, Rollup, Sql};
 
 pub const SESSION_STATUSES: &[&str] = &[
@@ -32,6 +32,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("name", Kind::Str(200)),
             f("is_archived", Kind::Bool),
@@ -45,6 +46,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("name", Kind::Str(200)),
@@ -59,8 +61,9 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: true,
         fields: &[
-            f("identifier", Kind::Str(200)),
+            person(f("identifier", Kind::Str(200))),
             f("name", Kind::OptStr(200)),
             f("platform", Kind::OptLower(32)),
             f("created_at", Kind::Instant),
@@ -73,6 +76,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("experiment_id", Kind::Ref("chat_experiments")),
             f("participant_id", Kind::Ref("chat_participants")),
@@ -90,6 +94,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::AppendOnly,
         rollup: Some(&CHAT_MESSAGE_ROLLUP),
         tallies: &[],
+        person_key: false,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("message_type", Kind::OneOf(MESSAGE_TYPES)),
@@ -102,6 +107,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("name", Kind::Str(200)),
             f("category", Kind::OneOf(TAG_CATEGORIES)),
@@ -114,6 +120,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("message_id", Kind::Ref("chat_messages")),
@@ -126,6 +133,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("tag_id", Kind::Ref("chat_tags")),
             f("session_id", Kind::Ref("chat_sessions")),
@@ -138,6 +146,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::AppendOnly,
         rollup: Some(&CHAT_TRACE_ROLLUP),
         tallies: &[],
+        person_key: false,
         fields: &[
             f("session_id", Kind::Ref("chat_sessions")),
             f("timestamp", Kind::Instant),

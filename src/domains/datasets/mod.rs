@@ -147,6 +147,8 @@ pub struct Field {
     pub kind: Kind,
     /// The storage column when it is not the name (instants add `_ms` on their own).
     pub column: Option<&'static str>,
+    /// The value identifies a person: erasing that person deletes the row (`domains::erase`).
+    pub person: bool,
 }
 
 impl Field {
@@ -170,6 +172,9 @@ pub struct Dataset {
     pub rollup: Option<&'static crate::domains::rollups::Rollup>,
     /// The tallies that read the dataset's rows (each names the column giving a row's unit).
     pub tallies: &'static [&'static crate::domains::rollups::Tally],
+    /// The key itself identifies a person (a participant's id): erasure deletes the row, and
+    /// the rows referencing it with it.
+    pub person_key: bool,
     pub fields: &'static [Field],
 }
 
@@ -179,6 +184,15 @@ pub const fn f(name: &'static str, kind: Kind) -> Field {
         name,
         kind,
         column: None,
+        person: false,
+    }
+}
+
+/// `field`, marked as identifying a person (erasure deletes the rows holding the person).
+pub const fn person(field: Field) -> Field {
+    Field {
+        person: true,
+        ..field
     }
 }
 
@@ -188,6 +202,7 @@ pub const fn stored_as(name: &'static str, column: &'static str, kind: Kind) -> 
         name,
         kind,
         column: Some(column),
+        person: false,
     }
 }
 
@@ -195,6 +210,14 @@ pub const fn stored_as(name: &'static str, column: &'static str, kind: Kind) -> 
 pub const UPDATED_AT: &str = "updated_at";
 
 impl Dataset {
+    /// The storage columns whose value identifies a person (`id` for a person key).
+    pub fn person_columns(&self) -> Vec<String> {
+        let key = self.person_key.then(|| "id".to_string());
+        key.into_iter()
+            .chain(self.fields.iter().filter(|f| f.person).map(Field::column))
+            .collect()
+    }
+
     /// The position of the version field (`updated_at`) among the fields.
     pub fn version_index(&self) -> Option<usize> {
         (self.history == History::Versioned)

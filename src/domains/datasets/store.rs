@@ -359,6 +359,7 @@ mod tests {
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("status", Kind::Str(10)),
             f("updated_at", Kind::OptInstant),

@@ -17,6 +17,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Replaced,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("recognized", Kind::NumberOrZero),
             f("booked", Kind::NumberOrZero),
@@ -29,6 +30,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Replaced,
         rollup: None,
         tallies: &[],
+        person_key: false,
         // A ratio; values above 1 are percentages (read as such by the metrics).
         fields: &[f("uptime", Kind::AtMost(100))],
     },
@@ -38,6 +40,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Replaced,
         rollup: None,
         tallies: &[],
+        person_key: false,
         // A ratio that may exceed 1; values above 3 are percentages.
         fields: &[f("nrr", Kind::AtMost(1000))],
     },
@@ -47,6 +50,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Replaced,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("pipeline", Kind::Number),
             f("win_rate", Kind::AtMost(100)),
@@ -58,6 +62,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("order_date", Kind::Date),
             f("customer", Kind::Str(200)),
@@ -77,6 +82,7 @@ pub const RUM_EVENTS: Dataset = Dataset {
     history: History::AppendOnly,
     rollup: None,
     tallies: &[],
+    person_key: false,
     fields: &[
         f("name", Kind::Str(64)),
         f("occurred_at", Kind::Instant),

@@ -4,7 +4,7 @@
 //! types — and whose identity and filtered properties become indexed columns. Inline
 //! telemetry (`product(inline: …)`) goes through the same checks.
 
-use crate::domains::datasets::{Dataset, History, Key, Kind, f};
+use crate::domains::datasets::{Dataset, History, Key, Kind, f, person};
 use crate::kernel::record::{FieldError, MAX_AMOUNT, Record, bounded_number, control_in_json};
 use serde_json::{Map, Value};
 
@@ -20,8 +20,9 @@ pub const MEMBERSHIPS: Dataset = Dataset {
     history: History::Versioned,
     rollup: None,
     tallies: &[],
+    person_key: false,
     fields: &[
-        f("user_id", Kind::Str(128)),
+        person(f("user_id", Kind::Str(128))),
         f("plan_type", Kind::Lower(32)),
         f("start_at", Kind::Instant),
         f("expire_at", Kind::OptInstant),
@@ -39,12 +40,13 @@ pub const PRODUCT_EVENTS: Dataset = Dataset {
     history: History::AppendOnly,
     rollup: None,
     tallies: &[],
+    person_key: false,
     fields: &[
-        f("user_id", Kind::OptStr(128)),
+        person(f("user_id", Kind::OptStr(128))),
         f("event_name", Kind::Str(64)),
         f("event_time", Kind::Instant),
         f("properties", Kind::Json(check_properties)),
-        f("identity", Kind::Derived(identity_of)),
+        person(f("identity", Kind::Derived(identity_of))),
         f("channel", Kind::Derived(|row| dimension_of(row, "channel"))),
         f("region", Kind::Derived(|row| dimension_of(row, "region"))),
         f(

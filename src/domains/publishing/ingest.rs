@@ -16,6 +16,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("title", Kind::Str(300)),
             f("created_at", Kind::Instant),
@@ -28,6 +29,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[&PUB_PLATFORM_TALLY],
+        person_key: false,
         fields: &[
             f("video_id", Kind::Ref("pub_videos")),
             f("visual_score", Kind::OptFraction),
@@ -41,6 +43,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: Some(&PUB_JOB_ROLLUP),
         tallies: &[],
+        person_key: false,
         fields: &[
             f("video_id", Kind::OptRef("pub_videos")),
             f("clip_id", Kind::OptRef("pub_clips")),
@@ -56,6 +59,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: None,
         tallies: &[],
+        person_key: false,
         fields: &[
             f("clip_id", Kind::OptRef("pub_clips")),
             f("name", Kind::Str(200)),
@@ -72,6 +76,7 @@ pub const DATASETS: &[Dataset] = &[
         history: History::Versioned,
         rollup: Some(&PUB_LOG_ROLLUP),
         tallies: &[&PUB_PLATFORM_TALLY],
+        person_key: false,
         fields: &[
             f("clip_id", Kind::Ref("pub_clips")),
             f("platform", Kind::Lower(32)),
