@@ -16,6 +16,7 @@ pub mod json_depth;
 pub mod kpi;
 pub mod lists;
 pub mod local_days;
+pub mod money;
 pub mod months;
 pub mod rate_limit;
 pub mod record;

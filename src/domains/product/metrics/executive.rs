@@ -6,6 +6,7 @@ use crate::domains::product::filter::ProductFilter;
 use crate::kernel::breakdown::Breakdown;
 use crate::kernel::calendar::{local_date, start_of_day};
 use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
+use crate::kernel::money;
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -209,13 +210,13 @@ pub fn executive(
         ),
         arpu: card(
             KpiDef::up("arpu", "ARPU", Unit::Currency),
-            ratio(revenue.0, active.0),
-            ratio(revenue.1, active.1),
+            ratio(revenue.0, active.0).map(money::rounded),
+            ratio(revenue.1, active.1).map(money::rounded),
         ),
         arppu: card(
             KpiDef::up("arppu", "ARPPU", Unit::Currency),
-            ratio(revenue.0, cur.payers() as f64),
-            ratio(revenue.1, prev.payers() as f64),
+            ratio(revenue.0, cur.payers() as f64).map(money::rounded),
+            ratio(revenue.1, prev.payers() as f64).map(money::rounded),
         ),
         avg_study_minutes: card(
             KpiDef::up(

@@ -23,6 +23,7 @@ pub use sym_set::SymSet;
 
 use super::filter::ProductFilter;
 use crate::domains::datasets::Row;
+use crate::kernel::money;
 use foldhash::{HashMap, HashMapExt};
 use sea_orm::Value as SqlValue;
 use std::iter::Chain;
@@ -238,9 +239,14 @@ impl<'a> View<'a> {
             .filter(move |m| m.start_ms >= from && m.start_ms < to)
     }
 
-    /// Σ amount of memberships started in `[from, to)`.
+    /// Σ amount of memberships started in `[from, to)`, summed exactly (`kernel::money`).
     pub fn revenue(&self, from: i64, to: i64) -> f64 {
-        self.started(from, to).map(|m| m.amount).sum()
+        money::amount(self.revenue_mills(from, to))
+    }
+
+    /// `revenue` in thousandths of the currency unit.
+    pub fn revenue_mills(&self, from: i64, to: i64) -> i64 {
+        self.started(from, to).map(|m| money::mills(m.amount)).sum()
     }
 
     /// Distinct users starting a membership in `[from, to)`.

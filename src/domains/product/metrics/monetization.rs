@@ -5,6 +5,7 @@ use super::{Membership, Sym, SymSet, Telemetry, View, names};
 use crate::domains::product::filter::ProductFilter;
 use crate::kernel::funnel::{FunnelStep, funnel};
 use crate::kernel::kpi::{KpiCard, KpiDef, Pair, Unit, ratio};
+use crate::kernel::money;
 use crate::kernel::sql::ms;
 use crate::kernel::window::TimeWindow;
 use async_graphql::SimpleObject;
@@ -64,12 +65,14 @@ pub struct MonetizationSection {
     pub funnel: Vec<FunnelStep>,
 }
 
-/// A membership's amount per month, if its plan recurs monthly, quarterly or yearly.
-fn monthly(m: &Membership) -> Option<f64> {
+/// A membership's amount per month, if its plan recurs monthly, quarterly or yearly — in
+/// twelfths of a thousandth of the unit, so that MRR sums exactly and is rounded once.
+fn monthly_twelfths(m: &Membership) -> Option<i64> {
+    let mills = money::mills(m.amount);
     match m.plan_type.as_str() {
-        "monthly" => Some(m.amount),
-        "quarterly" => Some(m.amount / 3.0),
-        "yearly" => Some(m.amount / 12.0),
+        "monthly" => Some(mills * 12),
+        "quarterly" => Some(mills * 4),
+        "yearly" => Some(mills),
         _ => None,
     }
 }
@@ -101,12 +104,15 @@ fn figures(v: &View<'_>, from: i64, to: i64, now: i64) -> Figures {
     let mut f = Figures {
         revenue: v.revenue(from, to),
         payers: v.payers(from, to),
-        mrr: v
-            .memberships
-            .iter()
-            .filter(|m| m.active_at(to))
-            .filter_map(|m| monthly(m))
-            .sum(),
+        mrr: {
+            let twelfths: i64 = v
+                .memberships
+                .iter()
+                .filter(|m| m.active_at(to))
+                .filter_map(|m| monthly_twelfths(m))
+                .sum();
+            money::rounded(twelfths as f64 / 12_000.0)
+        },
         expiring: 0,
         renewed: 0,
         churned: 0,
@@ -149,8 +155,8 @@ pub fn monetization(
         ),
         arppu: card(
             KpiDef::up("arppu", "ARPPU", Unit::Currency),
-            ratio(cur.revenue, cur.payers as f64),
-            ratio(prev.revenue, prev.payers as f64),
+            ratio(cur.revenue, cur.payers as f64).map(money::rounded),
+            ratio(prev.revenue, prev.payers as f64).map(money::rounded),
         ),
         churned_members: card(
             KpiDef::down("churnedMembers", "Churned members", Unit::Count),
@@ -163,11 +169,11 @@ pub fn monetization(
             ratio(prev.renewed as f64, prev.expiring as f64),
         ),
     };
-    let mut plans: BTreeMap<&str, (usize, f64)> = BTreeMap::new();
+    let mut plans: BTreeMap<&str, (usize, i64)> = BTreeMap::new();
     for m in v.started(s, e) {
         let p = plans.entry(m.plan_type.as_str()).or_default();
         p.0 += 1;
-        p.1 += m.amount;
+        p.1 += money::mills(m.amount);
     }
     let total = v.started(s, e).count() as f64;
     let mut plan_mix: Vec<PlanRow> = plans
@@ -175,24 +181,24 @@ pub fn monetization(
         .map(|(plan, (count, revenue))| PlanRow {
             plan_type: plan.to_string(),
             count: count as i32,
-            revenue,
+            revenue: money::amount(revenue),
             share: ratio(count as f64, total),
         })
         .collect();
     plan_mix.sort_by(|a, b| b.count.cmp(&a.count).then(a.plan_type.cmp(&b.plan_type)));
-    let mut cumulative = 0.0;
+    let mut cumulative = 0i64;
     let revenue = w
         .buckets()
         .iter()
         .map(|b| {
-            let r = v.revenue(ms(b.start), ms(b.end));
+            let r = v.revenue_mills(ms(b.start), ms(b.end));
             cumulative += r;
             MembershipRevenuePoint {
                 start: w.local(b.start),
                 end: w.local(b.end),
                 is_partial: b.is_partial,
-                revenue: r,
-                cumulative,
+                revenue: money::amount(r),
+                cumulative: money::amount(cumulative),
             }
         })
         .collect();
