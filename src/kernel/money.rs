@@ -19,6 +19,11 @@ pub fn rounded(value: f64) -> f64 {
     (value * 1_000.0).round() / 1_000.0
 }
 
+/// The exact sum of amounts.
+pub fn sum(amounts: impl Iterator<Item = f64>) -> f64 {
+    amount(amounts.map(mills).sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,7 +32,7 @@ mod tests {
     fn sums_of_decimal_amounts_are_exact() {
         let amounts = [9.99, 29.97, 0.1, 0.2, 117_599.73];
         let float: f64 = amounts.iter().sum();
-        let exact = amount(amounts.iter().map(|a| mills(*a)).sum());
+        let exact = sum(amounts.iter().copied());
         assert_eq!(exact, 117_639.99);
         assert_ne!(float, 117_639.99, "binary floats drift (which is why)");
         assert_eq!(rounded(10.0 / 3.0), 3.333);

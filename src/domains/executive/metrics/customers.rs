@@ -4,6 +4,7 @@
 use super::{ExecutiveQuery, RECURRING_TYPES, month_text};
 use crate::domains::executive::entity::ExecOrders as O;
 use crate::kernel::AppResult;
+use crate::kernel::money;
 use crate::kernel::sql::{rows_as, sum_f64};
 use async_graphql::SimpleObject;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -72,12 +73,14 @@ pub async fn at_risk_customers(
         current,
     } in rows_as(db, &stmt).await?
     {
+        // The database summed binary floats: back to the amounts' own precision.
+        let (previous, current) = (money::rounded(previous), money::rounded(current));
         if current < previous {
             rows.push(AtRiskCustomer {
                 customer,
                 previous_amount: previous,
                 current_amount: current,
-                drop: previous - current,
+                drop: money::rounded(previous - current),
                 drop_ratio: (previous - current) / previous,
                 stopped: current <= 0.0,
             });

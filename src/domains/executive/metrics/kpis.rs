@@ -5,6 +5,7 @@ use super::ledger::Ledger;
 use crate::kernel::calendar::add_months;
 use crate::kernel::kpi::Unit;
 use crate::kernel::kpi::{KpiDef, ratio};
+use crate::kernel::money;
 use crate::kernel::months::MonthSpan;
 use async_graphql::Enum;
 use serde::Serialize;
@@ -68,30 +69,30 @@ impl ExecutiveKpiKey {
         let revenue = || l.revenue.range(span.first..end).map(|(_, r)| r);
         let orders = || l.orders.range(span.first..end).map(|(_, o)| o);
         match self {
-            Self::Revenue => Some(revenue().map(|r| r.recognized).sum()),
+            Self::Revenue => Some(money::sum(revenue().map(|r| r.recognized))),
             Self::Backlog => backlog(l, span),
             Self::Uptime => mean(l.uptime.range(span.first..end).map(|(_, u)| *u)),
             Self::Nrr => l.nrr.range(..end).next_back().map(|(_, n)| *n),
             Self::GrossMargin => ratio(
-                orders().map(|o| o.profit).sum(),
-                orders().map(|o| o.amount).sum(),
+                money::sum(orders().map(|o| o.profit)),
+                money::sum(orders().map(|o| o.amount)),
             ),
             Self::BookToBill => ratio(
-                revenue().map(|r| r.booked).sum(),
-                revenue().map(|r| r.recognized).sum(),
+                money::sum(revenue().map(|r| r.booked)),
+                money::sum(revenue().map(|r| r.recognized)),
             ),
             Self::CoverageMonths => {
                 let six = add_months(span.last(), -5)..end;
                 let mean = mean(l.revenue.range(six).map(|(_, r)| r.recognized))?;
                 ratio(backlog(l, span)?, mean)
             }
-            Self::Arr => Some(
+            Self::Arr => Some(money::rounded(
                 12.0 * l
                     .orders
                     .get(&span.last())
                     .map(|o| o.recurring)
                     .unwrap_or(0.0),
-            ),
+            )),
             Self::Forecast => match l.pipeline.get(&span.last()) {
                 Some((pipeline, win_rate)) => Some(pipeline * win_rate),
                 None => {
@@ -125,6 +126,27 @@ mod tests {
 
     fn month(y: i32, m: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, 1).unwrap()
+    }
+
+    #[test]
+    fn revenue_over_months_sums_exactly() {
+        // Drill: three months of 39 200.1 answered 117600.30000000002.
+        let mut l = Ledger::default();
+        for m in 1..=3 {
+            let r = RevenueMonth {
+                recognized: 39_200.1,
+                booked: 0.1,
+                backlog: None,
+            };
+            l.revenue.insert(month(2025, m), r);
+        }
+        let quarter = MonthSpan {
+            first: month(2025, 1),
+            count: 3,
+        };
+        assert_eq!(ExecutiveKpiKey::Revenue.value(&l, quarter), Some(117_600.3));
+        let float: f64 = [39_200.1; 3].iter().sum();
+        assert_ne!(float, 117_600.3, "binary floats drift (which is why)");
     }
 
     #[test]

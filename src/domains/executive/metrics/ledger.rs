@@ -7,6 +7,7 @@ use crate::domains::executive::entity::{
     ExecUptimeMonths as U,
 };
 use crate::kernel::AppResult;
+use crate::kernel::money;
 use crate::kernel::sql::{rows_as, sum_f64};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Iden, Query, SelectStatement};
@@ -169,9 +170,10 @@ pub async fn ledger(db: &DatabaseConnection, q: &ExecutiveQuery) -> AppResult<Le
     });
     let orders = read(db, order_months(q, from), |r: OrderRow| {
         let month = OrderMonth {
-            amount: r.amount,
-            profit: r.profit,
-            recurring: r.recurring,
+            // The database summed binary floats: back to the amounts' own precision.
+            amount: money::rounded(r.amount),
+            profit: money::rounded(r.profit),
+            recurring: money::rounded(r.recurring),
         };
         (r.month, month)
     });
