@@ -1,14 +1,16 @@
 //! Isolation from the schema itself: every root query field (each value of a required enum
 //! argument), with every field below it selected, answers a second team the same before and
 //! after the first team's data arrive — whatever dashboards are added later, without anyone
-//! listing them here. Caches are off, so every answer is read from the database.
+//! listing them here; and every mutation, called by the second team on the first team's
+//! preset, changes nothing of it. Caches are off, so every answer is read from the database.
 
 use crate::support::{Backend, TestApp, test_now};
 use dashgate::kernel::Role;
 use serde_json::Value;
 use std::collections::HashMap;
 
-const INTROSPECTION: &str = r#"{ __schema { queryType { name } types { name kind enumValues { name }
+const INTROSPECTION: &str = r#"{ __schema { queryType { name } mutationType { name }
+  types { name kind enumValues { name } inputFields { name defaultValue type { ...T } }
   fields { name args { name defaultValue type { ...T } } type { ...T } } } } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"#;
 
@@ -24,17 +26,33 @@ fn named(t: &Value) -> (bool, &str) {
 
 struct Schema<'a> {
     types: HashMap<&'a str, &'a Value>,
+    /// The literal every required `ID` gets.
+    id: String,
 }
 
 impl<'a> Schema<'a> {
     /// A literal for a required argument of type `name`, or `None` when it cannot be made up.
     fn literal(&self, name: &str) -> Option<String> {
         match name {
-            "ID" | "String" => Some("\"1\"".into()),
+            "ID" => Some(format!("{:?}", self.id)),
+            "String" => Some("\"rival\"".into()),
             "Int" | "Float" => Some("1".into()),
             "Boolean" => Some("true".into()),
             _ => {
                 let t = self.types.get(name)?;
+                if t["kind"] == "INPUT_OBJECT" {
+                    // Its required fields, and a `name` when it has one (so an update changes
+                    // something).
+                    let mut parts = Vec::new();
+                    for f in t["inputFields"].as_array()? {
+                        let (required, of) = named(&f["type"]);
+                        let fname = f["name"].as_str()?;
+                        if (required && f["defaultValue"].is_null()) || fname == "name" {
+                            parts.push(format!("{fname}: {}", self.literal(of)?));
+                        }
+                    }
+                    return Some(format!("{{ {} }}", parts.join(", ")));
+                }
                 let first = t["enumValues"].as_array()?.first()?;
                 Some(first["name"].as_str()?.to_string())
             }
@@ -118,7 +136,10 @@ async fn every_root_field_answers_another_team_the_same_before_and_after_a_teams
             .iter()
             .map(|t| (t["name"].as_str().unwrap(), t))
             .collect();
-        let s = Schema { types };
+        let s = Schema {
+            types,
+            id: "1".into(),
+        };
         let query_type = schema["__schema"]["queryType"]["name"].as_str().unwrap();
         let mut documents = Vec::new();
         for field in s.types[query_type]["fields"].as_array().unwrap() {
@@ -181,6 +202,43 @@ async fn every_root_field_answers_another_team_the_same_before_and_after_a_teams
                 answered_differently.push(document.as_str());
             }
         }
+        // Every mutation, called by the rival on the owner's preset, changes none of the
+        // owner's presets.
+        let made = app.data(&acme, r#"mutation { createFilterPreset(input: {dashboard: API_USAGE, name: "Mine"}) { preset { id } } }"#).await;
+        let own = made["createFilterPreset"]["preset"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let s = Schema { id: own, ..s };
+        let presets =
+            "{ a: filterPresets(dashboard: API_USAGE) { id name version isDefault visibility }
+            b: defaultFilterPreset(dashboard: API_USAGE) { id } }";
+        let owners_before = app.data(&acme, presets).await;
+        let mutation_type = schema["__schema"]["mutationType"]["name"].as_str().unwrap();
+        let mut refused = 0;
+        for field in s.types[mutation_type]["fields"].as_array().unwrap() {
+            let name = field["name"].as_str().unwrap();
+            let (_, of) = named(&field["type"]);
+            let args = s
+                .arguments(field)
+                .unwrap_or_else(|| panic!("{name}: arguments"));
+            let selection = s.selection(of, &mut vec![mutation_type.to_string()]);
+            let answer = app
+                .gql(
+                    Some(&rival),
+                    &format!("mutation {{ {name}{args} {selection} }}"),
+                )
+                .await;
+            let text = answer.to_string();
+            if text.contains("NOT_FOUND") {
+                refused += 1;
+            }
+        }
+        assert_eq!(app.data(&acme, presets).await, owners_before, "{backend:?}");
+        assert_eq!(
+            refused, 3,
+            "{backend:?}: update, delete and set-default refused the rival"
+        );
         // The documents read real data: every dashboard answers its owner differently.
         for root in [
             "apiUsage",
