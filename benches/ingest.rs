@@ -16,7 +16,6 @@
 mod process;
 
 use clap::Parser;
-use dashgate::config::Settings;
 use dashgate::domains::api_usage::ingest::REQUEST_LOGS;
 use dashgate::domains::datasets::{self, Row};
 use dashgate::kernel::{Principal, Role, TeamScope};
@@ -204,14 +203,7 @@ async fn run(args: Args) {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
     }
-    let settings = Settings {
-        database_url: args.database_url.clone(),
-        jwt_secret: Some("bench".into()),
-        rate_limit_per_minute: 0,
-        demo: false,
-        ..Settings::default()
-    };
-    let state = AppState::open(settings, None).await.expect("state");
+    let state = process::bench_state(&args.database_url).await;
     let slug = format!("ingest-{}", std::process::id());
     let team = dashgate::accounts::teams::create(&state.db, &slug, "Ingest", "UTC", "USD", 0)
         .await

@@ -13,9 +13,7 @@
 mod process;
 
 use clap::Parser;
-use dashgate::config::Settings;
 use dashgate::kernel::Role;
-use dashgate::state::AppState;
 use futures::{SinkExt, StreamExt};
 use process::{cpu_seconds, memory_kib};
 use sea_orm::{ConnectionTrait, DbBackend};
@@ -238,14 +236,7 @@ fn main() {
 }
 
 async fn run(args: Args) {
-    let settings = Settings {
-        database_url: args.database_url.clone(),
-        jwt_secret: Some("bench".into()),
-        rate_limit_per_minute: 0,
-        demo: false,
-        ..Settings::default()
-    };
-    let state = AppState::open(settings, None).await.expect("state");
+    let state = process::bench_state(&args.database_url).await;
     let slug = format!("live-{}", std::process::id());
     let seeded = dashgate::demo::seed(&state.db, &slug, args.rows, chrono::Utc::now())
         .await

@@ -1,5 +1,6 @@
-//! What a benchmark reads about the gateway process it runs: memory and CPU time, from
-//! `/proc` (Linux). Shared by the benches that spawn the `dashgate` binary.
+//! The gateway a benchmark runs as a process of its own: its state for seeding (with the same
+//! settings as the process), starting it, and its memory and CPU time from `/proc` (Linux).
+//! Shared by the benches that spawn the `dashgate` binary.
 
 /// Resident and peak memory of a process, in KiB.
 pub fn memory_kib(pid: u32) -> (u64, u64) {
@@ -62,4 +63,19 @@ pub async fn spawn_gateway(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     (child, addr)
+}
+
+/// The state of the database the spawned gateway serves, for seeding and minting tokens: the
+/// bench settings (JWT secret `bench`, no rate limit, no demo).
+pub async fn bench_state(database_url: &str) -> dashgate::state::AppState {
+    let settings = dashgate::config::Settings {
+        database_url: database_url.to_string(),
+        jwt_secret: Some("bench".into()),
+        rate_limit_per_minute: 0,
+        demo: false,
+        ..dashgate::config::Settings::default()
+    };
+    dashgate::state::AppState::open(settings, None)
+        .await
+        .expect("state")
 }

@@ -33,6 +33,14 @@ impl BoundsError {
 }
 
 impl DocumentBounds {
+    /// The bounds the settings configure (`DASHGATE_MAX_NESTING`, `DASHGATE_MAX_TOKENS`).
+    pub fn of(s: &crate::config::Settings) -> Self {
+        DocumentBounds {
+            max_nesting: s.max_nesting,
+            max_tokens: s.max_tokens,
+        }
+    }
+
     /// Checks `text` in one pass without allocating; stops at the first bound crossed.
     pub fn check(&self, text: &str) -> Result<(), BoundsError> {
         let bytes = text.as_bytes();

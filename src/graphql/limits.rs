@@ -74,15 +74,26 @@ fn shorten(mut err: ServerError) -> ServerError {
     err
 }
 
+/// The operation a request runs: the one named `name`, or the first.
+pub fn selected_operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(
+    Option<&'d async_graphql::Name>,
+    &'d async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>,
+)> {
+    doc.operations.iter().find(|(n, _)| match name {
+        Some(wanted) => n.map(|n| n.as_str()) == Some(wanted),
+        None => true,
+    })
+}
+
 /// The type and name of the operation `name` selects in `doc` (the only one when unnamed).
 pub fn operation_of<'d>(
     doc: &'d ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(&'static str, Option<&'d str>)> {
-    let (op_name, op) = doc.operations.iter().find(|(n, _)| match name {
-        Some(wanted) => n.map(|n| n.as_str()) == Some(wanted),
-        None => true,
-    })?;
+    let (op_name, op) = selected_operation(doc, name)?;
     let kind = match op.node.ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",

@@ -53,10 +53,7 @@ pub fn build_schema(state: &AppState) -> DashgateSchema {
         .limit_complexity(s.max_complexity)
         .extension(report::CacheReporting)
         .extension(Limits {
-            bounds: bounds::DocumentBounds {
-                max_nesting: s.max_nesting,
-                max_tokens: s.max_tokens,
-            },
+            bounds: bounds::DocumentBounds::of(s),
             max_aliases: s.max_aliases,
             max_root_fields: s.max_root_fields,
             max_expanded_fields: s.max_expanded_fields,

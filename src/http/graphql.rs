@@ -229,11 +229,7 @@ async fn respond(
     if method == Method::GET {
         // Parse here (bounded first) to refuse mutations before anything runs; the schema
         // reuses this parse.
-        let s = &http.app.settings;
-        let bounds = DocumentBounds {
-            max_nesting: s.max_nesting,
-            max_tokens: s.max_tokens,
-        };
+        let bounds = DocumentBounds::of(&http.app.settings);
         let name = request.operation_name.clone();
         if bounds.check(&request.query).is_ok()
             && let Ok(doc) = request.parsed_query()

@@ -7,10 +7,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection}
 /// Whether the selected operation of `doc` is a subscription, and to which dashboard. A
 /// subscription selects exactly one root field (GraphQL's "single root field" rule).
 pub(super) fn live_field(doc: &ExecutableDocument, name: Option<&str>) -> Result<Kind, String> {
-    let Some((_, op)) = doc.operations.iter().find(|(n, _)| match name {
-        Some(wanted) => n.map(|n| n.as_str()) == Some(wanted),
-        None => true,
-    }) else {
+    let Some((_, op)) = super::super::limits::selected_operation(doc, name) else {
         return Ok(Kind::Once);
     };
     if op.node.ty != OperationType::Subscription {

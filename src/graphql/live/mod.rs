@@ -90,11 +90,7 @@ impl Live {
 
     /// What `request` asks for, read within the document bounds (an error answers it).
     pub fn kind(&self, request: &Request) -> Result<Kind, Box<Response>> {
-        let s = &self.inner.state.settings;
-        let bounds = DocumentBounds {
-            max_nesting: s.max_nesting,
-            max_tokens: s.max_tokens,
-        };
+        let bounds = DocumentBounds::of(&self.inner.state.settings);
         if let Err(e) = bounds.check(&request.query) {
             let err = AppError::bad_input("query", e.message());
             return Err(Box::new(error_response(err)));

@@ -11,6 +11,7 @@ mod executor;
 mod protocol;
 
 use super::HttpState;
+use super::answer::{Answer, Media};
 use crate::kernel::TeamId;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols};
 use axum::extract::ws::WebSocketUpgrade;
@@ -41,6 +42,10 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 /// Answers a WebSocket upgrade on `/graphql`.
 pub async fn upgrade(http: HttpState, request: HttpRequest) -> HttpResponse {
     let (mut parts, _) = request.into_parts();
+    let media = Media::negotiate(&parts.headers);
+    let refuse = |status, code, message: &str| {
+        Answer::request_error(media, status, code, message.to_string())
+    };
     let header = |name| {
         parts
             .headers
@@ -86,11 +91,6 @@ pub async fn upgrade(http: HttpState, request: HttpRequest) -> HttpResponse {
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| serve(socket, protocol, slot))
-}
-
-fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
-    let body = serde_json::json!({"error": {"code": code, "message": message}});
-    (status, axum::Json(body)).into_response()
 }
 
 /// One open connection, counted until dropped (and, once authenticated, for its team).
